@@ -1,0 +1,48 @@
+import {
+  AdminGetUserCommand,
+  type AttributeType,
+  type CognitoIdentityProviderClient,
+  UserNotFoundException,
+} from '@aws-sdk/client-cognito-identity-provider';
+import type { DirectoryUser, UserDirectory } from '../core/ports.ts';
+
+function attribute(attributes: AttributeType[] | undefined, name: string): string | undefined {
+  return attributes?.find((a) => a.Name === name)?.Value;
+}
+
+export function toDirectoryUser(
+  username: string,
+  attributes: AttributeType[] | undefined,
+  enabled: boolean | undefined,
+): DirectoryUser {
+  const email = attribute(attributes, 'email') ?? username;
+  return {
+    sub: attribute(attributes, 'sub') ?? username,
+    username,
+    email,
+    displayName: attribute(attributes, 'name') ?? email.split('@')[0] ?? email,
+    phoneNumber: attribute(attributes, 'phone_number') ?? null,
+    language: attribute(attributes, 'locale') ?? 'en',
+    enabled: enabled ?? true,
+  };
+}
+
+export class CognitoDirectory implements UserDirectory {
+  constructor(
+    private readonly client: CognitoIdentityProviderClient,
+    private readonly userPoolId: string,
+  ) {}
+
+  async findUser(usernameOrEmail: string): Promise<DirectoryUser | null> {
+    try {
+      const user = await this.client.send(
+        new AdminGetUserCommand({ UserPoolId: this.userPoolId, Username: usernameOrEmail }),
+      );
+      return toDirectoryUser(user.Username ?? usernameOrEmail, user.UserAttributes, user.Enabled);
+    } catch (error) {
+      // The pool signs in by email, so the email is accepted wherever a user name is.
+      if (error instanceof UserNotFoundException) return null;
+      throw error;
+    }
+  }
+}

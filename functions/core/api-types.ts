@@ -1,0 +1,183 @@
+/**
+ * The JSON shapes the API returns. Shared by the handlers and the web app (type-only imports),
+ * so the two cannot disagree about a field.
+ */
+import type { Role } from '../routes.ts';
+
+export type Platform = 'IOS' | 'ANDROID';
+export type Ownership = 'EMPLOYEE' | 'COMPANY';
+export type DeviceStatus = 'PENDING' | 'ACTIVE' | 'RETIRED' | 'WIPED' | 'CANCELLED' | 'EXPIRED';
+export type RegistrationMethod = 'INVITATION' | 'PIN' | 'QR';
+export type DeliveryChannel = 'EMAIL' | 'SMS';
+export type DeliveryStatus = 'SENT' | 'FAILED';
+
+export interface HelpdeskContact {
+  name: string;
+  phone: string;
+  email: string;
+  url: string;
+  hours: string;
+  note: string;
+}
+
+export interface RegistrationMethods {
+  invitation: boolean;
+  pin: boolean;
+  qr: boolean;
+  /** The /go page accepts the directory password instead of a PIN. */
+  passwordAtGo: boolean;
+}
+
+export interface MeResponse {
+  user: {
+    sub: string;
+    username: string;
+    email: string;
+    displayName: string;
+    phoneNumber: string | null;
+    language: string;
+  };
+  roles: Role[];
+  isAdmin: boolean;
+  features: {
+    registrationMethods: RegistrationMethods;
+    /** Users may pick Employee or Company; otherwise the default applies. */
+    ownershipChoice: boolean;
+    defaultOwnership: Ownership;
+    derivedCredential: boolean;
+  };
+  helpdesk: HelpdeskContact;
+  deviceLimit: number;
+}
+
+export interface InvitationDelivery {
+  channel: DeliveryChannel;
+  status: DeliveryStatus;
+  /** Why delivery failed, in words a user can act on. */
+  reason?: string;
+  at: string;
+}
+
+export interface PendingRegistration {
+  method: RegistrationMethod;
+  /** ISO time after which the PIN, QR code and invitation stop working. */
+  expiresAt: string;
+  deliveries: InvitationDelivery[];
+}
+
+export interface DeviceSummary {
+  deviceId: string;
+  status: DeviceStatus;
+  platform: Platform;
+  ownership: Ownership;
+  /** Device type / model as the agent reports it, e.g. "iPhone 15". */
+  deviceType: string | null;
+  manufacturer: string | null;
+  osVersion: string | null;
+  phoneNumber: string | null;
+  carrier: string | null;
+  imei: string | null;
+  lastCheckInAt: string | null;
+  /** When the agent completed registration. */
+  registeredAt: string | null;
+  createdAt: string;
+  /** Present while the device is PENDING or EXPIRED. */
+  registration: PendingRegistration | null;
+}
+
+export interface DeviceListResponse {
+  devices: DeviceSummary[];
+}
+
+export interface ApiErrorBody {
+  error: { code: string; message: string };
+}
+
+/** POST /api/registrations */
+export interface CreateRegistrationRequest {
+  platform: Platform;
+  method: RegistrationMethod;
+  /** Where the invitation goes; may be empty for a QR code shown on screen only. */
+  delivery: DeliveryChannel[];
+  /** Needed for SMS when the profile has no phone number; E.164, e.g. +15551234567. */
+  phoneNumber?: string;
+  /** Only where the administrator lets users choose; otherwise the default applies. */
+  ownership?: Ownership;
+}
+
+/** The answer to create and resend: the secrets are in it once and never again. */
+export interface RegistrationResponse {
+  device: DeviceSummary;
+  /** The registration PIN (method PIN). */
+  pin?: string;
+  /** The QR code (method QR): an SVG image of `url`, the /go link with a one-time token. */
+  qr?: { svg: string; url: string };
+  /** The /go link to open on the device. */
+  goUrl: string;
+  expiresAt: string;
+}
+
+/** POST /api/registrations/{deviceId}/resend: a new PIN / QR code and invitation; the old stop working. */
+export interface ResendRegistrationRequest {
+  delivery?: DeliveryChannel[];
+  phoneNumber?: string;
+}
+
+/** POST /api/enroll/verify: the /go page. */
+export interface EnrollVerifyRequest {
+  username: string;
+  pin?: string;
+  password?: string;
+  /** The one-time token from the QR code's URL (?t=…). */
+  qrToken?: string;
+}
+
+export type EnrollNextStep =
+  | { kind: 'IOS_PROFILE'; profileUrl: string }
+  | { kind: 'ANDROID_STORE'; storeUrl: string };
+
+export interface EnrollVerifyResponse {
+  deviceId: string;
+  platform: Platform;
+  /** One-time enrollment token for the agent; also inside the profile URL or store referrer. */
+  enrollmentToken: string;
+  expiresAt: string;
+  next: EnrollNextStep;
+}
+
+/** The facts a device agent reports at enrollment and check-in. */
+export interface DeviceFacts {
+  platform: Platform;
+  deviceType: string;
+  manufacturer: string;
+  osVersion: string;
+  imei?: string;
+  phoneNumber?: string;
+  carrier?: string;
+}
+
+/** POST /api/agent/enroll */
+export interface AgentEnrollRequest {
+  enrollmentToken?: string;
+  username?: string;
+  pin?: string;
+  device: DeviceFacts;
+}
+
+export interface AgentEnrollResponse {
+  deviceId: string;
+  /** Bearer secret for /api/agent/*: `Authorization: Device <deviceCredential>`. Shown once. */
+  deviceCredential: string;
+}
+
+/** POST /api/agent/checkin (Authorization: Device <credential>) */
+export interface AgentCheckinRequest {
+  device: Partial<DeviceFacts>;
+}
+
+export interface AgentCheckinResponse {
+  deviceId: string;
+  status: DeviceStatus;
+  lastCheckInAt: string;
+  commands: { commandId: string; action: string }[];
+}

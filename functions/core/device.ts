@@ -1,0 +1,93 @@
+import type {
+  DeviceFacts,
+  DeviceStatus,
+  DeviceSummary,
+  InvitationDelivery,
+  Ownership,
+  Platform,
+  RegistrationMethod,
+} from './api-types.ts';
+
+/** A one-time secret as stored: never the secret itself (DESIGN §8 rules 1–3). */
+export interface StoredSecret {
+  /** scrypt/sha-256 hash, hex. */
+  hash: string;
+  salt: string;
+}
+
+/** The registration part of a device item while it is pending. */
+export interface RegistrationRecord {
+  method: RegistrationMethod;
+  /** ISO time. */
+  expiresAt: string;
+  pin?: StoredSecret;
+  /** Wrong PIN tries against this registration (5 invalidate it). */
+  failedAttempts: number;
+  /** Set once the PIN or token has been used; single use. */
+  usedAt?: string;
+  deliveries: InvitationDelivery[];
+}
+
+/** The device item (pk USER#{sub}, sk DEVICE#{deviceId}). */
+export interface DeviceRecord {
+  userSub: string;
+  deviceId: string;
+  status: DeviceStatus;
+  platform: Platform;
+  ownership: Ownership;
+  facts: Partial<DeviceFacts>;
+  createdAt: string;
+  registeredAt: string | null;
+  lastCheckInAt: string | null;
+  registration: RegistrationRecord | null;
+  /** Hash of the device credential (rule 5); absent until the agent enrolls. */
+  credentialHash?: string;
+  /** Optimistic lock: every write checks and bumps it. */
+  version: number;
+}
+
+/** A pending registration past its expiry is EXPIRED, whatever TTL has done yet. */
+export function effectiveStatus(device: DeviceRecord, now: Date): DeviceStatus {
+  if (
+    device.status === 'PENDING' &&
+    device.registration &&
+    Date.parse(device.registration.expiresAt) <= now.getTime()
+  ) {
+    return 'EXPIRED';
+  }
+  return device.status;
+}
+
+export function toDeviceSummary(device: DeviceRecord, now: Date): DeviceSummary {
+  const status = effectiveStatus(device, now);
+  const pending = status === 'PENDING' || status === 'EXPIRED';
+  return {
+    deviceId: device.deviceId,
+    status,
+    platform: device.platform,
+    ownership: device.ownership,
+    deviceType: device.facts.deviceType ?? null,
+    manufacturer: device.facts.manufacturer ?? null,
+    osVersion: device.facts.osVersion ?? null,
+    phoneNumber: device.facts.phoneNumber ?? null,
+    carrier: device.facts.carrier ?? null,
+    imei: device.facts.imei ?? null,
+    lastCheckInAt: device.lastCheckInAt,
+    registeredAt: device.registeredAt,
+    createdAt: device.createdAt,
+    registration:
+      pending && device.registration
+        ? {
+            method: device.registration.method,
+            expiresAt: device.registration.expiresAt,
+            deliveries: device.registration.deliveries,
+          }
+        : null,
+  };
+}
+
+/** Devices the user still has or is registering: they count against the device limit. */
+export function countsAgainstLimit(device: DeviceRecord, now: Date): boolean {
+  const status = effectiveStatus(device, now);
+  return status === 'ACTIVE' || status === 'PENDING';
+}

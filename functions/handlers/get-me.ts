@@ -1,0 +1,8 @@
+import { portalTable, userDirectory } from '../adapters/default-ports.ts';
+import { getProfile } from '../core/get-profile.ts';
+import { userApi } from '../http/api-handler.ts';
+
+export const handler = userApi('GetMe', {}, async ({ caller }) => ({
+  status: 200,
+  body: await getProfile({ directory: userDirectory(), settings: portalTable() }, caller),
+}));

@@ -1,0 +1,8 @@
+import { portalTable, systemClock } from '../adapters/default-ports.ts';
+import { listDevices } from '../core/list-devices.ts';
+import { userApi } from '../http/api-handler.ts';
+
+export const handler = userApi('ListDevices', {}, async ({ caller }) => ({
+  status: 200,
+  body: await listDevices({ devices: portalTable(), clock: systemClock }, caller.sub),
+}));

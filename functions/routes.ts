@@ -1,0 +1,90 @@
+/**
+ * The single route table. The CDK stack creates one function, one HTTP API route and one IAM
+ * policy per entry from it; the local server routes requests from it. Infra and code cannot drift.
+ */
+
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+
+/** Who may call a route: a signed-in user, a member of portal-admins, a device agent, anyone. */
+export type Access = 'user' | 'admin' | 'agent' | 'public';
+
+export const ROLES = [
+  'self-service',
+  'register-device',
+  'lock',
+  'unlock',
+  'locate',
+  'wipe',
+  'retire',
+  'change-ownership',
+  'reset-secure-apps-passcode',
+] as const;
+export type Role = (typeof ROLES)[number];
+
+export type TableAction =
+  | 'dynamodb:GetItem'
+  | 'dynamodb:Query'
+  | 'dynamodb:PutItem'
+  | 'dynamodb:UpdateItem'
+  | 'dynamodb:DeleteItem'
+  | 'dynamodb:ConditionCheckItem'
+  | 'dynamodb:TransactWriteItems'
+  | 'dynamodb:BatchGetItem';
+
+export type CognitoAction =
+  | 'cognito-idp:AdminGetUser'
+  | 'cognito-idp:AdminUpdateUserAttributes'
+  | 'cognito-idp:AdminInitiateAuth';
+
+export interface RoutePermissions {
+  /** Actions on the table and its indexes. */
+  table?: readonly TableAction[];
+  /** ses:SendEmail on the sender identity. */
+  sendEmail?: boolean;
+  /** sns:Publish to phone numbers (SMS). */
+  sendSms?: boolean;
+  /** Actions on the user pool. */
+  cognito?: readonly CognitoAction[];
+}
+
+export interface Route {
+  /** Unique, PascalCase: the construct id of the function and route. */
+  readonly name: string;
+  readonly method: HttpMethod;
+  /** API Gateway path template, e.g. /api/devices/{deviceId}. */
+  readonly path: string;
+  /** Handler module, relative to the repository root; it exports `handler`. */
+  readonly handler: string;
+  readonly access: Access;
+  /** Portal role the caller needs (user routes). */
+  readonly role?: Role;
+  readonly permissions: RoutePermissions;
+}
+
+const READ: readonly TableAction[] = ['dynamodb:GetItem', 'dynamodb:Query'];
+
+export const routes: readonly Route[] = [
+  {
+    name: 'GetMe',
+    method: 'GET',
+    path: '/api/me',
+    handler: 'functions/handlers/get-me.ts',
+    access: 'user',
+    role: 'self-service',
+    permissions: { table: READ, cognito: ['cognito-idp:AdminGetUser'] },
+  },
+  {
+    name: 'ListDevices',
+    method: 'GET',
+    path: '/api/devices',
+    handler: 'functions/handlers/list-devices.ts',
+    access: 'user',
+    role: 'self-service',
+    permissions: { table: READ },
+  },
+];
+
+/** True when the route sits behind the Cognito JWT authorizer. */
+export function needsUserToken(route: Route): boolean {
+  return route.access === 'user' || route.access === 'admin';
+}
