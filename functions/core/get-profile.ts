@@ -17,7 +17,7 @@ export async function getProfile(
     ports.directory.findUser(caller.username),
     ports.settings.getSettings(),
   ]);
-  if (!user || !user.enabled) {
+  if (!user?.enabled) {
     throw new PortalError(
       'UNAUTHORIZED',
       'USER_DISABLED',

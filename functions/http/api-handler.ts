@@ -88,7 +88,7 @@ export function claimList(value: unknown): string[] {
 function callerFromClaims(event: ApiEvent): Caller {
   const claims = event.requestContext.authorizer?.jwt?.claims;
   // The authorizer admits only verified tokens; a route without claims was deployed wrong.
-  if (!claims || claims.token_use !== 'access' || typeof claims.sub !== 'string') {
+  if (claims?.token_use !== 'access' || typeof claims.sub !== 'string') {
     throw new PortalError(
       'UNAUTHORIZED',
       'UNAUTHORIZED',

@@ -254,7 +254,7 @@ async function proxyCognito(
   const upstream = await fetch(options.cognitoEndpoint, {
     method: 'POST',
     headers: { 'content-type': 'application/x-amz-json-1.1', 'x-amz-target': target },
-    body,
+    body: new Uint8Array(body),
   });
   response.writeHead(upstream.status, { 'content-type': 'application/x-amz-json-1.1' });
   response.end(Buffer.from(await upstream.arrayBuffer()));
@@ -281,7 +281,7 @@ async function proxySes(
     headers: {
       'content-type': String(request.headers['content-type'] ?? 'application/x-www-form-urlencoded'),
     },
-    body: request.method === 'GET' ? undefined : body,
+    body: request.method === 'GET' ? undefined : new Uint8Array(body),
   });
   response.writeHead(upstream.status, { 'content-type': upstream.headers.get('content-type') ?? 'text/xml' });
   response.end(Buffer.from(await upstream.arrayBuffer()));
