@@ -1,0 +1,161 @@
+import path from 'node:path';
+import { ArnFormat, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { Architecture, Runtime } from 'aws-cdk-lib/aws-lambda';
+import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import type { Route } from '../functions/routes.ts';
+import { REPO_ROOT } from './paths.ts';
+
+/** What every portal function can reach; the route decides which of it it may use. */
+export interface PortalResources {
+  readonly table: ITable;
+  /** Name of the table's one GSI; Query permission covers exactly this index. */
+  readonly tableIndexName: string;
+  readonly userPoolId: string;
+  readonly userPoolArn: string;
+  readonly userPoolClientId: string;
+  /** SES sender, e.g. no-reply@example.com. */
+  readonly sesFromAddress: string;
+}
+
+export interface PortalFunctionProps {
+  readonly route: Route;
+  readonly resources: PortalResources;
+}
+
+/** Service name in every log line (Powertools), so all routes share one CloudWatch Logs Insights query. */
+export const POWERTOOLS_SERVICE_NAME = 'device-portal';
+
+/**
+ * The project-default Lambda function for one route of functions/routes.ts: newest Node.js runtime,
+ * arm64, one ESM bundle with the AWS SDK inside (no reliance on the runtime's SDK version), source
+ * maps, its own log group, and an IAM role holding exactly the route's declared permissions.
+ */
+export class PortalFunction extends Construct {
+  readonly function: NodejsFunction;
+  readonly role: Role;
+  readonly logGroup: LogGroup;
+
+  constructor(scope: Construct, id: string, props: PortalFunctionProps) {
+    super(scope, id);
+    const { route, resources } = props;
+
+    const logGroup = new LogGroup(this, 'Logs', {
+      retention: RetentionDays.ONE_MONTH,
+      // Stateless stack: logs go with the function; audit events live in the table.
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    this.logGroup = logGroup;
+
+    // An explicit role instead of the default one: the default attaches the managed
+    // AWSLambdaBasicExecutionRole (logs:* on every log group); this one may write only its own.
+    this.role = new Role(this, 'Role', {
+      assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
+      description: `${route.method} ${route.path}`,
+    });
+    logGroup.grantWrite(this.role);
+    this.grantRoutePermissions(route, resources);
+
+    this.function = new NodejsFunction(this, 'Function', {
+      entry: path.join(REPO_ROOT, route.handler),
+      handler: 'handler',
+      projectRoot: REPO_ROOT,
+      depsLockFilePath: path.join(REPO_ROOT, 'package-lock.json'),
+      description: `${route.method} ${route.path}`,
+      runtime: Runtime.NODEJS_24_X,
+      architecture: Architecture.ARM_64,
+      memorySize: 512,
+      timeout: Duration.seconds(10),
+      role: this.role,
+      logGroup,
+      environment: {
+        NODE_OPTIONS: '--enable-source-maps',
+        POWERTOOLS_SERVICE_NAME,
+        TABLE_NAME: resources.table.tableName,
+        USER_POOL_ID: resources.userPoolId,
+        USER_POOL_CLIENT_ID: resources.userPoolClientId,
+        SES_FROM_ADDRESS: resources.sesFromAddress,
+      },
+      bundling: {
+        format: OutputFormat.ESM,
+        minify: true,
+        sourceMap: true,
+        // Line numbers are enough for stack traces; embedding sources would double the zip.
+        sourcesContent: false,
+        target: 'node24',
+        mainFields: ['module', 'main'],
+        // Some bundled CommonJS dependencies call require(); ESM has none, so provide one.
+        banner: "import { createRequire } from 'module'; const require = createRequire(import.meta.url);",
+        // Bundle everything, the AWS SDK included: pinned versions, smaller cold start than the runtime's SDK.
+        externalModules: [],
+      },
+    });
+  }
+
+  /** Maps RoutePermissions one to one onto IAM statements. */
+  private grantRoutePermissions(route: Route, resources: PortalResources): void {
+    const stack = Stack.of(this);
+    const { table: tableActions, sendEmail, sendSms, cognito } = route.permissions;
+
+    if (tableActions && tableActions.length > 0) {
+      const tableArn = resources.table.tableArn;
+      this.role.addToPolicy(new PolicyStatement({ actions: [...tableActions], resources: [tableArn] }));
+      // Of the table actions only Query works on an index: grant it on the one index, not index/*.
+      if (tableActions.includes('dynamodb:Query')) {
+        this.role.addToPolicy(
+          new PolicyStatement({
+            actions: ['dynamodb:Query'],
+            resources: [`${tableArn}/index/${resources.tableIndexName}`],
+          }),
+        );
+      }
+    }
+
+    if (sendEmail) {
+      this.role.addToPolicy(
+        new PolicyStatement({
+          actions: ['ses:SendEmail', 'ses:SendRawEmail'],
+          resources: sesSenderIdentityArns(stack, resources.sesFromAddress),
+        }),
+      );
+    }
+
+    if (sendSms) {
+      this.role.addToPolicy(new PolicyStatement({ actions: ['sns:Publish'], resources: ['*'] }));
+      Validations.of(this.role).acknowledge({
+        id: 'AwsSolutions-IAM5[Resource::*]',
+        reason:
+          'sns:Publish to a phone number (SMS) has no resource ARN to scope to; the role allows only sns:Publish.',
+      });
+    }
+
+    if (cognito && cognito.length > 0) {
+      this.role.addToPolicy(
+        new PolicyStatement({ actions: [...cognito], resources: [resources.userPoolArn] }),
+      );
+    }
+  }
+}
+
+/**
+ * SES authorizes SendEmail against the identity that verified the sender: the address itself, or
+ * its domain. Which one the operator verified is not known at synth time, so both ARNs are
+ * allowed; both name only the configured sender.
+ */
+export function sesSenderIdentityArns(stack: Stack, fromAddress: string): string[] {
+  const domain = fromAddress.split('@')[1];
+  if (!domain) {
+    throw new Error(`sesFromAddress must be an email address, got "${fromAddress}"`);
+  }
+  return [domain, fromAddress].map((identity) =>
+    stack.formatArn({
+      service: 'ses',
+      resource: 'identity',
+      resourceName: identity,
+      arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
+    }),
+  );
+}

@@ -1,0 +1,49 @@
+import type { App, Environment } from 'aws-cdk-lib';
+import type { Route } from '../functions/routes.ts';
+import { StatefulStack, TABLE_INDEX_NAME } from './stateful-stack.ts';
+import { StatelessStack } from './stateless-stack.ts';
+
+export interface PortalOptions {
+  readonly adminEmail: string;
+  readonly sesFromAddress: string;
+  /** Override the route table (tests); defaults to functions/routes.ts. */
+  readonly routes?: readonly Route[];
+  /** Override the built web directory (tests); defaults to web/dist. */
+  readonly webDistPath?: string;
+  /** Target account/region; defaults to the CLI's (CDK_DEFAULT_ACCOUNT/REGION), if any. */
+  readonly env?: Environment;
+}
+
+export interface Portal {
+  readonly stateful: StatefulStack;
+  readonly stateless: StatelessStack;
+}
+
+/** The two stacks of the portal. Shared by infra/app.ts and the infra tests, so both build the same thing. */
+export function createPortal(app: App, options: PortalOptions): Portal {
+  // The CLI's account/region when it has them; synth stays offline and credential-free otherwise.
+  const env = options.env ?? {
+    account: process.env.CDK_DEFAULT_ACCOUNT,
+    region: process.env.CDK_DEFAULT_REGION,
+  };
+
+  const stateful = new StatefulStack(app, 'PortalStateful', {
+    env,
+    description: 'Device self-service portal: data (DynamoDB table, Cognito user pool), retained on delete',
+    adminEmail: options.adminEmail,
+  });
+
+  const stateless = new StatelessStack(app, 'PortalStateless', {
+    env,
+    description: 'Device self-service portal: HTTP API, functions, web hosting (CloudFront, S3)',
+    table: stateful.table,
+    tableIndexName: TABLE_INDEX_NAME,
+    userPool: stateful.userPool,
+    userPoolClient: stateful.userPoolClient,
+    sesFromAddress: options.sesFromAddress,
+    ...(options.routes ? { routes: options.routes } : {}),
+    ...(options.webDistPath ? { webDistPath: options.webDistPath } : {}),
+  });
+
+  return { stateful, stateless };
+}

@@ -1,0 +1,133 @@
+import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import {
+  AccountRecovery,
+  CfnUserPoolUser,
+  CfnUserPoolUserToGroupAttachment,
+  FeaturePlan,
+  Mfa,
+  UserPool,
+  type UserPoolClient,
+} from 'aws-cdk-lib/aws-cognito';
+import { AttributeType, BillingMode, ProjectionType, Table } from 'aws-cdk-lib/aws-dynamodb';
+import type { Construct } from 'constructs';
+
+/** Cognito group whose members may call `admin` routes. */
+export const ADMIN_GROUP = 'portal-admins';
+/** The table's one GSI (device and audit look-ups by device, DESIGN §6). */
+export const TABLE_INDEX_NAME = 'gsi1';
+
+export interface StatefulStackProps extends StackProps {
+  /** Email of the first portal administrator; Cognito mails them a temporary password. */
+  readonly adminEmail: string;
+}
+
+/** Data that must outlive any redeploy: the table and the user pool. Both are retained on delete. */
+export class StatefulStack extends Stack {
+  readonly table: Table;
+  readonly userPool: UserPool;
+  readonly userPoolClient: UserPoolClient;
+
+  constructor(scope: Construct, id: string, props: StatefulStackProps) {
+    super(scope, id, props);
+
+    this.table = new Table(this, 'Table', {
+      partitionKey: { name: 'pk', type: AttributeType.STRING },
+      sortKey: { name: 'sk', type: AttributeType.STRING },
+      billingMode: BillingMode.PAY_PER_REQUEST,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      deletionProtection: true,
+      timeToLiveAttribute: 'ttl',
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    this.table.addGlobalSecondaryIndex({
+      indexName: TABLE_INDEX_NAME,
+      partitionKey: { name: 'gsi1pk', type: AttributeType.STRING },
+      sortKey: { name: 'gsi1sk', type: AttributeType.STRING },
+      projectionType: ProjectionType.ALL,
+    });
+
+    this.userPool = new UserPool(this, 'UserPool', {
+      // Email is the user name; accounts are created by administrators only.
+      signInAliases: { email: true },
+      autoVerify: { email: true },
+      selfSignUpEnabled: false,
+      standardAttributes: { email: { required: true, mutable: true } },
+      // NIST SP 800-63B §5.1.1.2: length, no composition rules.
+      passwordPolicy: {
+        minLength: 12,
+        requireLowercase: false,
+        requireUppercase: false,
+        requireDigits: false,
+        requireSymbols: false,
+        tempPasswordValidity: Duration.days(7),
+      },
+      accountRecovery: AccountRecovery.EMAIL_ONLY,
+      mfa: Mfa.OFF,
+      featurePlan: FeaturePlan.LITE,
+      deletionProtection: true,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    Validations.of(this.userPool).acknowledge(
+      {
+        id: 'AwsSolutions-COG1',
+        reason:
+          'Password policy follows NIST SP 800-63B §5.1.1.2: at least 12 characters and no composition rules (upper/lower/digit/symbol), which 800-63B advises against.',
+      },
+      {
+        id: 'AwsSolutions-COG2',
+        reason:
+          'MFA is not required yet: the portal sign-in (USER_PASSWORD_AUTH) and the /go password check (ADMIN_USER_PASSWORD_AUTH) have no MFA challenge step, and the local Cognito emulator cannot exercise one. Tracked as a follow-up.',
+      },
+      {
+        id: 'AwsSolutions-COG3',
+        reason:
+          'Threat protection (advanced security) needs the Cognito Plus feature plan, which this portal does not buy; /go attempts and PIN failures are rate-limited in the application instead (DESIGN §8 rules 1 and 10).',
+      },
+      {
+        id: 'AwsSolutions-COG8',
+        reason:
+          'The Plus feature plan is not used (cost); the Lite plan covers password sign-in, groups and admin APIs, which is all the portal needs.',
+      },
+    );
+
+    const adminGroup = this.userPool.addGroup('PortalAdmins', {
+      groupName: ADMIN_GROUP,
+      description: 'May edit portal settings and role assignments',
+    });
+
+    this.userPoolClient = this.userPool.addClient('WebClient', {
+      // A browser SPA and Lambda functions: a client secret could not be kept secret in the browser.
+      generateSecret: false,
+      // USER_PASSWORD_AUTH for the portal sign-in, ADMIN_USER_PASSWORD_AUTH for the /go password
+      // check; refresh tokens are always allowed.
+      authFlows: { userPassword: true, adminUserPassword: true },
+      disableOAuth: true,
+      accessTokenValidity: Duration.minutes(15),
+      idTokenValidity: Duration.minutes(15),
+      refreshTokenValidity: Duration.hours(12),
+      enableTokenRevocation: true,
+      preventUserExistenceErrors: true,
+    });
+
+    const admin = new CfnUserPoolUser(this, 'FirstAdmin', {
+      userPoolId: this.userPool.userPoolId,
+      username: props.adminEmail,
+      userAttributes: [
+        { name: 'email', value: props.adminEmail },
+        { name: 'email_verified', value: 'true' },
+      ],
+      desiredDeliveryMediums: ['EMAIL'],
+    });
+    const membership = new CfnUserPoolUserToGroupAttachment(this, 'FirstAdminMembership', {
+      userPoolId: this.userPool.userPoolId,
+      groupName: ADMIN_GROUP,
+      username: props.adminEmail,
+    });
+    membership.node.addDependency(admin);
+    membership.node.addDependency(adminGroup);
+
+    new CfnOutput(this, 'UserPoolId', { value: this.userPool.userPoolId });
+    new CfnOutput(this, 'UserPoolClientId', { value: this.userPoolClient.userPoolClientId });
+    new CfnOutput(this, 'TableName', { value: this.table.tableName });
+  }
+}

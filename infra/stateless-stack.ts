@@ -1,0 +1,131 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { CfnOutput, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
+import {
+  HttpApi,
+  HttpMethod,
+  HttpRoute,
+  HttpRouteKey,
+  HttpStage,
+  LogGroupLogDestination,
+} from 'aws-cdk-lib/aws-apigatewayv2';
+import { HttpJwtAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
+import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import type { IUserPool, IUserPoolClient } from 'aws-cdk-lib/aws-cognito';
+import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { Construct } from 'constructs';
+import { type Access, needsUserToken, type Route, routes as routeTable } from '../functions/routes.ts';
+import { WEB_DIST } from './paths.ts';
+import { PortalFunction } from './portal-function.ts';
+import { WebHosting } from './web-hosting.ts';
+
+export interface StatelessStackProps extends StackProps {
+  readonly table: ITable;
+  readonly tableIndexName: string;
+  readonly userPool: IUserPool;
+  readonly userPoolClient: IUserPoolClient;
+  readonly sesFromAddress: string;
+  /** The route table to build; defaults to functions/routes.ts (tests pass their own). */
+  readonly routes?: readonly Route[];
+  /** The built portal; defaults to web/dist. */
+  readonly webDistPath?: string;
+}
+
+/** Why a route may go without the JWT authorizer (cdk-nag APIG4); user and admin routes never do. */
+const UNAUTHORIZED_ROUTE_REASON: Partial<Record<Access, string>> = {
+  public:
+    'Public by design (the /go enrollment page and profile download): the handler checks the PIN, password or one-time enrollment token itself, with per-account failure limits and stage throttling.',
+  agent:
+    'Called by the MDM agent, which has no Cognito user: the handler verifies the device credential (256-bit secret, hashed at rest, revoked on retire/wipe).',
+};
+
+/** Everything that can be replaced freely: the HTTP API, one function per route, web hosting. */
+export class StatelessStack extends Stack {
+  readonly api: HttpApi;
+
+  constructor(scope: Construct, id: string, props: StatelessStackProps) {
+    super(scope, id, props);
+    const routes = props.routes ?? routeTable;
+    const webDistPath = props.webDistPath ?? WEB_DIST;
+    // Fail here with the fix instead of deep inside asset staging.
+    if (!fs.existsSync(path.join(webDistPath, 'index.html'))) {
+      throw new Error(`${webDistPath}/index.html not found: run npm run build:web first.`);
+    }
+
+    this.api = new HttpApi(this, 'Api', {
+      description: 'Device self-service portal API (reached through CloudFront /api/*)',
+      createDefaultStage: false,
+    });
+
+    const accessLogs = new LogGroup(this, 'ApiAccessLogs', { retention: RetentionDays.ONE_MONTH });
+    new HttpStage(this, 'DefaultStage', {
+      httpApi: this.api,
+      stageName: '$default',
+      autoDeploy: true,
+      throttle: { burstLimit: 100, rateLimit: 50 },
+      accessLogSettings: {
+        destination: new LogGroupLogDestination(accessLogs),
+        format: AccessLogFormat.custom(
+          JSON.stringify({
+            requestId: '$context.requestId',
+            ip: '$context.identity.sourceIp',
+            userAgent: '$context.identity.userAgent',
+            requestTime: '$context.requestTime',
+            routeKey: '$context.routeKey',
+            status: '$context.status',
+            responseLength: '$context.responseLength',
+            latency: '$context.responseLatency',
+            integrationError: '$context.integrationErrorMessage',
+            authorizerError: '$context.authorizer.error',
+            sub: '$context.authorizer.claims.sub',
+          }),
+        ),
+      },
+    });
+
+    const userToken = new HttpJwtAuthorizer(
+      'UserToken',
+      `https://cognito-idp.${this.region}.amazonaws.com/${props.userPool.userPoolId}`,
+      // Cognito access tokens carry the app client id in client_id, which the authorizer accepts as audience.
+      { jwtAudience: [props.userPoolClient.userPoolClientId] },
+    );
+
+    const resources = {
+      table: props.table,
+      tableIndexName: props.tableIndexName,
+      userPoolId: props.userPool.userPoolId,
+      userPoolArn: props.userPool.userPoolArn,
+      userPoolClientId: props.userPoolClient.userPoolClientId,
+      sesFromAddress: props.sesFromAddress,
+    };
+
+    for (const route of routes) {
+      const fn = new PortalFunction(this, route.name, { route, resources });
+      const httpRoute = new HttpRoute(this, `${route.name}Route`, {
+        httpApi: this.api,
+        routeKey: HttpRouteKey.with(route.path, HttpMethod[route.method]),
+        integration: new HttpLambdaIntegration(`${route.name}Integration`, fn.function),
+        ...(needsUserToken(route) ? { authorizer: userToken } : {}),
+      });
+      const reason = UNAUTHORIZED_ROUTE_REASON[route.access];
+      if (!needsUserToken(route) && reason) {
+        Validations.of(httpRoute).acknowledge({ id: 'AwsSolutions-APIG4', reason });
+      }
+    }
+
+    const web = new WebHosting(this, 'Web', {
+      api: this.api,
+      webDistPath,
+      webConfig: {
+        region: this.region,
+        userPoolId: props.userPool.userPoolId,
+        userPoolClientId: props.userPoolClient.userPoolClientId,
+      },
+    });
+
+    new CfnOutput(this, 'PortalUrl', { value: `https://${web.distribution.distributionDomainName}` });
+    new CfnOutput(this, 'ApiUrl', { value: this.api.apiEndpoint });
+  }
+}

@@ -1,0 +1,214 @@
+import { DefaultStackSynthesizer, Duration, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
+import type { IHttpApi } from 'aws-cdk-lib/aws-apigatewayv2';
+import {
+  AllowedMethods,
+  CachePolicy,
+  Distribution,
+  Function as EdgeFunction,
+  FunctionCode,
+  FunctionEventType,
+  FunctionRuntime,
+  HeadersFrameOption,
+  HeadersReferrerPolicy,
+  HttpVersion,
+  OriginProtocolPolicy,
+  OriginRequestPolicy,
+  ResponseHeadersPolicy,
+  ViewerProtocolPolicy,
+} from 'aws-cdk-lib/aws-cloudfront';
+import { HttpOrigin, S3BucketOrigin } from 'aws-cdk-lib/aws-cloudfront-origins';
+import {
+  BlockPublicAccess,
+  Bucket,
+  BucketEncryption,
+  type CfnBucket,
+  ObjectOwnership,
+} from 'aws-cdk-lib/aws-s3';
+import { BucketDeployment, Source } from 'aws-cdk-lib/aws-s3-deployment';
+import { Construct } from 'constructs';
+import { contentSecurityPolicy, SPA_REWRITE_FUNCTION_CODE } from './web-security.ts';
+
+export interface WebHostingProps {
+  readonly api: IHttpApi;
+  /** Directory holding the built portal (index.html at its root). */
+  readonly webDistPath: string;
+  /** Written to /config.json next to the site, read by the SPA at start-up. */
+  readonly webConfig: {
+    readonly region: string;
+    readonly userPoolId: string;
+    readonly userPoolClientId: string;
+  };
+}
+
+/** Private S3 bucket behind CloudFront (OAC), `/api/*` routed to the HTTP API on the same origin. */
+export class WebHosting extends Construct {
+  readonly distribution: Distribution;
+
+  constructor(scope: Construct, id: string, props: WebHostingProps) {
+    super(scope, id);
+    const stack = Stack.of(this);
+
+    const logs = new Bucket(this, 'AccessLogs', {
+      blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
+      enforceSSL: true,
+      encryption: BucketEncryption.S3_MANAGED,
+      // CloudFront standard logs are delivered with an ACL, so ACLs must stay enabled here.
+      objectOwnership: ObjectOwnership.BUCKET_OWNER_PREFERRED,
+      lifecycleRules: [{ expiration: Duration.days(90) }],
+      // Access logs are evidence; keep them when the stateless stack is destroyed.
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    Validations.of(logs).acknowledge({
+      id: 'AwsSolutions-S1',
+      reason: 'This is the access-log bucket itself; logging its own access would log into itself.',
+    });
+
+    const site = new Bucket(this, 'Site', {
+      blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
+      enforceSSL: true,
+      encryption: BucketEncryption.S3_MANAGED,
+      serverAccessLogsBucket: logs,
+      serverAccessLogsPrefix: 'site/',
+      // Only build output lives here; it is redeployed from web/dist on every deploy.
+      removalPolicy: RemovalPolicy.DESTROY,
+      autoDeleteObjects: true,
+    });
+
+    const securityHeaders = new ResponseHeadersPolicy(this, 'SecurityHeaders', {
+      comment: 'Device portal: CSP, HSTS, no framing',
+      securityHeadersBehavior: {
+        contentSecurityPolicy: {
+          contentSecurityPolicy: contentSecurityPolicy(`https://cognito-idp.${stack.region}.amazonaws.com`),
+          override: true,
+        },
+        strictTransportSecurity: {
+          accessControlMaxAge: Duration.days(730),
+          includeSubdomains: true,
+          preload: true,
+          override: true,
+        },
+        frameOptions: { frameOption: HeadersFrameOption.DENY, override: true },
+        contentTypeOptions: { override: true },
+        referrerPolicy: {
+          referrerPolicy: HeadersReferrerPolicy.STRICT_ORIGIN_WHEN_CROSS_ORIGIN,
+          override: true,
+        },
+      },
+      customHeadersBehavior: {
+        customHeaders: [
+          { header: 'Permissions-Policy', value: 'camera=(), microphone=(), geolocation=()', override: true },
+        ],
+      },
+    });
+
+    const spaRewrite = new EdgeFunction(this, 'SpaRewrite', {
+      code: FunctionCode.fromInline(SPA_REWRITE_FUNCTION_CODE),
+      runtime: FunctionRuntime.JS_2_0,
+      comment: 'Serve index.html for client-side routes',
+    });
+
+    const apiOrigin = new HttpOrigin(`${props.api.apiId}.execute-api.${stack.region}.${stack.urlSuffix}`, {
+      protocolPolicy: OriginProtocolPolicy.HTTPS_ONLY,
+    });
+
+    this.distribution = new Distribution(this, 'Distribution', {
+      comment: 'Device self-service portal',
+      defaultRootObject: 'index.html',
+      httpVersion: HttpVersion.HTTP2_AND_3,
+      enableLogging: true,
+      logBucket: logs,
+      logFilePrefix: 'cloudfront/',
+      defaultBehavior: {
+        origin: S3BucketOrigin.withOriginAccessControl(site),
+        viewerProtocolPolicy: ViewerProtocolPolicy.REDIRECT_TO_HTTPS,
+        cachePolicy: CachePolicy.CACHING_OPTIMIZED,
+        responseHeadersPolicy: securityHeaders,
+        functionAssociations: [{ function: spaRewrite, eventType: FunctionEventType.VIEWER_REQUEST }],
+      },
+      additionalBehaviors: {
+        '/api/*': {
+          origin: apiOrigin,
+          // Agents POST here; a redirect would drop the body, so plain HTTP is refused instead.
+          viewerProtocolPolicy: ViewerProtocolPolicy.HTTPS_ONLY,
+          allowedMethods: AllowedMethods.ALLOW_ALL,
+          cachePolicy: CachePolicy.CACHING_DISABLED,
+          // With caching disabled this forwards Authorization too; Host must stay the API's own.
+          originRequestPolicy: OriginRequestPolicy.ALL_VIEWER_EXCEPT_HOST_HEADER,
+          responseHeadersPolicy: securityHeaders,
+        },
+      },
+    });
+    Validations.of(this.distribution).acknowledge(
+      {
+        id: 'AwsSolutions-CFR1',
+        reason: 'Employees sign in from anywhere they travel; there is no country list to restrict to.',
+      },
+      {
+        id: 'AwsSolutions-CFR2',
+        reason:
+          'No WAF web ACL (cost, and it must live in us-east-1): the API is throttled at the stage, /go attempts and PIN failures are limited in the application (DESIGN §8 rules 1 and 10). Attach one with webAclId where policy requires it.',
+      },
+      {
+        id: 'AwsSolutions-CFR4',
+        reason:
+          'No custom domain is configured, so the distribution uses the default *.cloudfront.net certificate, whose TLS security policy CloudFront fixes (minimumProtocolVersion has no effect without a custom certificate). Set TLSv1.2_2021 when adding a domain.',
+      },
+    );
+
+    new BucketDeployment(this, 'Deploy', {
+      sources: [Source.asset(props.webDistPath), Source.jsonData('config.json', props.webConfig)],
+      destinationBucket: site,
+      distribution: this.distribution,
+      distributionPaths: ['/*'],
+      memoryLimit: 512,
+    });
+    acknowledgeBucketDeploymentHandler(stack, site);
+  }
+}
+
+/**
+ * BucketDeployment runs a CDK-owned singleton function at stack level whose role and runtime the
+ * construct fixes; these acknowledgements cover that function only (deploy-time, not request path).
+ */
+function acknowledgeBucketDeploymentHandler(stack: Stack, site: Bucket): void {
+  const handler = stack.node.children.find((child) =>
+    child.node.id.startsWith('Custom::CDKBucketDeployment'),
+  );
+  if (!handler) throw new Error('BucketDeployment handler not found; did aws-cdk-lib rename it?');
+  const siteArn = `<${stack.getLogicalId(site.node.defaultChild as CfnBucket)}.Arn>`;
+  const qualifier: unknown = stack.node.tryGetContext('@aws-cdk/core:bootstrapQualifier');
+  // cdk-nag renders unresolved pseudo parameters as <AWS::X>; a concrete env appears literally.
+  const shown = (value: string, pseudo: string): string =>
+    Token.isUnresolved(value) ? `<${pseudo}>` : value;
+  const assetBucket = [
+    `arn:${shown(stack.partition, 'AWS::Partition')}:s3:::cdk-`,
+    typeof qualifier === 'string' ? qualifier : DefaultStackSynthesizer.DEFAULT_QUALIFIER,
+    `-assets-${shown(stack.account, 'AWS::AccountId')}-${shown(stack.region, 'AWS::Region')}`,
+  ].join('');
+  const s3Wildcards =
+    'BucketDeployment grants these S3 wildcard actions itself (read the CDK asset bucket, sync the site bucket); they are scoped to those two buckets and run only at deploy time.';
+  Validations.of(handler).acknowledge(
+    {
+      // Managed policy ARNs always use the AWS::Partition pseudo parameter.
+      id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+      reason:
+        'The CDK-owned deployment function uses the managed basic execution role (CloudWatch Logs only).',
+    },
+    ...['s3:GetBucket*', 's3:GetObject*', 's3:List*', 's3:Abort*', 's3:DeleteObject*'].map((action) => ({
+      id: `AwsSolutions-IAM5[Action::${action}]`,
+      reason: s3Wildcards,
+    })),
+    { id: `AwsSolutions-IAM5[Resource::${assetBucket}/*]`, reason: s3Wildcards },
+    { id: `AwsSolutions-IAM5[Resource::${siteArn}/*]`, reason: s3Wildcards },
+    {
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason:
+        'cloudfront:CreateInvalidation/GetInvalidation on * is how BucketDeployment invalidates the distribution after upload; the construct offers no way to scope it.',
+    },
+    {
+      id: 'AwsSolutions-L1',
+      reason:
+        'The deployment function runtime (Python) is chosen by aws-cdk-lib and moves forward with it; it runs only during cdk deploy.',
+    },
+  );
+}

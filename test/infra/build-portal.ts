@@ -1,0 +1,40 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { App, type Environment } from 'aws-cdk-lib';
+import type { Route } from '../../functions/routes.ts';
+import { REPO_ROOT } from '../../infra/paths.ts';
+import { createPortal, type Portal } from '../../infra/portal.ts';
+
+interface CdkJson {
+  readonly context: Record<string, unknown>;
+}
+
+/** cdk.json's context: the same feature flags and defaults the real synth uses. */
+export const cdkContext = (JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'cdk.json'), 'utf8')) as CdkJson)
+  .context;
+
+export const FIXTURE_WEB_DIST = path.join(REPO_ROOT, 'test/infra/fixtures/web-dist');
+
+export interface BuiltPortal extends Portal {
+  readonly app: App;
+}
+
+/**
+ * Builds the portal app as infra/app.ts does, but fast: no asset bundling and no built-in
+ * CloudFormation validation (DESIGN §12), and a fixture web/dist so tests don't need a web build.
+ */
+export function buildPortal(routes?: readonly Route[], env: Environment = {}): BuiltPortal {
+  const app = new App({
+    context: { ...cdkContext, 'aws:cdk:bundling-stacks': [] },
+    builtinCloudFormationValidation: false,
+  });
+  const portal = createPortal(app, {
+    adminEmail: 'admin@example.com',
+    sesFromAddress: 'no-reply@mail.example.com',
+    webDistPath: FIXTURE_WEB_DIST,
+    // Environment-agnostic unless a test asks, whatever the shell's CDK_DEFAULT_* say.
+    env,
+    ...(routes ? { routes } : {}),
+  });
+  return { app, ...portal };
+}

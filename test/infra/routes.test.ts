@@ -1,0 +1,101 @@
+import { Template } from 'aws-cdk-lib/assertions';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { needsUserToken, type Route, routes } from '../../functions/routes.ts';
+import { type BuiltPortal, buildPortal } from './build-portal.ts';
+import { fixtureRoutes } from './fixtures/routes.ts';
+import {
+  type CfnResourceJson,
+  expectedGrants,
+  grantsOfRole,
+  portalFunctions,
+  referencedId,
+  resourcesOfType,
+  routeKey,
+} from './template-queries.ts';
+
+// The real table, and a fixture that also has admin, public and agent routes and SES/SNS/Cognito permissions.
+describe.each([
+  { table: 'functions/routes.ts', routeTable: routes },
+  { table: 'a fixture with every access and permission kind', routeTable: fixtureRoutes },
+])('stateless stack built from $table', ({ routeTable }: { routeTable: readonly Route[] }) => {
+  let portal: BuiltPortal;
+  let template: Template;
+  let functions: Record<string, CfnResourceJson>;
+  let apiRoutes: CfnResourceJson[];
+
+  beforeAll(() => {
+    portal = buildPortal(routeTable);
+    template = Template.fromStack(portal.stateless);
+    functions = portalFunctions(template);
+    apiRoutes = Object.values(resourcesOfType(template, 'AWS::ApiGatewayV2::Route'));
+  });
+
+  function routeOfFunction(fn: CfnResourceJson): Route {
+    const route = routeTable.find((candidate) => routeKey(candidate) === fn.Properties.Description);
+    if (!route) throw new Error(`function ${String(fn.Properties.Description)} matches no route`);
+    return route;
+  }
+
+  it('creates one Lambda function per route-table entry', () => {
+    const described = Object.values(functions).map((fn) => fn.Properties.Description);
+    expect(described).toHaveLength(routeTable.length);
+    expect(new Set(described)).toEqual(new Set(routeTable.map(routeKey)));
+  });
+
+  it('creates one API route per route-table entry, keyed by method and path', () => {
+    const keys = apiRoutes.map((route) => route.Properties.RouteKey);
+    expect(keys).toHaveLength(routeTable.length);
+    expect(new Set(keys)).toEqual(new Set(routeTable.map(routeKey)));
+  });
+
+  it('puts the Cognito JWT authorizer on exactly the user and admin routes', () => {
+    for (const route of routeTable) {
+      const apiRoute = apiRoutes.find((candidate) => candidate.Properties.RouteKey === routeKey(route));
+      expect(apiRoute?.Properties.AuthorizationType, routeKey(route)).toBe(
+        needsUserToken(route) ? 'JWT' : 'NONE',
+      );
+    }
+  });
+
+  it("integrates each API route with its own route's function", () => {
+    const integrations = resourcesOfType(template, 'AWS::ApiGatewayV2::Integration');
+    for (const apiRoute of apiRoutes) {
+      const target = JSON.stringify(apiRoute.Properties.Target);
+      const integrationId = Object.keys(integrations).find((id) => target.includes(`"${id}"`));
+      const functionId = referencedId(integrations[integrationId ?? '']?.Properties.IntegrationUri);
+      expect(functions[functionId]?.Properties.Description).toBe(apiRoute.Properties.RouteKey);
+    }
+  });
+
+  it("grants each function exactly its route's declared permissions, plus writing its own log group", () => {
+    for (const fn of Object.values(functions)) {
+      const route = routeOfFunction(fn);
+      const roleId = referencedId(fn.Properties.Role);
+      const logGroupId = referencedId((fn.Properties.LoggingConfig as { LogGroup: unknown }).LogGroup);
+      expect(grantsOfRole(template, roleId), route.name).toEqual(expectedGrants(portal, route, logGroupId));
+    }
+  });
+
+  it('runs every function on nodejs24.x and arm64', () => {
+    for (const fn of Object.values(functions)) {
+      expect(fn.Properties.Runtime).toBe('nodejs24.x');
+      expect(fn.Properties.Architectures).toEqual(['arm64']);
+    }
+  });
+
+  it('gives every function the table, user pool, client and sender it needs, and source-mapped stack traces', () => {
+    for (const fn of Object.values(functions)) {
+      const variables = (fn.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
+      expect(Object.keys(variables).sort()).toEqual([
+        'NODE_OPTIONS',
+        'POWERTOOLS_SERVICE_NAME',
+        'SES_FROM_ADDRESS',
+        'TABLE_NAME',
+        'USER_POOL_CLIENT_ID',
+        'USER_POOL_ID',
+      ]);
+      expect(variables.NODE_OPTIONS).toBe('--enable-source-maps');
+      expect(variables.TABLE_NAME).toEqual(portal.stateless.resolve(portal.stateful.table.tableName));
+    }
+  });
+});

@@ -1,0 +1,192 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { App } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createPortal } from '../../infra/portal.ts';
+import { type BuiltPortal, buildPortal, cdkContext } from './build-portal.ts';
+import { resourcesOfType } from './template-queries.ts';
+
+// Managed policy ids (CloudFront documentation).
+const CACHING_DISABLED = '4135ea2d-6df8-44a3-9df3-4b5a84be39ad';
+const ALL_VIEWER_EXCEPT_HOST_HEADER = 'b689b0a8-53d0-40ab-baf2-68738e2966ac';
+
+interface CacheBehaviorJson {
+  readonly PathPattern?: string;
+  readonly CachePolicyId: string;
+  readonly OriginRequestPolicyId?: string;
+  readonly AllowedMethods?: string[];
+  readonly ViewerProtocolPolicy: string;
+  readonly ResponseHeadersPolicyId?: unknown;
+  readonly FunctionAssociations?: { EventType: string; FunctionARN: unknown }[];
+  readonly TargetOriginId: string;
+}
+
+interface DistributionConfigJson {
+  readonly DefaultRootObject: string;
+  readonly DefaultCacheBehavior: CacheBehaviorJson;
+  readonly CacheBehaviors: CacheBehaviorJson[];
+  readonly CustomErrorResponses?: unknown;
+  readonly Origins: {
+    Id: string;
+    DomainName: unknown;
+    OriginAccessControlId?: unknown;
+    S3OriginConfig?: unknown;
+  }[];
+}
+
+describe('stateless stack', () => {
+  let portal: BuiltPortal;
+  let template: Template;
+  let distribution: DistributionConfigJson;
+
+  beforeAll(() => {
+    portal = buildPortal();
+    template = Template.fromStack(portal.stateless);
+    const [resource] = Object.values(resourcesOfType(template, 'AWS::CloudFront::Distribution'));
+    distribution = resource?.Properties.DistributionConfig as DistributionConfigJson;
+  });
+
+  function apiBehavior(): CacheBehaviorJson {
+    const behavior = distribution.CacheBehaviors.find((candidate) => candidate.PathPattern === '/api/*');
+    if (!behavior) throw new Error('no /api/* behaviour');
+    return behavior;
+  }
+
+  it('has one HTTP API whose JWT authorizer trusts the user pool and its app client', () => {
+    template.resourceCountIs('AWS::ApiGatewayV2::Api', 1);
+    const resolve = (value: string): unknown => portal.stateless.resolve(value);
+    template.hasResourceProperties('AWS::ApiGatewayV2::Authorizer', {
+      AuthorizerType: 'JWT',
+      IdentitySource: ['$request.header.Authorization'],
+      JwtConfiguration: {
+        Audience: [resolve(portal.stateful.userPoolClient.userPoolClientId)],
+        Issuer: {
+          'Fn::Join': [
+            '',
+            [
+              'https://cognito-idp.',
+              { Ref: 'AWS::Region' },
+              '.amazonaws.com/',
+              resolve(portal.stateful.userPool.userPoolId),
+            ],
+          ],
+        },
+      },
+    });
+  });
+
+  it('throttles the default stage and writes JSON access logs', () => {
+    const stages = Object.values(resourcesOfType(template, 'AWS::ApiGatewayV2::Stage'));
+    expect(stages).toHaveLength(1);
+    const stage = stages[0]?.Properties as {
+      StageName: string;
+      AutoDeploy: boolean;
+      DefaultRouteSettings: { ThrottlingBurstLimit: number; ThrottlingRateLimit: number };
+      AccessLogSettings: { DestinationArn: unknown; Format: string };
+    };
+    expect(stage.StageName).toBe('$default');
+    expect(stage.AutoDeploy).toBe(true);
+    expect(stage.DefaultRouteSettings).toEqual({ ThrottlingBurstLimit: 100, ThrottlingRateLimit: 50 });
+    expect(JSON.parse(stage.AccessLogSettings.Format)).toMatchObject({
+      requestId: '$context.requestId',
+      status: '$context.status',
+    });
+  });
+
+  it('answers with CSP, two-year HSTS with preload, DENY framing and nosniff', () => {
+    template.hasResourceProperties('AWS::CloudFront::ResponseHeadersPolicy', {
+      ResponseHeadersPolicyConfig: Match.objectLike({
+        SecurityHeadersConfig: Match.objectLike({
+          ContentSecurityPolicy: {
+            ContentSecurityPolicy: Match.anyValue(),
+            Override: true,
+          },
+          StrictTransportSecurity: {
+            AccessControlMaxAgeSec: 63_072_000,
+            IncludeSubdomains: true,
+            Preload: true,
+            Override: true,
+          },
+          FrameOptions: { FrameOption: 'DENY', Override: true },
+          ContentTypeOptions: { Override: true },
+          ReferrerPolicy: Match.objectLike({ ReferrerPolicy: 'strict-origin-when-cross-origin' }),
+        }),
+      }),
+    });
+  });
+
+  it('applies the security headers to both the site and the API behaviours', () => {
+    const policyId = distribution.DefaultCacheBehavior.ResponseHeadersPolicyId;
+    expect(policyId).toBeDefined();
+    expect(apiBehavior().ResponseHeadersPolicyId).toEqual(policyId);
+  });
+
+  it('sends /api/* uncached to the HTTP API, with all methods and all viewer headers but Host', () => {
+    const behavior = apiBehavior();
+    expect(behavior.CachePolicyId).toBe(CACHING_DISABLED);
+    expect(behavior.OriginRequestPolicyId).toBe(ALL_VIEWER_EXCEPT_HOST_HEADER);
+    expect(behavior.AllowedMethods).toEqual(
+      expect.arrayContaining(['GET', 'HEAD', 'OPTIONS', 'PUT', 'PATCH', 'POST', 'DELETE']),
+    );
+    expect(behavior.ViewerProtocolPolicy).toBe('https-only');
+    const origin = distribution.Origins.find((candidate) => candidate.Id === behavior.TargetOriginId);
+    expect(JSON.stringify(origin?.DomainName)).toContain('.execute-api.');
+  });
+
+  it('serves the site from S3 through Origin Access Control, index.html at the root', () => {
+    expect(distribution.DefaultRootObject).toBe('index.html');
+    const origin = distribution.Origins.find(
+      (candidate) => candidate.Id === distribution.DefaultCacheBehavior.TargetOriginId,
+    );
+    expect(origin?.OriginAccessControlId).toBeDefined();
+    template.resourceCountIs('AWS::CloudFront::OriginAccessControl', 1);
+  });
+
+  it('falls back to index.html with a viewer-request function on the site only, never with error responses', () => {
+    const [association, ...others] = distribution.DefaultCacheBehavior.FunctionAssociations ?? [];
+    expect(association?.EventType).toBe('viewer-request');
+    expect(others).toEqual([]);
+    expect(apiBehavior().FunctionAssociations).toBeUndefined();
+    expect(distribution.CustomErrorResponses).toBeUndefined();
+  });
+
+  it('keeps the site bucket private, encrypted, TLS-only and access-logged', () => {
+    template.hasResourceProperties('AWS::S3::Bucket', {
+      PublicAccessBlockConfiguration: {
+        BlockPublicAcls: true,
+        BlockPublicPolicy: true,
+        IgnorePublicAcls: true,
+        RestrictPublicBuckets: true,
+      },
+      BucketEncryption: {
+        ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }],
+      },
+      LoggingConfiguration: Match.objectLike({ LogFilePrefix: 'site/' }),
+    });
+  });
+
+  it('outputs the portal URL and the API URL', () => {
+    expect(Object.keys(template.findOutputs('*'))).toEqual(expect.arrayContaining(['PortalUrl', 'ApiUrl']));
+  });
+});
+
+describe('stateless stack without a web build', () => {
+  let emptyDir: string;
+  beforeAll(() => {
+    emptyDir = fs.mkdtempSync(path.join(os.tmpdir(), 'no-web-dist-'));
+  });
+  afterAll(() => fs.rmSync(emptyDir, { recursive: true, force: true }));
+
+  it('refuses to synthesize and says to run npm run build:web first', () => {
+    const app = new App({ context: { ...cdkContext, 'aws:cdk:bundling-stacks': [] } });
+    expect(() =>
+      createPortal(app, {
+        adminEmail: 'a@example.com',
+        sesFromAddress: 'b@example.com',
+        webDistPath: emptyDir,
+      }),
+    ).toThrow(/run npm run build:web first/);
+  });
+});

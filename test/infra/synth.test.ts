@@ -1,0 +1,58 @@
+import { execFile } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { routes } from '../../functions/routes.ts';
+import { REPO_ROOT } from '../../infra/paths.ts';
+
+const run = promisify(execFile);
+
+interface AssetManifest {
+  readonly files: Record<string, { readonly source: { readonly path: string; readonly packaging: string } }>;
+}
+
+/**
+ * The real `cdk synth`, bundling included (esbuild locally, no Docker), as `npm run synth` runs it
+ * after `npm run build:web`. Needs web/dist: without it the stateless stack says to build the web.
+ */
+describe('cdk synth', () => {
+  let outdir: string;
+  let result: { stdout: string; stderr: string };
+
+  beforeAll(async () => {
+    outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'portal-cdk-out-'));
+    result = await run('npx', ['cdk', 'synth', '--quiet', '--no-notices', '--output', outdir], {
+      cwd: REPO_ROOT,
+      env: { ...process.env, CDK_DISABLE_CLI_TELEMETRY: 'true' },
+      timeout: 180_000,
+      maxBuffer: 16 * 1024 * 1024,
+    });
+  }, 180_000);
+
+  afterAll(() => fs.rmSync(outdir, { recursive: true, force: true }));
+
+  it('writes both stack templates', () => {
+    for (const stack of ['PortalStateful', 'PortalStateless']) {
+      const template = JSON.parse(fs.readFileSync(path.join(outdir, `${stack}.template.json`), 'utf8')) as {
+        Resources: Record<string, unknown>;
+      };
+      expect(Object.keys(template.Resources).length, stack).toBeGreaterThan(0);
+    }
+    expect(result.stderr).not.toMatch(/AwsSolutions-/);
+  });
+
+  it('bundles every route handler into one ESM file with a source map', () => {
+    const manifest = JSON.parse(
+      fs.readFileSync(path.join(outdir, 'PortalStateless.assets.json'), 'utf8'),
+    ) as AssetManifest;
+    const bundles = Object.values(manifest.files)
+      .map((file) => path.join(outdir, file.source.path))
+      .filter((dir) => fs.existsSync(path.join(dir, 'index.mjs')));
+    expect(bundles).toHaveLength(routes.length);
+    for (const dir of bundles) {
+      expect(fs.existsSync(path.join(dir, 'index.mjs.map')), dir).toBe(true);
+    }
+  });
+});
