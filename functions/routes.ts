@@ -28,7 +28,6 @@ export type TableAction =
   | 'dynamodb:UpdateItem'
   | 'dynamodb:DeleteItem'
   | 'dynamodb:ConditionCheckItem'
-  | 'dynamodb:TransactWriteItems'
   | 'dynamodb:BatchGetItem';
 
 export type CognitoAction =
@@ -62,6 +61,8 @@ export interface Route {
 }
 
 const READ: readonly TableAction[] = ['dynamodb:GetItem', 'dynamodb:Query'];
+/** Transactions need no action of their own: IAM checks each Put, Update and Delete in them. */
+const READ_WRITE: readonly TableAction[] = [...READ, 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'];
 
 export const routes: readonly Route[] = [
   {
@@ -81,6 +82,71 @@ export const routes: readonly Route[] = [
     access: 'user',
     role: 'self-service',
     permissions: { table: READ },
+  },
+  {
+    name: 'CreateRegistration',
+    method: 'POST',
+    path: '/api/registrations',
+    handler: 'functions/handlers/create-registration.ts',
+    access: 'user',
+    role: 'register-device',
+    permissions: { table: READ_WRITE, sendEmail: true, sendSms: true, cognito: ['cognito-idp:AdminGetUser'] },
+  },
+  {
+    name: 'ResendRegistration',
+    method: 'POST',
+    path: '/api/registrations/{deviceId}/resend',
+    handler: 'functions/handlers/resend-registration.ts',
+    access: 'user',
+    role: 'register-device',
+    permissions: { table: READ_WRITE, sendEmail: true, sendSms: true, cognito: ['cognito-idp:AdminGetUser'] },
+  },
+  {
+    name: 'CancelRegistration',
+    method: 'DELETE',
+    path: '/api/registrations/{deviceId}',
+    handler: 'functions/handlers/cancel-registration.ts',
+    access: 'user',
+    role: 'register-device',
+    permissions: { table: READ_WRITE },
+  },
+  {
+    name: 'EnrollVerify',
+    method: 'POST',
+    path: '/api/enroll/verify',
+    handler: 'functions/handlers/enroll-verify.ts',
+    access: 'public',
+    permissions: {
+      table: READ_WRITE,
+      cognito: ['cognito-idp:AdminGetUser', 'cognito-idp:AdminInitiateAuth'],
+    },
+  },
+  {
+    name: 'GetEnrollmentProfile',
+    method: 'GET',
+    path: '/api/enroll/profile',
+    handler: 'functions/handlers/enroll-profile.ts',
+    access: 'public',
+    permissions: { table: READ },
+  },
+  {
+    name: 'AgentEnroll',
+    method: 'POST',
+    path: '/api/agent/enroll',
+    handler: 'functions/handlers/agent-enroll.ts',
+    access: 'agent',
+    permissions: {
+      table: READ_WRITE,
+      cognito: ['cognito-idp:AdminGetUser', 'cognito-idp:AdminInitiateAuth'],
+    },
+  },
+  {
+    name: 'AgentCheckin',
+    method: 'POST',
+    path: '/api/agent/checkin',
+    handler: 'functions/handlers/agent-checkin.ts',
+    access: 'agent',
+    permissions: { table: READ_WRITE },
   },
 ];
 

@@ -1,5 +1,6 @@
 import {
   AdminGetUserCommand,
+  AdminInitiateAuthCommand,
   type AttributeType,
   type CognitoIdentityProviderClient,
   UserNotFoundException,
@@ -31,7 +32,29 @@ export class CognitoDirectory implements UserDirectory {
   constructor(
     private readonly client: CognitoIdentityProviderClient,
     private readonly userPoolId: string,
+    private readonly clientId: string,
   ) {}
+
+  async checkPassword(username: string, password: string): Promise<boolean> {
+    try {
+      const result = await this.client.send(
+        new AdminInitiateAuthCommand({
+          UserPoolId: this.userPoolId,
+          ClientId: this.clientId,
+          AuthFlow: 'ADMIN_USER_PASSWORD_AUTH',
+          AuthParameters: { USERNAME: username, PASSWORD: password },
+        }),
+      );
+      // A challenge (new password, MFA) means the password was right but sign-in is not complete.
+      return Boolean(result.AuthenticationResult ?? result.ChallengeName);
+    } catch (error) {
+      const name = (error as Error).name;
+      if (['NotAuthorizedException', 'UserNotFoundException', 'PasswordResetRequiredException', 'UserNotConfirmedException'].includes(name)) {
+        return false;
+      }
+      throw error;
+    }
+  }
 
   async findUser(usernameOrEmail: string): Promise<DirectoryUser | null> {
     try {

@@ -1,7 +1,11 @@
 /** The production wiring of the ports, built once per container from the environment. */
 import { randomBytes, randomInt, randomUUID } from 'node:crypto';
+import type { EnrollmentPorts } from '../core/enrollment.ts';
 import type { Clock, RandomSource } from '../core/ports.ts';
-import { cognitoClient, documentClient, requiredEnv } from './aws-clients.ts';
+import type { RegistrationPorts } from '../core/registration.ts';
+import { cognitoClient, documentClient, requiredEnv, sesClient, snsClient } from './aws-clients.ts';
+import { SesMailer } from './ses-mailer.ts';
+import { SnsSms } from './sns-sms.ts';
 import { CognitoDirectory } from './cognito-directory.ts';
 import { PortalTable } from './portal-table.ts';
 
@@ -21,6 +25,33 @@ export function portalTable(): PortalTable {
 
 let directory: CognitoDirectory | undefined;
 export function userDirectory(): CognitoDirectory {
-  directory ??= new CognitoDirectory(cognitoClient(), requiredEnv('USER_POOL_ID'));
+  directory ??= new CognitoDirectory(cognitoClient(), requiredEnv('USER_POOL_ID'), requiredEnv('USER_POOL_CLIENT_ID'));
   return directory;
+}
+
+let mailer: SesMailer | undefined;
+export function sesMailer(): SesMailer {
+  mailer ??= new SesMailer(sesClient(), requiredEnv('SES_FROM_ADDRESS'));
+  return mailer;
+}
+
+let sms: SnsSms | undefined;
+export function snsSms(): SnsSms {
+  sms ??= new SnsSms(snsClient());
+  return sms;
+}
+
+export function registrationPorts(): RegistrationPorts {
+  return {
+    store: portalTable(),
+    directory: userDirectory(),
+    mailer: sesMailer(),
+    sms: snsSms(),
+    clock: systemClock,
+    random: cryptoRandom,
+  };
+}
+
+export function enrollmentPorts(): EnrollmentPorts {
+  return { store: portalTable(), directory: userDirectory(), clock: systemClock, random: cryptoRandom };
 }

@@ -21,6 +21,8 @@ export interface RegistrationRecord {
   /** ISO time. */
   expiresAt: string;
   pin?: StoredSecret;
+  /** sha256 of the QR token; a token whose hash is not this one no longer works. */
+  qrTokenHash?: string;
   /** Wrong PIN tries against this registration (5 invalidate it). */
   failedAttempts: number;
   /** Set once the PIN or token has been used; single use. */

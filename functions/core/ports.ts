@@ -1,4 +1,5 @@
 /** The ports use-cases receive, so they are tested without module mocking. */
+import type { DeviceRecord } from './device.ts';
 import type { PortalSettings } from './settings.ts';
 
 export interface Clock {
@@ -26,6 +27,8 @@ export interface DirectoryUser {
 export interface UserDirectory {
   /** By user name or email; null when there is no such user. */
   findUser(usernameOrEmail: string): Promise<DirectoryUser | null>;
+  /** True when the password is the user's current one (the /go page's password option). */
+  checkPassword(username: string, password: string): Promise<boolean>;
 }
 
 export interface OutgoingEmail {
@@ -54,4 +57,67 @@ export interface Caller {
   groups: string[];
   /** Seconds since the epoch of the last sign-in (auth_time). */
   authTime: number;
+}
+
+/** One line of the user's audit trail; written in the same transaction as the change it records. */
+export interface AuditEvent {
+  id: string;
+  userSub: string;
+  deviceId: string;
+  action: string;
+  result: 'SUCCESS' | 'FAILURE';
+  detail?: string;
+  sourceIp: string;
+  userAgent: string;
+  at: string;
+}
+
+export type SecretKind = 'QR' | 'ENROLLMENT';
+
+/** A one-time token as stored under SECRET#{sha256(token)}. */
+export interface SecretRecord {
+  hash: string;
+  kind: SecretKind;
+  userSub: string;
+  deviceId: string;
+  expiresAt: string;
+  usedAt?: string;
+}
+
+/** The write lost a race: another request changed the item first. Re-read and decide again. */
+export class ConcurrentUpdateError extends Error {
+  override readonly name = 'ConcurrentUpdateError';
+}
+
+export interface DeviceChange {
+  device: DeviceRecord;
+  /** The version read; the write fails with ConcurrentUpdateError if it changed since. */
+  expectedVersion: number | null;
+  putSecrets?: SecretRecord[];
+  deleteSecrets?: string[];
+  /** Marks these secrets used; fails if one was used already or has expired. */
+  useSecrets?: string[];
+  audit?: AuditEvent;
+}
+
+export interface DeviceStore {
+  listDevices(userSub: string): Promise<DeviceRecord[]>;
+  getDevice(userSub: string, deviceId: string): Promise<DeviceRecord | null>;
+  /** Writes the device (bumping its version), its secrets and its audit event in one transaction. */
+  saveDevice(change: DeviceChange): Promise<void>;
+  getSecret(hash: string): Promise<SecretRecord | null>;
+}
+
+/** Fixed-window counters for rate limits and spend caps. */
+export interface Counters {
+  read(key: CounterKey): Promise<number>;
+  /** Adds one unless the count has reached `limit`; false when it had. */
+  increment(key: CounterKey, limit: number): Promise<boolean>;
+}
+
+export interface CounterKey {
+  scope: string;
+  name: string;
+  /** When the window closes; the counter item expires then. */
+  windowEndsAt: Date;
 }

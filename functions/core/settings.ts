@@ -24,6 +24,8 @@ export interface PortalSettings {
   /** Rate limits (DESIGN §8 rule 10). */
   invitationsPerUserPerHour: number;
   smsPerDayCap: number;
+  /** Attempts at /go and agent enrollment by PIN, per source address per 15 minutes. */
+  goAttemptsPerAddress: number;
   /** Store links for the agent app. */
   agentApp: { androidStoreUrl: string; iosAppStoreUrl: string };
 }
@@ -80,6 +82,7 @@ export function defaultSettings(): PortalSettings {
     externalHost: '',
     invitationsPerUserPerHour: 10,
     smsPerDayCap: 200,
+    goAttemptsPerAddress: 60,
     agentApp: {
       androidStoreUrl: 'https://play.google.com/store/apps/details?id=com.example.mdmagent',
       iosAppStoreUrl: 'https://apps.apple.com/app/id000000000',

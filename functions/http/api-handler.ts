@@ -42,7 +42,10 @@ export interface UserRequest<TBody> extends ApiRequest<TBody> {
 
 export interface ApiResponse {
   status: number;
+  /** Sent as JSON. */
   body?: unknown;
+  /** Sent as it is, for non-JSON answers (set content-type in headers). */
+  text?: string;
   headers?: Record<string, string>;
 }
 
@@ -159,6 +162,9 @@ function baseRequest<T>(event: ApiEvent, body: T): ApiRequest<T> {
 }
 
 function toResult(response: ApiResponse): ApiResult {
+  if (response.text !== undefined) {
+    return { statusCode: response.status, headers: { ...BASE_HEADERS, ...response.headers }, body: response.text };
+  }
   return json(response.status, response.body, response.headers);
 }
 

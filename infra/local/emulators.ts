@@ -121,7 +121,8 @@ export async function startEmulators(
         '-port',
         String(ports.dynamodb),
       ],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
+      // It writes a metadata file into its working directory: keep that with the data.
+      { cwd: dynamoDir, stdio: ['ignore', 'pipe', 'pipe'] },
     );
     children.push(dynamo);
     output('DynamoDB Local', dynamo);

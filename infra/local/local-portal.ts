@@ -67,6 +67,7 @@ function configureEnvironment(portal: {
     USER_POOL_CLIENT_ID: portal.clientId,
     SES_FROM_ADDRESS: process.env.SES_FROM_ADDRESS ?? 'Device Portal <no-reply@example.com>',
     POWERTOOLS_SERVICE_NAME: 'device-portal-local',
+    PORTAL_SETTINGS_CACHE_MS: '0',
     POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN',
   });
 }

@@ -1,0 +1,25 @@
+import { SendEmailCommand, type SESClient } from '@aws-sdk/client-ses';
+import type { Mailer, OutgoingEmail } from '../core/ports.ts';
+
+export class SesMailer implements Mailer {
+  constructor(
+    private readonly client: SESClient,
+    private readonly fromAddress: string,
+  ) {}
+
+  async send(email: OutgoingEmail): Promise<void> {
+    await this.client.send(
+      new SendEmailCommand({
+        Source: this.fromAddress,
+        Destination: { ToAddresses: [email.to] },
+        Message: {
+          Subject: { Data: email.subject, Charset: 'UTF-8' },
+          Body: {
+            Text: { Data: email.text, Charset: 'UTF-8' },
+            Html: { Data: email.html, Charset: 'UTF-8' },
+          },
+        },
+      }),
+    );
+  }
+}

@@ -1,0 +1,398 @@
+/**
+ * Registering a device from the portal (DESIGN §4, §5): a pending device with a PIN and/or QR
+ * token and an invitation; resend replaces the secrets; cancel ends the registration.
+ */
+import QRCode from 'qrcode';
+import type {
+  CreateRegistrationRequest,
+  DeliveryChannel,
+  Ownership,
+  RegistrationResponse,
+  ResendRegistrationRequest,
+} from './api-types.ts';
+import { countsAgainstLimit, type DeviceRecord, effectiveStatus, toDeviceSummary } from './device.ts';
+import { PortalError } from './errors.ts';
+import { sendInvitations } from './invitations.ts';
+import type {
+  AuditEvent,
+  Caller,
+  Clock,
+  Counters,
+  DeviceStore,
+  DirectoryUser,
+  Mailer,
+  RandomSource,
+  SecretRecord,
+  SettingsStore,
+  SmsSender,
+  UserDirectory,
+} from './ports.ts';
+import { ConcurrentUpdateError } from './ports.ts';
+import { newPin, newToken } from './secrets.ts';
+import type { PortalSettings } from './settings.ts';
+
+export interface RegistrationPorts {
+  store: DeviceStore & SettingsStore & Counters;
+  directory: UserDirectory;
+  mailer: Mailer;
+  sms: SmsSender;
+  clock: Clock;
+  random: RandomSource;
+}
+
+/** Where the request came from, for links and the audit trail. */
+export interface RequestOrigin {
+  /** https://host the request reached, used when no external host is set. */
+  origin: string;
+  sourceIp: string;
+  userAgent: string;
+}
+
+const HOUR_MS = 3600_000;
+const DAY_MS = 24 * HOUR_MS;
+
+function windowEnd(now: Date, sizeMs: number): Date {
+  return new Date(Math.floor(now.getTime() / sizeMs) * sizeMs + sizeMs);
+}
+
+export function goBaseUrl(settings: PortalSettings, origin: string): string {
+  return settings.externalHost ? `https://${settings.externalHost}/go` : `${origin}/go`;
+}
+
+export function auditEvent(
+  ports: { clock: Clock; random: RandomSource },
+  request: RequestOrigin,
+  fields: Pick<AuditEvent, 'userSub' | 'deviceId' | 'action'> & Partial<Pick<AuditEvent, 'result' | 'detail'>>,
+): AuditEvent {
+  return {
+    id: ports.random.uuid(),
+    result: 'SUCCESS',
+    sourceIp: request.sourceIp,
+    userAgent: request.userAgent.slice(0, 256),
+    at: ports.clock.now().toISOString(),
+    ...fields,
+  };
+}
+
+async function requireUser(directory: UserDirectory, caller: Caller): Promise<DirectoryUser> {
+  const user = await directory.findUser(caller.username);
+  if (!user?.enabled) {
+    throw new PortalError('FORBIDDEN', 'USER_DISABLED', 'Your account is not active. Contact your helpdesk.');
+  }
+  return user;
+}
+
+/** Invitations per user per hour (rule 10): 429 with the seconds until the window closes. */
+async function takeInvitationAllowance(ports: RegistrationPorts, settings: PortalSettings, caller: Caller) {
+  const now = ports.clock.now();
+  const windowEndsAt = windowEnd(now, HOUR_MS);
+  const allowed = await ports.store.increment(
+    { scope: `USER#${caller.sub}`, name: 'INVITATIONS', windowEndsAt },
+    settings.invitationsPerUserPerHour,
+  );
+  if (!allowed) {
+    const retryAfter = Math.ceil((windowEndsAt.getTime() - now.getTime()) / 1000);
+    throw new PortalError(
+      'RATE_LIMITED',
+      'TOO_MANY_INVITATIONS',
+      `You have asked for ${settings.invitationsPerUserPerHour} registrations or resends in the last hour. Try again in ${Math.ceil(retryAfter / 60)} minutes.`,
+      retryAfter,
+    );
+  }
+}
+
+function checkDelivery(channels: readonly DeliveryChannel[], phoneNumber: string | null): void {
+  if (channels.includes('SMS') && !phoneNumber) {
+    throw new PortalError(
+      'INVALID',
+      'PHONE_NUMBER_REQUIRED',
+      'To send the invitation by SMS, enter a mobile number in international format, e.g. +15551234567.',
+    );
+  }
+}
+
+interface IssuedSecrets {
+  registration: DeviceRecord['registration'];
+  pin?: string;
+  qrToken?: string;
+  putSecrets: SecretRecord[];
+}
+
+/** New secrets for a registration: a PIN for PIN and QR (where PINs are on), a token for QR. */
+function issueSecrets(
+  ports: RegistrationPorts,
+  settings: PortalSettings,
+  device: Pick<DeviceRecord, 'userSub' | 'deviceId'>,
+  method: NonNullable<DeviceRecord['registration']>['method'],
+): IssuedSecrets {
+  const now = ports.clock.now();
+  const expiresAt = new Date(now.getTime() + settings.pinLifetimeMinutes * 60_000).toISOString();
+  const withPin = method === 'PIN' || (method === 'QR' && settings.registrationMethods.pin);
+  const pin = withPin ? newPin(ports.random, settings.pinLength) : undefined;
+  const qr = method === 'QR' ? newToken(ports.random) : undefined;
+  return {
+    registration: {
+      method,
+      expiresAt,
+      failedAttempts: 0,
+      deliveries: [],
+      ...(pin ? { pin: pin.stored } : {}),
+      ...(qr ? { qrTokenHash: qr.hash } : {}),
+    },
+    pin: pin?.pin,
+    qrToken: qr?.token,
+    putSecrets: qr
+      ? [{ hash: qr.hash, kind: 'QR', userSub: device.userSub, deviceId: device.deviceId, expiresAt }]
+      : [],
+  };
+}
+
+async function registrationResponse(
+  device: DeviceRecord,
+  secrets: IssuedSecrets,
+  goUrl: string,
+  now: Date,
+): Promise<RegistrationResponse> {
+  const response: RegistrationResponse = {
+    device: toDeviceSummary(device, now),
+    goUrl,
+    expiresAt: device.registration?.expiresAt ?? now.toISOString(),
+  };
+  if (secrets.pin) response.pin = secrets.pin;
+  if (secrets.qrToken) {
+    const url = `${goUrl}?t=${secrets.qrToken}`;
+    response.qr = { url, svg: await QRCode.toString(url, { type: 'svg', errorCorrectionLevel: 'M', margin: 2 }) };
+  }
+  return response;
+}
+
+/** Sends the invitation and records each channel's outcome on the device (rule 11: never lost). */
+async function deliverAndRecord(
+  ports: RegistrationPorts,
+  settings: PortalSettings,
+  device: DeviceRecord,
+  channels: readonly DeliveryChannel[],
+  user: DirectoryUser,
+  phoneNumber: string | null,
+  goUrl: string,
+): Promise<DeviceRecord> {
+  if (channels.length === 0 || !device.registration) return device;
+  const smsWindow = windowEnd(ports.clock.now(), DAY_MS);
+  const deliveries = await sendInvitations(
+    {
+      mailer: ports.mailer,
+      sms: ports.sms,
+      clock: ports.clock,
+      takeSmsAllowance: () =>
+        ports.store.increment({ scope: 'CONFIG', name: 'SMS', windowEndsAt: smsWindow }, settings.smsPerDayCap),
+    },
+    settings,
+    channels,
+    {
+      displayName: user.displayName,
+      username: user.email,
+      email: user.email,
+      phoneNumber,
+      platform: device.platform,
+      goUrl,
+      expiresAt: device.registration.expiresAt,
+    },
+  );
+  // The device may have moved on (a fast /go) since; record the outcome on what is there now.
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const current = attempt === 0 ? device : await ports.store.getDevice(device.userSub, device.deviceId);
+    if (!current?.registration) return device;
+    const updated: DeviceRecord = {
+      ...current,
+      registration: { ...current.registration, deliveries },
+      version: current.version + 1,
+    };
+    try {
+      await ports.store.saveDevice({ device: updated, expectedVersion: current.version });
+      return updated;
+    } catch (error) {
+      if (!(error instanceof ConcurrentUpdateError)) throw error;
+    }
+  }
+  return device;
+}
+
+function resolveOwnership(settings: PortalSettings, requested: Ownership | undefined): Ownership {
+  if (requested === undefined || requested === settings.defaultOwnership) return settings.defaultOwnership;
+  if (!settings.usersMayChooseOwnership) {
+    throw new PortalError(
+      'FORBIDDEN',
+      'OWNERSHIP_NOT_ALLOWED',
+      `Devices you register are ${settings.defaultOwnership === 'EMPLOYEE' ? 'Employee' : 'Company'}-owned; your administrator does not let you choose.`,
+    );
+  }
+  return requested;
+}
+
+function checkMethodEnabled(settings: PortalSettings, method: CreateRegistrationRequest['method']): void {
+  const methods = settings.registrationMethods;
+  const enabled =
+    method === 'PIN'
+      ? methods.pin
+      : method === 'QR'
+        ? methods.qr && (methods.pin || methods.passwordAtGo)
+        : methods.invitation && methods.passwordAtGo;
+  if (!enabled) {
+    const names = { PIN: 'Registration PINs', QR: 'QR codes', INVITATION: 'Invitations without a PIN' };
+    throw new PortalError(
+      'FORBIDDEN',
+      'METHOD_DISABLED',
+      `${names[method]} are turned off in this portal. Use another way offered under Register device.`,
+    );
+  }
+}
+
+export async function createRegistration(
+  ports: RegistrationPorts,
+  caller: Caller,
+  request: CreateRegistrationRequest,
+  origin: RequestOrigin,
+): Promise<RegistrationResponse> {
+  const [settings, user, devices] = await Promise.all([
+    ports.store.getSettings(),
+    requireUser(ports.directory, caller),
+    ports.store.listDevices(caller.sub),
+  ]);
+  checkMethodEnabled(settings, request.method);
+  const ownership = resolveOwnership(settings, request.ownership);
+  const phoneNumber = request.phoneNumber ?? user.phoneNumber;
+  checkDelivery(request.delivery, phoneNumber);
+  const now = ports.clock.now();
+  const inUse = devices.filter((d) => countsAgainstLimit(d, now)).length;
+  if (inUse >= settings.deviceLimitPerUser) {
+    throw new PortalError(
+      'CONFLICT',
+      'DEVICE_LIMIT_REACHED',
+      `You already have ${inUse} devices registered or pending, the most this portal allows. Retire or cancel one first.`,
+    );
+  }
+  await takeInvitationAllowance(ports, settings, caller);
+
+  const deviceId = ports.random.uuid();
+  const secrets = issueSecrets(ports, settings, { userSub: caller.sub, deviceId }, request.method);
+  const device: DeviceRecord = {
+    userSub: caller.sub,
+    deviceId,
+    status: 'PENDING',
+    platform: request.platform,
+    ownership,
+    facts: { platform: request.platform, ...(phoneNumber ? { phoneNumber } : {}) },
+    createdAt: now.toISOString(),
+    registeredAt: null,
+    lastCheckInAt: null,
+    registration: secrets.registration,
+    version: 1,
+  };
+  await ports.store.saveDevice({
+    device,
+    expectedVersion: null,
+    putSecrets: secrets.putSecrets,
+    audit: auditEvent(ports, origin, {
+      userSub: caller.sub,
+      deviceId,
+      action: 'REGISTRATION_CREATED',
+      detail: `${request.method} for ${request.platform}`,
+    }),
+  });
+  const goUrl = goBaseUrl(settings, origin.origin);
+  const delivered = await deliverAndRecord(ports, settings, device, request.delivery, user, phoneNumber, goUrl);
+  return registrationResponse(delivered, secrets, goUrl, now);
+}
+
+async function requirePendingDevice(ports: RegistrationPorts, caller: Caller, deviceId: string): Promise<DeviceRecord> {
+  const device = await ports.store.getDevice(caller.sub, deviceId);
+  if (!device) throw new PortalError('NOT_FOUND', 'DEVICE_NOT_FOUND', 'There is no such device in your list.');
+  const status = effectiveStatus(device, ports.clock.now());
+  if (status !== 'PENDING' && status !== 'EXPIRED') {
+    throw new PortalError(
+      'CONFLICT',
+      'NOT_PENDING',
+      `This device is ${status.toLowerCase()}, so there is no registration to change.`,
+    );
+  }
+  return device;
+}
+
+export async function resendRegistration(
+  ports: RegistrationPorts,
+  caller: Caller,
+  deviceId: string,
+  request: ResendRegistrationRequest,
+  origin: RequestOrigin,
+): Promise<RegistrationResponse> {
+  const [settings, user, device] = await Promise.all([
+    ports.store.getSettings(),
+    requireUser(ports.directory, caller),
+    requirePendingDevice(ports, caller, deviceId),
+  ]);
+  const method = device.registration?.method ?? 'PIN';
+  checkMethodEnabled(settings, method);
+  const channels =
+    request.delivery ?? [...new Set((device.registration?.deliveries ?? []).map((d) => d.channel))];
+  const phoneNumber = request.phoneNumber ?? device.facts.phoneNumber ?? user.phoneNumber;
+  checkDelivery(channels, phoneNumber);
+  await takeInvitationAllowance(ports, settings, caller);
+
+  const now = ports.clock.now();
+  const secrets = issueSecrets(ports, settings, device, method);
+  const renewed: DeviceRecord = {
+    ...device,
+    status: 'PENDING',
+    facts: { ...device.facts, ...(phoneNumber ? { phoneNumber } : {}) },
+    registration: secrets.registration,
+    version: device.version + 1,
+  };
+  const oldQr = device.registration?.qrTokenHash;
+  try {
+    await ports.store.saveDevice({
+      device: renewed,
+      expectedVersion: device.version,
+      putSecrets: secrets.putSecrets,
+      deleteSecrets: oldQr ? [oldQr] : [],
+      audit: auditEvent(ports, origin, { userSub: caller.sub, deviceId, action: 'REGISTRATION_RESENT' }),
+    });
+  } catch (error) {
+    if (error instanceof ConcurrentUpdateError) {
+      throw new PortalError('CONFLICT', 'REGISTRATION_CHANGED', 'This registration changed meanwhile. Reload and try again.');
+    }
+    throw error;
+  }
+  const goUrl = goBaseUrl(settings, origin.origin);
+  const delivered = await deliverAndRecord(ports, settings, renewed, channels, user, phoneNumber, goUrl);
+  return registrationResponse(delivered, secrets, goUrl, now);
+}
+
+export async function cancelRegistration(
+  ports: RegistrationPorts,
+  caller: Caller,
+  deviceId: string,
+  origin: RequestOrigin,
+): Promise<DeviceRecord> {
+  const device = await requirePendingDevice(ports, caller, deviceId);
+  const cancelled: DeviceRecord = {
+    ...device,
+    status: 'CANCELLED',
+    registration: null,
+    version: device.version + 1,
+  };
+  const oldQr = device.registration?.qrTokenHash;
+  try {
+    await ports.store.saveDevice({
+      device: cancelled,
+      expectedVersion: device.version,
+      deleteSecrets: oldQr ? [oldQr] : [],
+      audit: auditEvent(ports, origin, { userSub: caller.sub, deviceId, action: 'REGISTRATION_CANCELLED' }),
+    });
+  } catch (error) {
+    if (error instanceof ConcurrentUpdateError) {
+      throw new PortalError('CONFLICT', 'REGISTRATION_CHANGED', 'This registration changed meanwhile. Reload and try again.');
+    }
+    throw error;
+  }
+  return cancelled;
+}

@@ -1,0 +1,15 @@
+import { registrationPorts, systemClock } from '../adapters/default-ports.ts';
+import { toDeviceSummary } from '../core/device.ts';
+import { cancelRegistration } from '../core/registration.ts';
+import { userApi } from '../http/api-handler.ts';
+import { deviceIdParam } from '../http/schemas.ts';
+
+export const handler = userApi('CancelRegistration', {}, async (request) => {
+  const device = await cancelRegistration(
+    registrationPorts(),
+    request.caller,
+    deviceIdParam(request.pathParameters),
+    request,
+  );
+  return { status: 200, body: { device: toDeviceSummary(device, systemClock.now()) } };
+});

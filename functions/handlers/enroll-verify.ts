@@ -1,0 +1,9 @@
+import { enrollmentPorts } from '../adapters/default-ports.ts';
+import { verifyAtGo } from '../core/enrollment.ts';
+import { publicApi } from '../http/api-handler.ts';
+import { enrollVerifyBody } from '../http/schemas.ts';
+
+export const handler = publicApi('EnrollVerify', { body: enrollVerifyBody }, async (request) => ({
+  status: 200,
+  body: await verifyAtGo(enrollmentPorts(), request.body, request),
+}));

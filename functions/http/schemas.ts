@@ -1,0 +1,66 @@
+/** Request schemas (zod/mini keeps bundles small). Objects are strict: unknown fields are refused. */
+import * as z from 'zod/mini';
+import { PortalError } from '../core/errors.ts';
+
+export const platform = z.enum(['IOS', 'ANDROID']);
+export const ownership = z.enum(['EMPLOYEE', 'COMPANY']);
+export const deliveryChannels = z.array(z.enum(['EMAIL', 'SMS'])).check(z.maxLength(2));
+export const e164 = z
+  .string()
+  .check(z.regex(/^\+[1-9]\d{6,14}$/, 'use international format with country code, e.g. +15551234567'));
+
+const text = (max: number) => z.string().check(z.trim(), z.maxLength(max));
+const digits = z.string().check(z.regex(/^\d{4,12}$/, 'a PIN is 4 to 12 digits'));
+const token = z.string().check(z.regex(/^[A-Za-z0-9_-]{16,64}$/, 'not a valid token'));
+
+export const createRegistrationBody = z.strictObject({
+  platform,
+  method: z.enum(['INVITATION', 'PIN', 'QR']),
+  delivery: deliveryChannels,
+  phoneNumber: z.optional(e164),
+  ownership: z.optional(ownership),
+});
+
+export const resendRegistrationBody = z.strictObject({
+  delivery: z.optional(deliveryChannels),
+  phoneNumber: z.optional(e164),
+});
+
+export const enrollVerifyBody = z.strictObject({
+  username: text(256).check(z.minLength(1, 'enter your email')),
+  pin: z.optional(digits),
+  password: z.optional(z.string().check(z.minLength(1), z.maxLength(256))),
+  qrToken: z.optional(token),
+});
+
+const facts = {
+  platform,
+  deviceType: text(100).check(z.minLength(1)),
+  manufacturer: text(100).check(z.minLength(1)),
+  osVersion: text(40).check(z.minLength(1)),
+  imei: z.optional(z.string().check(z.regex(/^\d{14,16}$/, 'an IMEI is 14 to 16 digits'))),
+  phoneNumber: z.optional(e164),
+  carrier: z.optional(text(100)),
+};
+
+export const deviceFacts = z.strictObject(facts);
+
+export const agentEnrollBody = z.strictObject({
+  enrollmentToken: z.optional(token),
+  username: z.optional(text(256)),
+  pin: z.optional(digits),
+  device: deviceFacts,
+});
+
+export const agentCheckinBody = z.strictObject({
+  device: z.partial(z.strictObject(facts)),
+});
+
+const ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/** A device id from the path; anything else cannot be the caller's device, so it is a 404. */
+export function deviceIdParam(pathParameters: Record<string, string>): string {
+  const id = pathParameters.deviceId ?? '';
+  if (!ID.test(id)) throw new PortalError('NOT_FOUND', 'DEVICE_NOT_FOUND', 'There is no such device in your list.');
+  return id;
+}
