@@ -1,6 +1,10 @@
 /** Request schemas (zod/mini keeps bundles small). Objects are strict: unknown fields are refused. */
+import en from 'zod/v4/locales/en.js';
 import * as z from 'zod/mini';
 import { PortalError } from '../core/errors.ts';
+
+// zod/mini ships without messages; English ones say what to fix ("expected string, received number").
+z.config(en());
 
 export const platform = z.enum(['IOS', 'ANDROID']);
 export const ownership = z.enum(['EMPLOYEE', 'COMPANY']);

@@ -280,6 +280,8 @@ async function proxySes(
     method: request.method ?? 'POST',
     headers: {
       'content-type': String(request.headers['content-type'] ?? 'application/x-www-form-urlencoded'),
+      // The emulator wants a SigV4 header to be present, as SES does; it does not check it.
+      authorization: String(request.headers.authorization ?? ''),
     },
     body: request.method === 'GET' ? undefined : new Uint8Array(body),
   });
