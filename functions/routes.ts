@@ -62,7 +62,12 @@ export interface Route {
 
 const READ: readonly TableAction[] = ['dynamodb:GetItem', 'dynamodb:Query'];
 /** Transactions need no action of their own: IAM checks each Put, Update and Delete in them. */
-const READ_WRITE: readonly TableAction[] = [...READ, 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'];
+const READ_WRITE: readonly TableAction[] = [
+  ...READ,
+  'dynamodb:PutItem',
+  'dynamodb:UpdateItem',
+  'dynamodb:DeleteItem',
+];
 
 export const routes: readonly Route[] = [
   {

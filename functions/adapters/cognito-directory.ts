@@ -2,10 +2,11 @@ import {
   AdminGetUserCommand,
   AdminInitiateAuthCommand,
   type AttributeType,
-  type CognitoIdentityProviderClient,
+  CognitoIdentityProviderClient,
   UserNotFoundException,
 } from '@aws-sdk/client-cognito-identity-provider';
 import type { DirectoryUser, UserDirectory } from '../core/ports.ts';
+import { once, requiredEnv } from './system.ts';
 
 function attribute(attributes: AttributeType[] | undefined, name: string): string | undefined {
   return attributes?.find((a) => a.Name === name)?.Value;
@@ -49,7 +50,14 @@ export class CognitoDirectory implements UserDirectory {
       return Boolean(result.AuthenticationResult ?? result.ChallengeName);
     } catch (error) {
       const name = (error as Error).name;
-      if (['NotAuthorizedException', 'UserNotFoundException', 'PasswordResetRequiredException', 'UserNotConfirmedException'].includes(name)) {
+      if (
+        [
+          'NotAuthorizedException',
+          'UserNotFoundException',
+          'PasswordResetRequiredException',
+          'UserNotConfirmedException',
+        ].includes(name)
+      ) {
         return false;
       }
       throw error;
@@ -69,3 +77,12 @@ export class CognitoDirectory implements UserDirectory {
     }
   }
 }
+
+export const userDirectory = once(
+  () =>
+    new CognitoDirectory(
+      new CognitoIdentityProviderClient({}),
+      requiredEnv('USER_POOL_ID'),
+      requiredEnv('USER_POOL_CLIENT_ID'),
+    ),
+);

@@ -2,9 +2,13 @@
  * The one DynamoDB table (DESIGN §6). Every request path uses GetItem, Query on a key, or a
  * conditional write; none scans.
  */
-import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import {
-  type DynamoDBDocumentClient,
+  ConditionalCheckFailedException,
+  DynamoDBClient,
+  TransactionCanceledException,
+} from '@aws-sdk/client-dynamodb';
+import {
+  DynamoDBDocumentClient,
   GetCommand,
   QueryCommand,
   TransactWriteCommand,
@@ -24,6 +28,7 @@ import {
   type SettingsStore,
 } from '../core/ports.ts';
 import { defaultSettings, type PortalSettings } from '../core/settings.ts';
+import { once, requiredEnv, systemClock } from './system.ts';
 
 export const keys = {
   user: (sub: string) => `USER#${sub}`,
@@ -61,9 +66,14 @@ export class PortalTable implements SettingsStore, DeviceStore, Counters {
     if (this.cachedSettings && now - this.cachedSettings.readAt < SETTINGS_CACHE_MS) {
       return this.cachedSettings.value;
     }
-    const { Item } = await this.client.send(new GetCommand({ TableName: this.tableName, Key: keys.settings }));
+    const { Item } = await this.client.send(
+      new GetCommand({ TableName: this.tableName, Key: keys.settings }),
+    );
     // Stored settings override the defaults field by field, so a newer release's settings have values.
-    const value: PortalSettings = { ...defaultSettings(), ...((Item?.settings as Partial<PortalSettings>) ?? {}) };
+    const value: PortalSettings = {
+      ...defaultSettings(),
+      ...((Item?.settings as Partial<PortalSettings>) ?? {}),
+    };
     if (typeof Item?.version === 'number') value.version = Item.version;
     this.cachedSettings = { value, readAt: now };
     return value;
@@ -141,7 +151,8 @@ export class PortalTable implements SettingsStore, DeviceStore, Counters {
           TableName: this.tableName,
           Key: keys.secret(hash),
           UpdateExpression: 'SET #secret.#usedAt = :now',
-          ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(#secret.#usedAt) AND #secret.#expiresAt > :now',
+          ConditionExpression:
+            'attribute_exists(pk) AND attribute_not_exists(#secret.#usedAt) AND #secret.#expiresAt > :now',
           ExpressionAttributeNames: { '#secret': 'secret', '#usedAt': 'usedAt', '#expiresAt': 'expiresAt' },
           ExpressionAttributeValues: { ':now': now },
         },
@@ -210,3 +221,14 @@ export class PortalTable implements SettingsStore, DeviceStore, Counters {
     }
   }
 }
+
+export const portalTable = once(
+  () =>
+    new PortalTable(
+      DynamoDBDocumentClient.from(new DynamoDBClient({}), {
+        marshallOptions: { removeUndefinedValues: true },
+      }),
+      requiredEnv('TABLE_NAME'),
+      systemClock,
+    ),
+);

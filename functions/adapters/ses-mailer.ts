@@ -1,5 +1,6 @@
-import { SendEmailCommand, type SESClient } from '@aws-sdk/client-ses';
+import { SESClient, SendEmailCommand } from '@aws-sdk/client-ses';
 import type { Mailer, OutgoingEmail } from '../core/ports.ts';
+import { once, requiredEnv } from './system.ts';
 
 export class SesMailer implements Mailer {
   constructor(
@@ -23,3 +24,5 @@ export class SesMailer implements Mailer {
     );
   }
 }
+
+export const sesMailer = once(() => new SesMailer(new SESClient({}), requiredEnv('SES_FROM_ADDRESS')));

@@ -1,5 +1,6 @@
-import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
+import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import type { SmsSender } from '../core/ports.ts';
+import { once } from './system.ts';
 
 export class SnsSms implements SmsSender {
   constructor(private readonly client: SNSClient) {}
@@ -15,3 +16,5 @@ export class SnsSms implements SmsSender {
     );
   }
 }
+
+export const snsSms = once(() => new SnsSms(new SNSClient({})));

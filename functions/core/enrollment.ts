@@ -9,12 +9,27 @@ import type {
   EnrollVerifyRequest,
   EnrollVerifyResponse,
 } from './api-types.ts';
+import { auditEvent, type RequestOrigin } from './audit.ts';
 import { type DeviceRecord, effectiveStatus } from './device.ts';
 import { PortalError } from './errors.ts';
-import type { Clock, Counters, DeviceStore, DirectoryUser, RandomSource, SettingsStore, UserDirectory } from './ports.ts';
+import type {
+  Clock,
+  Counters,
+  DeviceStore,
+  DirectoryUser,
+  RandomSource,
+  SettingsStore,
+  UserDirectory,
+} from './ports.ts';
 import { ConcurrentUpdateError } from './ports.ts';
-import { auditEvent, type RequestOrigin } from './registration.ts';
-import { hashesEqual, newDeviceCredential, newToken, parseDeviceCredential, pinMatches, sha256Hex } from './secrets.ts';
+import {
+  hashesEqual,
+  newDeviceCredential,
+  newToken,
+  parseDeviceCredential,
+  pinMatches,
+  sha256Hex,
+} from './secrets.ts';
 import type { PortalSettings } from './settings.ts';
 
 export interface EnrollmentPorts {
@@ -23,6 +38,9 @@ export interface EnrollmentPorts {
   clock: Clock;
   random: RandomSource;
 }
+
+/** What the agent's own routes need: no user directory. */
+export type DevicePorts = Omit<EnrollmentPorts, 'directory'>;
 
 /** Wrong PINs that invalidate a registration (rule 1). */
 export const MAX_PIN_ATTEMPTS = 5;
@@ -38,7 +56,11 @@ const MAX_RACE_RETRIES = 5;
 const windowEnd = (now: Date, size: number) => new Date(Math.floor(now.getTime() / size) * size + size);
 
 const BAD_CREDENTIALS = () =>
-  new PortalError('UNAUTHORIZED', 'BAD_CREDENTIALS', 'The email, PIN or password is not right. Check them and try again.');
+  new PortalError(
+    'UNAUTHORIZED',
+    'BAD_CREDENTIALS',
+    'The email, PIN or password is not right. Check them and try again.',
+  );
 
 /** What proved the user: a PIN against one registration, or the directory password. */
 export interface RegistrationProof {
@@ -55,7 +77,11 @@ interface Authenticated {
   useSecrets: string[];
 }
 
-async function takeAttempt(ports: EnrollmentPorts, settings: PortalSettings, origin: RequestOrigin): Promise<void> {
+async function takeAttempt(
+  ports: EnrollmentPorts,
+  settings: PortalSettings,
+  origin: RequestOrigin,
+): Promise<void> {
   const now = ports.clock.now();
   const windowEndsAt = windowEnd(now, QUARTER_HOUR_MS);
   const allowed = await ports.store.increment(
@@ -73,7 +99,11 @@ async function takeAttempt(ports: EnrollmentPorts, settings: PortalSettings, ori
 }
 
 function dailyFailures(ports: EnrollmentPorts, user: DirectoryUser) {
-  return { scope: `USER#${user.sub}`, name: 'GO_FAILURES', windowEndsAt: windowEnd(ports.clock.now(), DAY_MS) };
+  return {
+    scope: `USER#${user.sub}`,
+    name: 'GO_FAILURES',
+    windowEndsAt: windowEnd(ports.clock.now(), DAY_MS),
+  };
 }
 
 async function countFailure(ports: EnrollmentPorts, user: DirectoryUser): Promise<void> {
@@ -83,9 +113,18 @@ async function countFailure(ports: EnrollmentPorts, user: DirectoryUser): Promis
 /** Why a registration cannot take a PIN now, or null when it can. */
 function pinBlocker(device: DeviceRecord, now: Date): PortalError | null {
   const registration = device.registration;
-  if (!registration) return new PortalError('GONE', 'NO_PENDING_REGISTRATION', 'This registration is finished or was cancelled.');
+  if (!registration)
+    return new PortalError(
+      'GONE',
+      'NO_PENDING_REGISTRATION',
+      'This registration is finished or was cancelled.',
+    );
   if (registration.usedAt) {
-    return new PortalError('GONE', 'PIN_USED', 'This PIN was already used. Use Resend in the portal to get a new one.');
+    return new PortalError(
+      'GONE',
+      'PIN_USED',
+      'This PIN was already used. Use Resend in the portal to get a new one.',
+    );
   }
   if (registration.failedAttempts >= MAX_PIN_ATTEMPTS) {
     return new PortalError(
@@ -95,15 +134,27 @@ function pinBlocker(device: DeviceRecord, now: Date): PortalError | null {
     );
   }
   if (effectiveStatus(device, now) === 'EXPIRED') {
-    return new PortalError('GONE', 'PIN_EXPIRED', 'This registration has expired. Use Resend in the portal to get a new PIN.');
+    return new PortalError(
+      'GONE',
+      'PIN_EXPIRED',
+      'This registration has expired. Use Resend in the portal to get a new PIN.',
+    );
   }
   if (device.status !== 'PENDING') {
-    return new PortalError('GONE', 'NO_PENDING_REGISTRATION', 'This registration is finished or was cancelled.');
+    return new PortalError(
+      'GONE',
+      'NO_PENDING_REGISTRATION',
+      'This registration is finished or was cancelled.',
+    );
   }
   return null;
 }
 
-async function recordWrongPin(ports: EnrollmentPorts, devices: DeviceRecord[], origin: RequestOrigin): Promise<number> {
+async function recordWrongPin(
+  ports: EnrollmentPorts,
+  devices: DeviceRecord[],
+  origin: RequestOrigin,
+): Promise<number> {
   let fewestLeft = MAX_PIN_ATTEMPTS;
   for (const device of devices) {
     for (let attempt = 0; attempt < MAX_RACE_RETRIES; attempt++) {
@@ -112,7 +163,11 @@ async function recordWrongPin(ports: EnrollmentPorts, devices: DeviceRecord[], o
       const failedAttempts = current.registration.failedAttempts + 1;
       try {
         await ports.store.saveDevice({
-          device: { ...current, registration: { ...current.registration, failedAttempts }, version: current.version + 1 },
+          device: {
+            ...current,
+            registration: { ...current.registration, failedAttempts },
+            version: current.version + 1,
+          },
           expectedVersion: current.version,
           audit: auditEvent(ports, origin, {
             userSub: current.userSub,
@@ -143,7 +198,8 @@ async function deviceForQrToken(ports: EnrollmentPorts, user: DirectoryUser, qrT
   if (!secret || secret.kind !== 'QR' || secret.userSub !== user.sub) throw invalid;
   if (secret.usedAt || Date.parse(secret.expiresAt) <= ports.clock.now().getTime()) throw invalid;
   const device = await ports.store.getDevice(user.sub, secret.deviceId);
-  if (!device?.registration?.qrTokenHash || !hashesEqual(device.registration.qrTokenHash, hash)) throw invalid;
+  if (!device?.registration?.qrTokenHash || !hashesEqual(device.registration.qrTokenHash, hash))
+    throw invalid;
   return { device, hash };
 }
 
@@ -158,7 +214,11 @@ async function authenticate(
   origin: RequestOrigin,
 ): Promise<Authenticated> {
   if ((proof.pin === undefined) === (proof.password === undefined)) {
-    throw new PortalError('INVALID', 'PIN_OR_PASSWORD', 'Enter either your registration PIN or your password.');
+    throw new PortalError(
+      'INVALID',
+      'PIN_OR_PASSWORD',
+      'Enter either your registration PIN or your password.',
+    );
   }
   const user = await ports.directory.findUser(proof.username.trim());
   if (!user?.enabled) throw BAD_CREDENTIALS();
@@ -179,7 +239,11 @@ async function authenticate(
 
   if (proof.password !== undefined) {
     if (!settings.registrationMethods.passwordAtGo) {
-      throw new PortalError('FORBIDDEN', 'PASSWORD_NOT_ALLOWED', 'This portal registers devices with a PIN only. Enter your registration PIN.');
+      throw new PortalError(
+        'FORBIDDEN',
+        'PASSWORD_NOT_ALLOWED',
+        'This portal registers devices with a PIN only. Enter your registration PIN.',
+      );
     }
     if (!(await ports.directory.checkPassword(user.username, proof.password))) {
       await countFailure(ports, user);
@@ -193,7 +257,11 @@ async function authenticate(
       const blocked = candidates[0] ? pinBlocker(candidates[0], now) : null;
       throw (
         blocked ??
-        new PortalError('NOT_FOUND', 'NO_PENDING_REGISTRATION', 'You have no registration waiting. Start one with Register device in the portal.')
+        new PortalError(
+          'NOT_FOUND',
+          'NO_PENDING_REGISTRATION',
+          'You have no registration waiting. Start one with Register device in the portal.',
+        )
       );
     }
     return { user, device, useSecrets };
@@ -213,7 +281,11 @@ async function authenticate(
     await countFailure(ports, user);
     throw (
       blocked ??
-      new PortalError('NOT_FOUND', 'NO_PENDING_REGISTRATION', 'You have no registration waiting. Start one with Register device in the portal.')
+      new PortalError(
+        'NOT_FOUND',
+        'NO_PENDING_REGISTRATION',
+        'You have no registration waiting. Start one with Register device in the portal.',
+      )
     );
   }
   await countFailure(ports, user);
@@ -232,7 +304,11 @@ async function authenticate(
   );
 }
 
-async function checkDeviceLimit(ports: EnrollmentPorts, settings: PortalSettings, user: DirectoryUser): Promise<void> {
+async function checkDeviceLimit(
+  ports: EnrollmentPorts,
+  settings: PortalSettings,
+  user: DirectoryUser,
+): Promise<void> {
   const active = (await ports.store.listDevices(user.sub)).filter((d) => d.status === 'ACTIVE').length;
   if (active >= settings.deviceLimitPerUser) {
     throw new PortalError(
@@ -244,7 +320,11 @@ async function checkDeviceLimit(ports: EnrollmentPorts, settings: PortalSettings
 }
 
 const PIN_USED = () =>
-  new PortalError('GONE', 'PIN_USED', 'This PIN was already used. Use Resend in the portal to get a new one.');
+  new PortalError(
+    'GONE',
+    'PIN_USED',
+    'This PIN was already used. Use Resend in the portal to get a new one.',
+  );
 
 /** POST /api/enroll/verify: the /go page. Uses up the PIN and QR token; hands out an enrollment token. */
 export async function verifyAtGo(
@@ -263,9 +343,21 @@ export async function verifyAtGo(
     if (!device.registration) throw PIN_USED();
     try {
       await ports.store.saveDevice({
-        device: { ...device, registration: { ...device.registration, usedAt: now.toISOString() }, version: device.version + 1 },
+        device: {
+          ...device,
+          registration: { ...device.registration, usedAt: now.toISOString() },
+          version: device.version + 1,
+        },
         expectedVersion: device.version,
-        putSecrets: [{ hash: enrollment.hash, kind: 'ENROLLMENT', userSub: user.sub, deviceId: device.deviceId, expiresAt }],
+        putSecrets: [
+          {
+            hash: enrollment.hash,
+            kind: 'ENROLLMENT',
+            userSub: user.sub,
+            deviceId: device.deviceId,
+            expiresAt,
+          },
+        ],
         useSecrets,
         audit: auditEvent(ports, origin, {
           userSub: user.sub,
@@ -280,17 +372,26 @@ export async function verifyAtGo(
     }
     const next =
       device.platform === 'IOS'
-        ? ({ kind: 'IOS_PROFILE', profileUrl: `${origin.origin}/api/enroll/profile?token=${enrollment.token}` } as const)
+        ? ({
+            kind: 'IOS_PROFILE',
+            profileUrl: `${origin.origin}/api/enroll/profile?token=${enrollment.token}`,
+          } as const)
         : ({
             kind: 'ANDROID_STORE',
             storeUrl: `${settings.agentApp.androidStoreUrl}${settings.agentApp.androidStoreUrl.includes('?') ? '&' : '?'}referrer=${encodeURIComponent(`enrollmentToken=${enrollment.token}&portal=${origin.origin}`)}`,
           } as const);
-    return { deviceId: device.deviceId, platform: device.platform, enrollmentToken: enrollment.token, expiresAt, next };
+    return {
+      deviceId: device.deviceId,
+      platform: device.platform,
+      enrollmentToken: enrollment.token,
+      expiresAt,
+      next,
+    };
   }
   throw PIN_USED();
 }
 
-async function deviceForEnrollmentToken(ports: EnrollmentPorts, token: string) {
+async function deviceForEnrollmentToken(ports: DevicePorts, token: string) {
   const hash = sha256Hex(token);
   const secret = await ports.store.getSecret(hash);
   const invalid = new PortalError(
@@ -307,13 +408,17 @@ async function deviceForEnrollmentToken(ports: EnrollmentPorts, token: string) {
 
 /** GET /api/enroll/profile: the iOS enrollment profile for an unused enrollment token. */
 export async function enrollmentProfile(
-  ports: EnrollmentPorts,
+  ports: DevicePorts,
   token: string,
   origin: RequestOrigin,
 ): Promise<{ fileName: string; body: string }> {
   const { device } = await deviceForEnrollmentToken(ports, token);
   if (device.platform !== 'IOS') {
-    throw new PortalError('INVALID', 'NOT_IOS', 'Enrollment profiles are for iPhone and iPad; Android uses the agent app.');
+    throw new PortalError(
+      'INVALID',
+      'NOT_IOS',
+      'Enrollment profiles are for iPhone and iPad; Android uses the agent app.',
+    );
   }
   const settings = await ports.store.getSettings();
   const xml = (v: string) => v.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
@@ -351,7 +456,9 @@ export async function enrollmentProfile(
 }
 
 function cleanFacts(facts: Partial<DeviceFacts>): Partial<DeviceFacts> {
-  return Object.fromEntries(Object.entries(facts).filter(([, v]) => v !== undefined && v !== '')) as Partial<DeviceFacts>;
+  return Object.fromEntries(
+    Object.entries(facts).filter(([, v]) => v !== undefined && v !== ''),
+  ) as Partial<DeviceFacts>;
 }
 
 /** POST /api/agent/enroll: the device becomes Active and gets its credential (rule 5). */
@@ -362,7 +469,11 @@ export async function enrollAgent(
 ): Promise<AgentEnrollResponse> {
   const settings = await ports.store.getSettings();
   if (!request.enrollmentToken && !(request.username && request.pin)) {
-    throw new PortalError('INVALID', 'TOKEN_OR_PIN', 'Send the enrollment token, or the user name and registration PIN.');
+    throw new PortalError(
+      'INVALID',
+      'TOKEN_OR_PIN',
+      'Send the enrollment token, or the user name and registration PIN.',
+    );
   }
   if (!request.enrollmentToken) await takeAttempt(ports, settings, origin);
   for (let attempt = 0; attempt < MAX_RACE_RETRIES; attempt++) {
@@ -406,13 +517,19 @@ export async function enrollAgent(
           userSub: device.userSub,
           deviceId: device.deviceId,
           action: 'DEVICE_ENROLLED',
-          detail: [request.device.manufacturer, request.device.deviceType, request.device.osVersion].filter(Boolean).join(' '),
+          detail: [request.device.manufacturer, request.device.deviceType, request.device.osVersion]
+            .filter(Boolean)
+            .join(' '),
         }),
       });
     } catch (error) {
       if (error instanceof ConcurrentUpdateError) {
         if (request.enrollmentToken) {
-          throw new PortalError('UNAUTHORIZED', 'ENROLLMENT_TOKEN_INVALID', 'This enrollment link was already used. Open the /go page again.');
+          throw new PortalError(
+            'UNAUTHORIZED',
+            'ENROLLMENT_TOKEN_INVALID',
+            'This enrollment link was already used. Open the /go page again.',
+          );
         }
         continue;
       }
@@ -424,34 +541,54 @@ export async function enrollAgent(
 }
 
 /** The device behind an `Authorization: Device <credential>` header, or 401. */
-export async function authenticateDevice(ports: EnrollmentPorts, authorization: string | undefined): Promise<DeviceRecord> {
-  const unauthorized = new PortalError('UNAUTHORIZED', 'DEVICE_CREDENTIAL_INVALID', 'The device credential is missing or not valid. Enroll the device again.');
+export async function authenticateDevice(
+  ports: DevicePorts,
+  authorization: string | undefined,
+): Promise<DeviceRecord> {
+  const unauthorized = new PortalError(
+    'UNAUTHORIZED',
+    'DEVICE_CREDENTIAL_INVALID',
+    'The device credential is missing or not valid. Enroll the device again.',
+  );
   const match = /^Device\s+(\S+)$/i.exec(authorization ?? '');
   const parsed = match?.[1] ? parseDeviceCredential(match[1]) : null;
   if (!parsed) throw unauthorized;
   const device = await ports.store.getDevice(parsed.userSub, parsed.deviceId);
   if (!device?.credentialHash || !hashesEqual(device.credentialHash, parsed.secretHash)) throw unauthorized;
   if (device.status !== 'ACTIVE') {
-    throw new PortalError('FORBIDDEN', 'DEVICE_NOT_ACTIVE', `This device is ${device.status.toLowerCase()}; its credential no longer works.`);
+    throw new PortalError(
+      'FORBIDDEN',
+      'DEVICE_NOT_ACTIVE',
+      `This device is ${device.status.toLowerCase()}; its credential no longer works.`,
+    );
   }
   return device;
 }
 
 /** POST /api/agent/checkin: fresh facts and the last check-in time. */
 export async function checkIn(
-  ports: EnrollmentPorts,
+  ports: DevicePorts,
   authorization: string | undefined,
   facts: Partial<DeviceFacts>,
 ): Promise<AgentCheckinResponse> {
   for (let attempt = 0; attempt < MAX_RACE_RETRIES; attempt++) {
     const device = await authenticateDevice(ports, authorization);
     if (facts.platform && facts.platform !== device.platform) {
-      throw new PortalError('INVALID', 'PLATFORM_MISMATCH', 'The platform of an enrolled device cannot change.');
+      throw new PortalError(
+        'INVALID',
+        'PLATFORM_MISMATCH',
+        'The platform of an enrolled device cannot change.',
+      );
     }
     const now = ports.clock.now().toISOString();
     try {
       await ports.store.saveDevice({
-        device: { ...device, facts: { ...device.facts, ...cleanFacts(facts) }, lastCheckInAt: now, version: device.version + 1 },
+        device: {
+          ...device,
+          facts: { ...device.facts, ...cleanFacts(facts) },
+          lastCheckInAt: now,
+          version: device.version + 1,
+        },
         expectedVersion: device.version,
       });
       return { deviceId: device.deviceId, status: device.status, lastCheckInAt: now, commands: [] };

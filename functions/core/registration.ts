@@ -10,6 +10,7 @@ import type {
   RegistrationResponse,
   ResendRegistrationRequest,
 } from './api-types.ts';
+import { auditEvent, type RequestOrigin } from './audit.ts';
 import { countsAgainstLimit, type DeviceRecord, effectiveStatus, toDeviceSummary } from './device.ts';
 import { PortalError } from './errors.ts';
 import { sendInvitations } from './invitations.ts';
@@ -40,14 +41,6 @@ export interface RegistrationPorts {
   random: RandomSource;
 }
 
-/** Where the request came from, for links and the audit trail. */
-export interface RequestOrigin {
-  /** https://host the request reached, used when no external host is set. */
-  origin: string;
-  sourceIp: string;
-  userAgent: string;
-}
-
 const HOUR_MS = 3600_000;
 const DAY_MS = 24 * HOUR_MS;
 
@@ -57,21 +50,6 @@ function windowEnd(now: Date, sizeMs: number): Date {
 
 export function goBaseUrl(settings: PortalSettings, origin: string): string {
   return settings.externalHost ? `https://${settings.externalHost}/go` : `${origin}/go`;
-}
-
-export function auditEvent(
-  ports: { clock: Clock; random: RandomSource },
-  request: RequestOrigin,
-  fields: Pick<AuditEvent, 'userSub' | 'deviceId' | 'action'> & Partial<Pick<AuditEvent, 'result' | 'detail'>>,
-): AuditEvent {
-  return {
-    id: ports.random.uuid(),
-    result: 'SUCCESS',
-    sourceIp: request.sourceIp,
-    userAgent: request.userAgent.slice(0, 256),
-    at: ports.clock.now().toISOString(),
-    ...fields,
-  };
 }
 
 async function requireUser(directory: UserDirectory, caller: Caller): Promise<DirectoryUser> {
@@ -161,7 +139,10 @@ async function registrationResponse(
   if (secrets.pin) response.pin = secrets.pin;
   if (secrets.qrToken) {
     const url = `${goUrl}?t=${secrets.qrToken}`;
-    response.qr = { url, svg: await QRCode.toString(url, { type: 'svg', errorCorrectionLevel: 'M', margin: 2 }) };
+    response.qr = {
+      url,
+      svg: await QRCode.toString(url, { type: 'svg', errorCorrectionLevel: 'M', margin: 2 }),
+    };
   }
   return response;
 }
@@ -184,7 +165,10 @@ async function deliverAndRecord(
       sms: ports.sms,
       clock: ports.clock,
       takeSmsAllowance: () =>
-        ports.store.increment({ scope: 'CONFIG', name: 'SMS', windowEndsAt: smsWindow }, settings.smsPerDayCap),
+        ports.store.increment(
+          { scope: 'CONFIG', name: 'SMS', windowEndsAt: smsWindow },
+          settings.smsPerDayCap,
+        ),
     },
     settings,
     channels,
@@ -300,13 +284,26 @@ export async function createRegistration(
     }),
   });
   const goUrl = goBaseUrl(settings, origin.origin);
-  const delivered = await deliverAndRecord(ports, settings, device, request.delivery, user, phoneNumber, goUrl);
+  const delivered = await deliverAndRecord(
+    ports,
+    settings,
+    device,
+    request.delivery,
+    user,
+    phoneNumber,
+    goUrl,
+  );
   return registrationResponse(delivered, secrets, goUrl, now);
 }
 
-async function requirePendingDevice(ports: RegistrationPorts, caller: Caller, deviceId: string): Promise<DeviceRecord> {
+async function requirePendingDevice(
+  ports: RegistrationPorts,
+  caller: Caller,
+  deviceId: string,
+): Promise<DeviceRecord> {
   const device = await ports.store.getDevice(caller.sub, deviceId);
-  if (!device) throw new PortalError('NOT_FOUND', 'DEVICE_NOT_FOUND', 'There is no such device in your list.');
+  if (!device)
+    throw new PortalError('NOT_FOUND', 'DEVICE_NOT_FOUND', 'There is no such device in your list.');
   const status = effectiveStatus(device, ports.clock.now());
   if (status !== 'PENDING' && status !== 'EXPIRED') {
     throw new PortalError(
@@ -332,8 +329,9 @@ export async function resendRegistration(
   ]);
   const method = device.registration?.method ?? 'PIN';
   checkMethodEnabled(settings, method);
-  const channels =
-    request.delivery ?? [...new Set((device.registration?.deliveries ?? []).map((d) => d.channel))];
+  const channels = request.delivery ?? [
+    ...new Set((device.registration?.deliveries ?? []).map((d) => d.channel)),
+  ];
   const phoneNumber = request.phoneNumber ?? device.facts.phoneNumber ?? user.phoneNumber;
   checkDelivery(channels, phoneNumber);
   await takeInvitationAllowance(ports, settings, caller);
@@ -358,7 +356,11 @@ export async function resendRegistration(
     });
   } catch (error) {
     if (error instanceof ConcurrentUpdateError) {
-      throw new PortalError('CONFLICT', 'REGISTRATION_CHANGED', 'This registration changed meanwhile. Reload and try again.');
+      throw new PortalError(
+        'CONFLICT',
+        'REGISTRATION_CHANGED',
+        'This registration changed meanwhile. Reload and try again.',
+      );
     }
     throw error;
   }
@@ -390,7 +392,11 @@ export async function cancelRegistration(
     });
   } catch (error) {
     if (error instanceof ConcurrentUpdateError) {
-      throw new PortalError('CONFLICT', 'REGISTRATION_CHANGED', 'This registration changed meanwhile. Reload and try again.');
+      throw new PortalError(
+        'CONFLICT',
+        'REGISTRATION_CHANGED',
+        'This registration changed meanwhile. Reload and try again.',
+      );
     }
     throw error;
   }

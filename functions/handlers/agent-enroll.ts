@@ -1,4 +1,4 @@
-import { enrollmentPorts } from '../adapters/default-ports.ts';
+import { enrollmentPorts } from '../adapters/enrollment-ports.ts';
 import { enrollAgent } from '../core/enrollment.ts';
 import { publicApi } from '../http/api-handler.ts';
 import { agentEnrollBody } from '../http/schemas.ts';

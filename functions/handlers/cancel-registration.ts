@@ -1,4 +1,5 @@
-import { registrationPorts, systemClock } from '../adapters/default-ports.ts';
+import { registrationPorts } from '../adapters/default-ports.ts';
+import { systemClock } from '../adapters/system.ts';
 import { toDeviceSummary } from '../core/device.ts';
 import { cancelRegistration } from '../core/registration.ts';
 import { userApi } from '../http/api-handler.ts';

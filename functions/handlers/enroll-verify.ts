@@ -1,4 +1,4 @@
-import { enrollmentPorts } from '../adapters/default-ports.ts';
+import { enrollmentPorts } from '../adapters/enrollment-ports.ts';
 import { verifyAtGo } from '../core/enrollment.ts';
 import { publicApi } from '../http/api-handler.ts';
 import { enrollVerifyBody } from '../http/schemas.ts';

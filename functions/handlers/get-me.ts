@@ -1,4 +1,5 @@
-import { portalTable, userDirectory } from '../adapters/default-ports.ts';
+import { userDirectory } from '../adapters/cognito-directory.ts';
+import { portalTable } from '../adapters/portal-table.ts';
 import { getProfile } from '../core/get-profile.ts';
 import { userApi } from '../http/api-handler.ts';
 

@@ -1,4 +1,5 @@
-import { portalTable, systemClock } from '../adapters/default-ports.ts';
+import { portalTable } from '../adapters/portal-table.ts';
+import { systemClock } from '../adapters/system.ts';
 import { listDevices } from '../core/list-devices.ts';
 import { userApi } from '../http/api-handler.ts';
 

@@ -5,7 +5,7 @@
 import middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import type * as z from 'zod/mini';
-import { portalTable } from '../adapters/default-ports.ts';
+import { portalTable } from '../adapters/portal-table.ts';
 import { PortalError, STATUS_BY_KIND } from '../core/errors.ts';
 import type { Caller } from '../core/ports.ts';
 import { ADMIN_GROUP, effectiveRoles } from '../core/settings.ts';
@@ -163,7 +163,11 @@ function baseRequest<T>(event: ApiEvent, body: T): ApiRequest<T> {
 
 function toResult(response: ApiResponse): ApiResult {
   if (response.text !== undefined) {
-    return { statusCode: response.status, headers: { ...BASE_HEADERS, ...response.headers }, body: response.text };
+    return {
+      statusCode: response.status,
+      headers: { ...BASE_HEADERS, ...response.headers },
+      body: response.text,
+    };
   }
   return json(response.status, response.body, response.headers);
 }

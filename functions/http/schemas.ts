@@ -1,6 +1,7 @@
 /** Request schemas (zod/mini keeps bundles small). Objects are strict: unknown fields are refused. */
-import en from 'zod/v4/locales/en.js';
+
 import * as z from 'zod/mini';
+import en from 'zod/v4/locales/en.js';
 import { PortalError } from '../core/errors.ts';
 
 // zod/mini ships without messages; English ones say what to fix ("expected string, received number").
@@ -65,6 +66,7 @@ const ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 /** A device id from the path; anything else cannot be the caller's device, so it is a 404. */
 export function deviceIdParam(pathParameters: Record<string, string>): string {
   const id = pathParameters.deviceId ?? '';
-  if (!ID.test(id)) throw new PortalError('NOT_FOUND', 'DEVICE_NOT_FOUND', 'There is no such device in your list.');
+  if (!ID.test(id))
+    throw new PortalError('NOT_FOUND', 'DEVICE_NOT_FOUND', 'There is no such device in your list.');
   return id;
 }
