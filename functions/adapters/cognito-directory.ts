@@ -53,6 +53,8 @@ export class CognitoDirectory implements UserDirectory {
       if (
         [
           'NotAuthorizedException',
+          // cognito-local's answer to a wrong password
+          'InvalidPasswordException',
           'UserNotFoundException',
           'PasswordResetRequiredException',
           'UserNotConfirmedException',

@@ -44,7 +44,7 @@ export const GSI1 = 'gsi1';
  * How long a container reuses the settings it read: admin changes apply within this time.
  * The local twin sets 0, so tests that change settings see them at once.
  */
-const SETTINGS_CACHE_MS = Number(process.env.PORTAL_SETTINGS_CACHE_MS ?? 10_000);
+const settingsCacheMs = () => Number(process.env.PORTAL_SETTINGS_CACHE_MS ?? 10_000);
 /** Audit events are kept for a year. */
 const AUDIT_RETENTION_S = 365 * 24 * 3600;
 
@@ -63,7 +63,7 @@ export class PortalTable implements SettingsStore, DeviceStore, Counters {
 
   async getSettings(): Promise<PortalSettings> {
     const now = this.clock.now().getTime();
-    if (this.cachedSettings && now - this.cachedSettings.readAt < SETTINGS_CACHE_MS) {
+    if (this.cachedSettings && now - this.cachedSettings.readAt < settingsCacheMs()) {
       return this.cachedSettings.value;
     }
     const { Item } = await this.client.send(

@@ -195,7 +195,7 @@ async function deviceForQrToken(ports: EnrollmentPorts, user: DirectoryUser, qrT
     'QR_CODE_INVALID',
     'This QR code has expired or was already used. Generate a new one in the portal.',
   );
-  if (!secret || secret.kind !== 'QR' || secret.userSub !== user.sub) throw invalid;
+  if (secret?.kind !== 'QR' || secret.userSub !== user.sub) throw invalid;
   if (secret.usedAt || Date.parse(secret.expiresAt) <= ports.clock.now().getTime()) throw invalid;
   const device = await ports.store.getDevice(user.sub, secret.deviceId);
   if (!device?.registration?.qrTokenHash || !hashesEqual(device.registration.qrTokenHash, hash))
@@ -399,10 +399,10 @@ async function deviceForEnrollmentToken(ports: DevicePorts, token: string) {
     'ENROLLMENT_TOKEN_INVALID',
     'This enrollment link has expired or was already used. Open the /go page again.',
   );
-  if (!secret || secret.kind !== 'ENROLLMENT' || secret.usedAt) throw invalid;
+  if (secret?.kind !== 'ENROLLMENT' || secret.usedAt) throw invalid;
   if (Date.parse(secret.expiresAt) <= ports.clock.now().getTime()) throw invalid;
   const device = await ports.store.getDevice(secret.userSub, secret.deviceId);
-  if (!device || device.status !== 'PENDING') throw invalid;
+  if (device?.status !== 'PENDING') throw invalid;
   return { device, hash };
 }
 

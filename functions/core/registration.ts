@@ -15,7 +15,6 @@ import { countsAgainstLimit, type DeviceRecord, effectiveStatus, toDeviceSummary
 import { PortalError } from './errors.ts';
 import { sendInvitations } from './invitations.ts';
 import type {
-  AuditEvent,
   Caller,
   Clock,
   Counters,
