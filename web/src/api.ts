@@ -1,0 +1,121 @@
+/** The portal API client: typed by the same contract the handlers use. */
+import type {
+  CreateRegistrationRequest,
+  DeviceListResponse,
+  DeviceSummary,
+  EnrollVerifyRequest,
+  EnrollVerifyResponse,
+  MeResponse,
+  RegistrationResponse,
+  ResendRegistrationRequest,
+} from '../../functions/core/api-types.ts';
+import { accessToken, SignInError, signOut } from './auth.ts';
+
+export class ApiError extends Error {
+  override name = 'ApiError';
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    /** Seconds to wait, from Retry-After (429). */
+    readonly retryAfter?: number,
+  ) {
+    super(message);
+  }
+}
+
+const SESSION_ENDED = 'Your session has ended. Sign in again.';
+
+function retryAfterSeconds(res: Response): number | undefined {
+  const value = res.headers.get('Retry-After');
+  if (!value) return undefined;
+  const seconds = Number(value);
+  if (Number.isFinite(seconds)) return Math.max(0, Math.round(seconds));
+  const date = Date.parse(value);
+  return Number.isNaN(date) ? undefined : Math.max(0, Math.round((date - Date.now()) / 1000));
+}
+
+function errorFrom(res: Response, body: unknown): ApiError {
+  const error =
+    typeof body === 'object' && body !== null
+      ? (body as { error?: { code?: unknown; message?: unknown } }).error
+      : undefined;
+  const code = typeof error?.code === 'string' ? error.code : `HTTP_${res.status}`;
+  const retryAfter = retryAfterSeconds(res);
+  let message = typeof error?.message === 'string' && error.message ? error.message : '';
+  if (!message) {
+    if (res.status === 429) message = 'Too many requests. Wait a moment, then try again.';
+    else if (res.status >= 500)
+      message = 'The portal could not complete this just now. Try again in a moment.';
+    else message = `The request was refused (${res.status}).`;
+  }
+  return new ApiError(res.status, code, message, retryAfter);
+}
+
+interface RequestOptions {
+  method?: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+  body?: unknown;
+  /** Public routes (the /go page) send no token. */
+  auth?: boolean;
+}
+
+async function request<T>(
+  path: string,
+  { method = 'GET', body, auth = true }: RequestOptions = {},
+): Promise<T> {
+  const headers: Record<string, string> = { Accept: 'application/json' };
+  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  if (auth) {
+    try {
+      headers.Authorization = `Bearer ${await accessToken()}`;
+    } catch (error) {
+      throw new ApiError(
+        401,
+        'UNAUTHENTICATED',
+        error instanceof SignInError ? error.message : SESSION_ENDED,
+      );
+    }
+  }
+  let res: Response;
+  try {
+    res = await fetch(path, {
+      method,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+      credentials: 'same-origin',
+    });
+  } catch {
+    throw new ApiError(0, 'NETWORK', 'The portal cannot be reached. Check your connection and try again.');
+  }
+  const data: unknown = res.status === 204 ? undefined : await res.json().catch(() => undefined);
+  if (!res.ok) {
+    if (res.status === 401 && auth) {
+      signOut(SESSION_ENDED);
+      throw new ApiError(401, 'UNAUTHENTICATED', SESSION_ENDED);
+    }
+    throw errorFrom(res, data);
+  }
+  return data as T;
+}
+
+const enc = encodeURIComponent;
+
+export const api = {
+  me: () => request<MeResponse>('/api/me'),
+  devices: () => request<DeviceListResponse>('/api/devices'),
+  createRegistration: (body: CreateRegistrationRequest) =>
+    request<RegistrationResponse>('/api/registrations', { method: 'POST', body }),
+  resendRegistration: (deviceId: string, body: ResendRegistrationRequest = {}) =>
+    request<RegistrationResponse>(`/api/registrations/${enc(deviceId)}/resend`, { method: 'POST', body }),
+  cancelRegistration: (deviceId: string) =>
+    request<{ device: DeviceSummary }>(`/api/registrations/${enc(deviceId)}`, { method: 'DELETE' }),
+  enrollVerify: (body: EnrollVerifyRequest) =>
+    request<EnrollVerifyResponse>('/api/enroll/verify', { method: 'POST', body, auth: false }),
+};
+
+/** A message for any error thrown by the client. */
+export function errorMessage(error: unknown): string {
+  if (error instanceof ApiError) return error.message;
+  if (error instanceof Error && error.message) return error.message;
+  return 'Something went wrong. Try again.';
+}

@@ -1,0 +1,254 @@
+/**
+ * The /go page, opened on the phone (from the invitation link or the QR code): email + registration
+ * PIN (or password) → the next step for the platform. No sign-in; kept small on purpose.
+ */
+import { useEffect, useRef, useState } from 'preact/hooks';
+import type { EnrollVerifyResponse } from '../../../functions/core/api-types.ts';
+import { ApiError, api, errorMessage } from '../api.ts';
+import { Icon } from '../ui/icons.tsx';
+
+function readQrToken(): string | undefined {
+  const token = new URLSearchParams(location.search).get('t');
+  return token?.trim() || undefined;
+}
+
+function retryHint(seconds: number | undefined): string {
+  if (seconds === undefined) return '';
+  if (seconds < 90) return ` You can try again in ${Math.max(1, seconds)} seconds.`;
+  return ` You can try again in about ${Math.ceil(seconds / 60)} minutes.`;
+}
+
+function thisDevice(): 'IOS' | 'ANDROID' | null {
+  const ua = navigator.userAgent;
+  if (/Android/i.test(ua)) return 'ANDROID';
+  if (/iPhone|iPad|iPod/i.test(ua) || (/Macintosh/.test(ua) && navigator.maxTouchPoints > 1)) return 'IOS';
+  return null;
+}
+
+export function GoPage() {
+  const [qrToken] = useState(readQrToken);
+  const [username, setUsername] = useState('');
+  const [secret, setSecret] = useState('');
+  const [usePassword, setUsePassword] = useState(false);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const [result, setResult] = useState<EnrollVerifyResponse | null>(null);
+  const secretRef = useRef<HTMLInputElement>(null);
+
+  useEffect(() => {
+    document.title = 'Register this device · Device Portal';
+  }, []);
+
+  async function submit(event: Event) {
+    event.preventDefault();
+    if (busy) return;
+    const user = username.trim();
+    const value = usePassword ? secret : secret.replace(/\D/g, '');
+    if (!user || !value) {
+      setError(usePassword ? 'Enter your email and password.' : 'Enter your email and the registration PIN.');
+      return;
+    }
+    setBusy(true);
+    setError(null);
+    try {
+      const answer = await api.enrollVerify({
+        username: user,
+        ...(usePassword ? { password: value } : { pin: value }),
+        ...(qrToken ? { qrToken } : {}),
+      });
+      setResult(answer);
+    } catch (e) {
+      const retryAfter = e instanceof ApiError ? e.retryAfter : undefined;
+      setError(errorMessage(e) + retryHint(retryAfter));
+      setSecret('');
+      secretRef.current?.focus();
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  return (
+    <main class="go-page">
+      <div class="brand go-brand">
+        <span class="brand-mark">
+          <Icon name="logo" size={20} />
+        </span>
+        <span class="brand-name">Device Portal</span>
+      </div>
+      <div class="card go-card">
+        {result ? (
+          <NextStep result={result} />
+        ) : (
+          <>
+            <h1 class="go-title">Register this device</h1>
+            <p class="muted">
+              Sign in with your work email and the registration PIN shown in the portal
+              {usePassword ? ', or your password' : ''}.
+            </p>
+            {qrToken ? (
+              <p class="notice notice-info">
+                <Icon name="qr" size={18} />
+                <span>QR code recognised. Sign in to continue.</span>
+              </p>
+            ) : null}
+            <form class="go-form" onSubmit={submit} noValidate>
+              <div class="field">
+                <label for="go-username">Email</label>
+                <input
+                  id="go-username"
+                  type="email"
+                  name="username"
+                  autoComplete="username"
+                  inputMode="email"
+                  autocapitalize="off"
+                  spellcheck={false}
+                  required
+                  value={username}
+                  onInput={(e) => setUsername(e.currentTarget.value)}
+                />
+              </div>
+              <div class="field">
+                <label for="go-secret">{usePassword ? 'Password' : 'Registration PIN'}</label>
+                {usePassword ? (
+                  <input
+                    ref={secretRef}
+                    id="go-secret"
+                    key="password"
+                    type="password"
+                    name="password"
+                    autoComplete="current-password"
+                    required
+                    value={secret}
+                    onInput={(e) => setSecret(e.currentTarget.value)}
+                  />
+                ) : (
+                  <input
+                    ref={secretRef}
+                    id="go-secret"
+                    key="pin"
+                    class="pin-input"
+                    type="text"
+                    name="pin"
+                    inputMode="numeric"
+                    autoComplete="one-time-code"
+                    pattern="[0-9 ]*"
+                    maxLength={16}
+                    required
+                    value={secret}
+                    aria-describedby="go-pin-hint"
+                    onInput={(e) => setSecret(e.currentTarget.value)}
+                  />
+                )}
+                {usePassword ? null : (
+                  <p id="go-pin-hint" class="field-hint">
+                    The digits shown in the portal when you chose Request registration PIN.
+                  </p>
+                )}
+              </div>
+              {error ? (
+                <p class="notice notice-error" role="alert">
+                  <Icon name="alert" size={18} />
+                  <span>{error}</span>
+                </p>
+              ) : null}
+              <button
+                type="submit"
+                class="button button-primary button-block button-large"
+                disabled={busy}
+                aria-busy={busy}
+              >
+                {busy ? <span class="spinner" aria-hidden="true" /> : null}
+                {busy ? 'Checking…' : 'Continue'}
+              </button>
+              <button
+                type="button"
+                class="link-button go-toggle"
+                onClick={() => {
+                  setUsePassword(!usePassword);
+                  setSecret('');
+                  setError(null);
+                }}
+              >
+                {usePassword ? 'Use a registration PIN instead' : 'Use my password instead'}
+              </button>
+            </form>
+          </>
+        )}
+      </div>
+      <p class="go-footer muted">Only open this page on the phone or tablet you are registering.</p>
+    </main>
+  );
+}
+
+function NextStep({ result }: { result: EnrollVerifyResponse }) {
+  const headingRef = useRef<HTMLHeadingElement>(null);
+  const here = thisDevice();
+  const mismatch = here !== null && here !== result.platform;
+  const expires = new Intl.DateTimeFormat(undefined, { timeStyle: 'short' }).format(
+    new Date(result.expiresAt),
+  );
+  useEffect(() => headingRef.current?.focus(), []);
+  const { next } = result;
+
+  return (
+    <div class="go-next" data-testid="enroll-next">
+      <p class="go-ok">
+        <Icon name="check" size={22} />
+      </p>
+      <div>
+        <h1 class="go-title" ref={headingRef} tabIndex={-1}>
+          One more step
+        </h1>
+        <p class="muted">
+          {next.kind === 'IOS_PROFILE'
+            ? 'Your sign-in worked. Now install the enrollment profile on this iPhone or iPad.'
+            : 'Your sign-in worked. Now install the agent app on this Android device.'}
+        </p>
+      </div>
+      {mismatch ? (
+        <p class="notice notice-warning">
+          <Icon name="alert" size={18} />
+          <span>
+            This registration is for {result.platform === 'IOS' ? 'an iPhone or iPad' : 'an Android device'}.
+            Open this page on that device.
+          </span>
+        </p>
+      ) : null}
+      {next.kind === 'IOS_PROFILE' ? (
+        <>
+          <a class="button button-primary button-block button-large" href={next.profileUrl}>
+            <Icon name="download" size={20} />
+            Install enrollment profile
+          </a>
+          <ol class="steps">
+            <li>
+              Tap <strong>Install enrollment profile</strong> and allow the download.
+            </li>
+            <li>
+              Open <strong>Settings</strong> → <strong>Profile Downloaded</strong> → <strong>Install</strong>,
+              and enter your device passcode when asked.
+            </li>
+            <li>When the profile is installed, your device shows as Active in the portal.</li>
+          </ol>
+        </>
+      ) : (
+        <>
+          <a class="button button-primary button-block button-large" href={next.storeUrl}>
+            <Icon name="download" size={20} />
+            Get the agent app
+          </a>
+          <ol class="steps">
+            <li>
+              Tap <strong>Get the agent app</strong> and install it from Google Play.
+            </li>
+            <li>Open the app and follow its steps; it finishes the registration of this device.</li>
+            <li>When it is done, your device shows as Active in the portal.</li>
+          </ol>
+        </>
+      )}
+      <p class="muted go-expiry">
+        <Icon name="clock" size={16} /> This step works once and until {expires}.
+      </p>
+    </div>
+  );
+}

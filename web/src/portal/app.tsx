@@ -1,0 +1,17 @@
+import { useEffect, useState } from 'preact/hooks';
+import { type AuthState, getAuthState, onAuthChange, resumeSession } from '../auth.ts';
+import { Portal } from './portal.tsx';
+import { SignIn } from './sign-in.tsx';
+
+/** Shows the sign-in page or the portal, following the auth state. */
+export function App() {
+  const [auth, setAuth] = useState<AuthState>(getAuthState);
+  useEffect(() => {
+    resumeSession();
+    return onAuthChange(setAuth);
+  }, []);
+  useEffect(() => {
+    document.title = auth.signedIn ? 'My devices · Device Portal' : 'Sign in · Device Portal';
+  }, [auth.signedIn]);
+  return auth.signedIn ? <Portal /> : <SignIn notice={auth.notice} />;
+}

@@ -1,0 +1,610 @@
+/**
+ * Register device: the form (platform, ownership, delivery, method) and the result (PIN shown once,
+ * QR code, expiry with a live countdown, delivery outcome). Also shows the result of a resend.
+ * Loaded on demand: most visits never open it.
+ */
+import { useEffect, useRef, useState } from 'preact/hooks';
+import type {
+  CreateRegistrationRequest,
+  DeliveryChannel,
+  DeviceSummary,
+  MeResponse,
+  Ownership,
+  Platform,
+  RegistrationMethod,
+  RegistrationResponse,
+} from '../../../functions/core/api-types.ts';
+import { api, errorMessage } from '../api.ts';
+import { countdown, deviceTitle, formatTimeOrDateTime } from '../format.ts';
+import { useNow } from '../hooks.ts';
+import { Dialog } from '../ui/dialog.tsx';
+import { Icon, type IconName } from '../ui/icons.tsx';
+import { DeliveryLine } from './device-card.tsx';
+
+interface RegistrationDialogProps {
+  me: MeResponse;
+  /** Resend for this device instead of showing the form. */
+  resendFor: DeviceSummary | null;
+  /** Pending and active devices, for the device-limit notice. */
+  activeDevices: number;
+  /** A new or changed device from the server, to show in the list at once. */
+  onDevice: (device: DeviceSummary) => void;
+  onClose: () => void;
+}
+
+type View =
+  | { kind: 'form' }
+  | { kind: 'working'; method: RegistrationMethod | 'RESEND' }
+  | { kind: 'result'; result: RegistrationResponse; resent: boolean }
+  | { kind: 'resend-error'; message: string };
+
+const E164 = /^\+[1-9]\d{6,14}$/;
+
+const METHODS: {
+  method: RegistrationMethod;
+  key: 'invitation' | 'pin' | 'qr';
+  label: string;
+  icon: IconName;
+  help: string;
+}[] = [
+  {
+    method: 'INVITATION',
+    key: 'invitation',
+    label: 'Send invitation',
+    icon: 'send',
+    help: 'A link by email or SMS to open on the device.',
+  },
+  {
+    method: 'PIN',
+    key: 'pin',
+    label: 'Request registration PIN',
+    icon: 'key',
+    help: 'A one-time PIN shown here, to enter on the device.',
+  },
+  {
+    method: 'QR',
+    key: 'qr',
+    label: 'Generate QR code',
+    icon: 'qr',
+    help: 'Scan it with the camera of the device.',
+  },
+];
+
+function normalizePhone(value: string): string {
+  return value.replace(/[\s().-]/g, '');
+}
+
+export function RegistrationDialog({
+  me,
+  resendFor,
+  activeDevices,
+  onDevice,
+  onClose,
+}: RegistrationDialogProps) {
+  const [view, setView] = useState<View>(
+    resendFor ? { kind: 'working', method: 'RESEND' } : { kind: 'form' },
+  );
+  const started = useRef(false);
+
+  async function resend(device: DeviceSummary) {
+    setView({ kind: 'working', method: 'RESEND' });
+    try {
+      const result = await api.resendRegistration(device.deviceId, {});
+      onDevice(result.device);
+      setView({ kind: 'result', result, resent: true });
+    } catch (error) {
+      setView({ kind: 'resend-error', message: errorMessage(error) });
+    }
+  }
+
+  useEffect(() => {
+    if (resendFor && !started.current) {
+      started.current = true;
+      void resend(resendFor);
+    }
+  });
+
+  const busy = view.kind === 'working';
+  const title =
+    view.kind === 'result'
+      ? view.resent
+        ? 'New registration ready'
+        : 'Registration started'
+      : resendFor
+        ? 'Resend registration'
+        : 'Register device';
+
+  return (
+    <Dialog title={title} onClose={onClose} busy={busy && view.method === 'RESEND'}>
+      {view.kind === 'result' ? (
+        <RegistrationResult me={me} result={view.result} resent={view.resent} onClose={onClose} />
+      ) : resendFor ? (
+        view.kind === 'resend-error' ? (
+          <>
+            <p class="notice notice-error" role="alert">
+              <Icon name="alert" size={18} />
+              <span>{view.message}</span>
+            </p>
+            <div class="dialog-actions">
+              <button type="button" class="button" onClick={onClose}>
+                Close
+              </button>
+              <button type="button" class="button button-primary" onClick={() => resend(resendFor)}>
+                Try again
+              </button>
+            </div>
+          </>
+        ) : (
+          <p class="working" role="status">
+            <span class="spinner" aria-hidden="true" />
+            Creating a new registration for your {deviceTitle(resendFor)}…
+          </p>
+        )
+      ) : (
+        <RegistrationForm
+          me={me}
+          activeDevices={activeDevices}
+          working={view.kind === 'working' ? view.method : null}
+          onStart={(method) => setView({ kind: 'working', method })}
+          onFailed={() => setView({ kind: 'form' })}
+          onDone={(result) => {
+            onDevice(result.device);
+            setView({ kind: 'result', result, resent: false });
+          }}
+          onCancel={onClose}
+        />
+      )}
+    </Dialog>
+  );
+}
+
+interface FormProps {
+  me: MeResponse;
+  activeDevices: number;
+  working: RegistrationMethod | 'RESEND' | null;
+  onStart: (method: RegistrationMethod) => void;
+  onFailed: () => void;
+  onDone: (result: RegistrationResponse) => void;
+  onCancel: () => void;
+}
+
+function RegistrationForm({ me, activeDevices, working, onStart, onFailed, onDone, onCancel }: FormProps) {
+  const { features } = me;
+  const [platform, setPlatform] = useState<Platform | null>(null);
+  const [ownership, setOwnership] = useState<Ownership>(features.defaultOwnership);
+  const [email, setEmail] = useState(true);
+  const [sms, setSms] = useState(false);
+  const [phone, setPhone] = useState(me.user.phoneNumber ?? '');
+  const [errors, setErrors] = useState<{ platform?: string; delivery?: string; phone?: string }>({});
+  const [serverError, setServerError] = useState<string | null>(null);
+  const methods = METHODS.filter((m) => features.registrationMethods[m.key]);
+  const atLimit = me.deviceLimit > 0 && activeDevices >= me.deviceLimit;
+
+  async function start(method: RegistrationMethod) {
+    if (working) return;
+    const found: typeof errors = {};
+    if (!platform) found.platform = 'Choose the kind of device you are registering.';
+    if (method === 'INVITATION' && !email && !sms)
+      found.delivery = 'Choose email, SMS or both for the invitation.';
+    const phoneNumber = normalizePhone(phone);
+    if (sms && !E164.test(phoneNumber)) {
+      found.phone = phoneNumber
+        ? 'Enter the number in international format: + then country code and number, e.g. +15551234567.'
+        : 'Enter the mobile number for the SMS.';
+    }
+    setErrors(found);
+    setServerError(null);
+    if (!platform || Object.keys(found).length > 0) return;
+    const delivery: DeliveryChannel[] = [
+      ...(email ? ['EMAIL' as const] : []),
+      ...(sms ? ['SMS' as const] : []),
+    ];
+    const body: CreateRegistrationRequest = { platform, method, delivery };
+    if (sms) body.phoneNumber = phoneNumber;
+    if (features.ownershipChoice) body.ownership = ownership;
+    onStart(method);
+    try {
+      onDone(await api.createRegistration(body));
+    } catch (error) {
+      setServerError(errorMessage(error));
+      onFailed();
+    }
+  }
+
+  useEffect(() => {
+    if (Object.keys(errors).length) {
+      document.querySelector<HTMLElement>('.register-form [aria-invalid="true"]')?.focus();
+    }
+  }, [errors]);
+
+  if (methods.length === 0) {
+    return (
+      <>
+        <p class="notice notice-info">
+          Registering devices from the portal is turned off. Ask your helpdesk to register your device.
+        </p>
+        <div class="dialog-actions">
+          <button type="button" class="button" onClick={onCancel}>
+            Close
+          </button>
+        </div>
+      </>
+    );
+  }
+
+  return (
+    <form
+      class="register-form"
+      noValidate
+      onSubmit={(event) => {
+        event.preventDefault();
+        const first = methods[0];
+        if (first) void start(first.method);
+      }}
+    >
+      {atLimit ? (
+        <p class="notice notice-warning">
+          <Icon name="alert" size={18} />
+          <span>
+            You already have {activeDevices} of the {me.deviceLimit} devices you may register. The portal may
+            refuse a new one: retire a device you no longer use, or ask your helpdesk.
+          </span>
+        </p>
+      ) : null}
+
+      <fieldset class="field-group" aria-describedby={errors.platform ? 'reg-platform-error' : undefined}>
+        <legend>Device</legend>
+        <div class="choice-tiles">
+          <ChoiceTile
+            name="platform"
+            value="IOS"
+            checked={platform === 'IOS'}
+            invalid={!!errors.platform}
+            onChange={() => {
+              setPlatform('IOS');
+              setErrors(({ platform: _, ...rest }) => rest);
+            }}
+            icon="ios"
+            label="iPhone or iPad"
+          />
+          <ChoiceTile
+            name="platform"
+            value="ANDROID"
+            checked={platform === 'ANDROID'}
+            invalid={!!errors.platform}
+            onChange={() => {
+              setPlatform('ANDROID');
+              setErrors(({ platform: _, ...rest }) => rest);
+            }}
+            icon="android"
+            label="Android"
+          />
+        </div>
+        {errors.platform ? (
+          <p id="reg-platform-error" class="field-error">
+            {errors.platform}
+          </p>
+        ) : null}
+      </fieldset>
+
+      {features.ownershipChoice ? (
+        <fieldset class="field-group">
+          <legend>Who owns it?</legend>
+          <div class="segmented">
+            <label>
+              <input
+                type="radio"
+                name="ownership"
+                value="EMPLOYEE"
+                checked={ownership === 'EMPLOYEE'}
+                onChange={() => setOwnership('EMPLOYEE')}
+              />
+              <span>Employee (my own)</span>
+            </label>
+            <label>
+              <input
+                type="radio"
+                name="ownership"
+                value="COMPANY"
+                checked={ownership === 'COMPANY'}
+                onChange={() => setOwnership('COMPANY')}
+              />
+              <span>Company</span>
+            </label>
+          </div>
+        </fieldset>
+      ) : null}
+
+      <fieldset class="field-group" aria-describedby="reg-delivery-hint">
+        <legend>Send the invitation by</legend>
+        <p id="reg-delivery-hint" class="field-hint">
+          The invitation carries the link to open on the device. A PIN is never sent: it is shown only here.
+        </p>
+        <label class="check">
+          <input
+            type="checkbox"
+            checked={email}
+            onChange={(e) => {
+              setEmail(e.currentTarget.checked);
+              setErrors(({ delivery: _, ...rest }) => rest);
+            }}
+          />
+          <span>
+            Email <span class="muted">to {me.user.email}</span>
+          </span>
+        </label>
+        <label class="check">
+          <input
+            type="checkbox"
+            checked={sms}
+            onChange={(e) => {
+              setSms(e.currentTarget.checked);
+              setErrors(({ delivery: _, phone: __, ...rest }) => rest);
+            }}
+          />
+          <span>SMS</span>
+        </label>
+        {sms ? (
+          <div class="field field-indent">
+            <label for="reg-phone">Mobile number</label>
+            <input
+              id="reg-phone"
+              type="tel"
+              autoComplete="tel"
+              inputMode="tel"
+              placeholder="+15551234567"
+              required
+              value={phone}
+              aria-invalid={errors.phone ? 'true' : undefined}
+              aria-describedby={errors.phone ? 'reg-phone-error reg-phone-hint' : 'reg-phone-hint'}
+              onInput={(e) => setPhone(e.currentTarget.value)}
+            />
+            <p id="reg-phone-hint" class="field-hint">
+              International format (E.164): + country code and number, e.g. +15551234567.
+            </p>
+            {errors.phone ? (
+              <p id="reg-phone-error" class="field-error">
+                {errors.phone}
+              </p>
+            ) : null}
+          </div>
+        ) : null}
+        {errors.delivery ? <p class="field-error">{errors.delivery}</p> : null}
+      </fieldset>
+
+      {serverError ? (
+        <p class="notice notice-error" role="alert">
+          <Icon name="alert" size={18} />
+          <span>{serverError}</span>
+        </p>
+      ) : null}
+
+      <div class="method-actions">
+        {methods.map((m) => (
+          <button
+            key={m.method}
+            type="button"
+            class="method-button"
+            disabled={!!working}
+            aria-busy={working === m.method}
+            aria-label={m.label}
+            aria-describedby={`reg-method-${m.key}`}
+            onClick={() => start(m.method)}
+          >
+            <span class="method-icon">
+              {working === m.method ? (
+                <span class="spinner" aria-hidden="true" />
+              ) : (
+                <Icon name={m.icon} size={20} />
+              )}
+            </span>
+            <span class="method-text">
+              <span class="method-label">{m.label}</span>
+              <span class="method-help" id={`reg-method-${m.key}`}>
+                {m.help}
+              </span>
+            </span>
+          </button>
+        ))}
+      </div>
+    </form>
+  );
+}
+
+interface ChoiceTileProps {
+  name: string;
+  value: string;
+  checked: boolean;
+  invalid: boolean;
+  onChange: () => void;
+  icon: IconName;
+  label: string;
+}
+
+function ChoiceTile({ name, value, checked, invalid, onChange, icon, label }: ChoiceTileProps) {
+  return (
+    <label class={checked ? 'choice-tile choice-tile-checked' : 'choice-tile'}>
+      <input
+        type="radio"
+        name={name}
+        value={value}
+        checked={checked}
+        onChange={onChange}
+        aria-invalid={invalid ? 'true' : undefined}
+      />
+      <Icon name={icon} size={28} />
+      <span>{label}</span>
+    </label>
+  );
+}
+
+function RegistrationResult({
+  me,
+  result,
+  resent,
+  onClose,
+}: {
+  me: MeResponse;
+  result: RegistrationResponse;
+  resent: boolean;
+  onClose: () => void;
+}) {
+  const now = useNow(1000);
+  const headingRef = useRef<HTMLParagraphElement>(null);
+  const [copied, setCopied] = useState(false);
+  const left = new Date(result.expiresAt).getTime() - now;
+  const expired = left <= 0;
+  const device = result.device;
+  const deliveries = device.registration?.deliveries ?? [];
+  const failed = deliveries.some((d) => d.status === 'FAILED');
+  const platformName = device.platform === 'IOS' ? 'iPhone or iPad' : 'Android device';
+  const passwordToo = me.features.registrationMethods.passwordAtGo;
+
+  useEffect(() => {
+    // The form may have been scrolled down to its buttons: show the result from its top.
+    headingRef.current?.closest('dialog')?.scrollTo({ top: 0 });
+    headingRef.current?.focus({ preventScroll: true });
+  }, []);
+
+  async function copyLink() {
+    try {
+      await navigator.clipboard.writeText(result.goUrl);
+      setCopied(true);
+      setTimeout(() => setCopied(false), 2000);
+    } catch {
+      setCopied(false);
+    }
+  }
+
+  return (
+    <div class="result">
+      <p class="result-lead" ref={headingRef} tabIndex={-1}>
+        Your {platformName} is listed as <strong>Pending</strong> until you finish on the device.
+      </p>
+      {resent ? (
+        <p class="notice notice-info">
+          <Icon name="refresh" size={18} />
+          <span>The previous PIN, QR code and invitation no longer work. Use the new ones below.</span>
+        </p>
+      ) : null}
+
+      <div class="result-secrets">
+        {result.pin ? (
+          <section class="secret-box" aria-labelledby="pin-label">
+            <p id="pin-label" class="secret-label">
+              Registration PIN
+            </p>
+            <p class="pin" data-testid="registration-pin" aria-describedby="pin-note">
+              {pinGroups(result.pin).map((group) => (
+                <span key={group.at} class="pin-group">
+                  {group.digits}
+                </span>
+              ))}
+            </p>
+            <p id="pin-note" class="secret-note">
+              <Icon name="alert" size={16} />
+              Shown once — write it down. It is not sent by email or SMS.
+            </p>
+          </section>
+        ) : null}
+        {result.qr ? (
+          <section class="secret-box qr-box" aria-labelledby="qr-label">
+            <p id="qr-label" class="secret-label">
+              Scan with the {platformName}
+            </p>
+            <img
+              class="qr"
+              data-testid="registration-qr"
+              src={`data:image/svg+xml;charset=utf-8,${encodeURIComponent(result.qr.svg)}`}
+              alt={`QR code that opens ${result.qr.url}`}
+              width={200}
+              height={200}
+            />
+            <p class="qr-url mono">{result.qr.url}</p>
+          </section>
+        ) : null}
+      </div>
+
+      <p class={expired ? 'expiry expiry-expired' : 'expiry'} role="timer" aria-live="off">
+        <Icon name="clock" size={18} />
+        {expired ? (
+          <span>
+            <strong>Expired.</strong> Close this and use Resend on the device card.
+          </span>
+        ) : (
+          <span>
+            Expires at <time dateTime={result.expiresAt}>{formatTimeOrDateTime(result.expiresAt, now)}</time>{' '}
+            <span class="countdown" data-testid="registration-countdown">
+              ({countdown(left)} left)
+            </span>
+          </span>
+        )}
+      </p>
+
+      {deliveries.length > 0 ? (
+        <div class="result-section">
+          <h3 class="result-heading">Invitation</h3>
+          <ul class="deliveries">
+            {deliveries.map((d) => (
+              <DeliveryLine key={`${d.channel}-${d.at}`} delivery={d} now={now} />
+            ))}
+          </ul>
+          {failed ? (
+            <p class="field-hint">
+              The registration is kept. Fix the problem above, then use Resend on the device card — or just
+              open the link below on the device.
+            </p>
+          ) : null}
+        </div>
+      ) : null}
+
+      <div class="result-section">
+        <h3 class="result-heading">On the {platformName}</h3>
+        <ol class="steps steps-compact">
+          <li>
+            {result.qr
+              ? 'Scan the QR code, or open '
+              : deliveries.some((d) => d.status === 'SENT')
+                ? 'Open the link in the invitation, or go to '
+                : 'Open '}
+            <a href={result.goUrl} class="mono go-link" target="_blank" rel="noopener noreferrer">
+              {result.goUrl.replace(/^https?:\/\//, '')}
+            </a>{' '}
+            <button type="button" class="link-button" onClick={copyLink}>
+              <Icon name="copy" size={14} />
+              {copied ? 'Copied' : 'Copy link'}
+            </button>
+          </li>
+          <li>
+            Sign in with <strong>{me.user.email}</strong> and{' '}
+            {result.pin
+              ? `the PIN above${passwordToo ? ' (or your password)' : ''}`
+              : passwordToo
+                ? 'your password'
+                : 'a registration PIN from this portal'}
+            .
+          </li>
+          <li>
+            {device.platform === 'IOS'
+              ? 'Install the enrollment profile: Settings → Profile Downloaded → Install.'
+              : 'Install the agent app from Google Play, open it and follow the steps.'}
+          </li>
+        </ol>
+      </div>
+
+      <div class="dialog-actions">
+        <button type="button" class="button button-primary" onClick={onClose}>
+          Done
+        </button>
+      </div>
+    </div>
+  );
+}
+
+/** "12345678" → "1234" "5678": easier to read and copy down; the text stays the plain digits. */
+function pinGroups(pin: string): { at: number; digits: string }[] {
+  const size = pin.length % 4 === 0 ? 4 : 3;
+  const groups: { at: number; digits: string }[] = [];
+  for (let at = 0; at < pin.length; at += size) groups.push({ at, digits: pin.slice(at, at + size) });
+  return groups;
+}
