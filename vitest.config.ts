@@ -1,7 +1,10 @@
 import { defineConfig } from 'vitest/config';
+import { SignInFirst } from './test/e2e/sequencer.ts';
 
 export default defineConfig({
   test: {
+    // Projects run one file at a time where they share a portal; e2e needs sign-in first.
+    sequence: { sequencer: SignInFirst },
     projects: [
       {
         test: {

@@ -13,16 +13,11 @@ import { inject } from 'vitest';
 import { keys } from '../../functions/adapters/portal-table.ts';
 import type { DeviceRecord } from '../../functions/core/device.ts';
 import { defaultSettings, type PortalSettings } from '../../functions/core/settings.ts';
-import { LOCAL_TABLE_NAME } from '../../infra/local/bootstrap.ts';
 import { DEFAULT_DEMO_PASSWORD } from '../../infra/local/local-portal.ts';
 import { signIn } from './helpers.ts';
 
 const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
-/** The local portal puts DynamoDB Local on the port after its own (infra/local/local-portal.ts). */
-const dynamodbEndpoint = () => {
-  const url = new URL(inject('portalUrl'));
-  return `http://127.0.0.1:${Number(url.port) + 1}`;
-};
+const dynamodbEndpoint = () => inject('dynamodbEndpoint');
 
 let documents: DynamoDBDocumentClient | undefined;
 export function table(): DynamoDBDocumentClient {
@@ -36,7 +31,7 @@ export async function putSettings(changes: Partial<PortalSettings>): Promise<voi
   const settings = { ...defaultSettings(), ...changes };
   await table().send(
     new PutCommand({
-      TableName: LOCAL_TABLE_NAME,
+      TableName: inject('tableName'),
       Item: { ...keys.settings, settings, version: settings.version },
     }),
   );
@@ -48,7 +43,7 @@ export const resetSettings = () => putSettings({});
 export async function userItems(sub: string): Promise<Record<string, unknown>[]> {
   const { Items } = await table().send(
     new QueryCommand({
-      TableName: LOCAL_TABLE_NAME,
+      TableName: inject('tableName'),
       KeyConditionExpression: 'pk = :pk',
       ExpressionAttributeValues: { ':pk': keys.user(sub) },
     }),
@@ -58,14 +53,17 @@ export async function userItems(sub: string): Promise<Record<string, unknown>[]>
 
 export async function storedDevice(sub: string, deviceId: string): Promise<DeviceRecord> {
   const { Item } = await table().send(
-    new GetCommand({ TableName: LOCAL_TABLE_NAME, Key: { pk: keys.user(sub), sk: keys.device(deviceId) } }),
+    new GetCommand({
+      TableName: inject('tableName'),
+      Key: { pk: keys.user(sub), sk: keys.device(deviceId) },
+    }),
   );
   if (!Item) throw new Error(`no device ${deviceId}`);
   return Item.device as DeviceRecord;
 }
 
 export async function rawItem(pk: string, sk: string): Promise<Record<string, unknown> | undefined> {
-  const { Item } = await table().send(new GetCommand({ TableName: LOCAL_TABLE_NAME, Key: { pk, sk } }));
+  const { Item } = await table().send(new GetCommand({ TableName: inject('tableName'), Key: { pk, sk } }));
   return Item;
 }
 
@@ -73,7 +71,7 @@ export async function rawItem(pk: string, sk: string): Promise<Record<string, un
 export async function rewriteDevice(device: DeviceRecord): Promise<void> {
   await table().send(
     new PutCommand({
-      TableName: LOCAL_TABLE_NAME,
+      TableName: inject('tableName'),
       Item: {
         pk: keys.user(device.userSub),
         sk: keys.device(device.deviceId),
@@ -140,7 +138,7 @@ export async function setCounter(
 ): Promise<void> {
   await table().send(
     new PutCommand({
-      TableName: LOCAL_TABLE_NAME,
+      TableName: inject('tableName'),
       Item: { pk: scope, sk: `COUNTER#${name}#${windowEndsAt.toISOString()}`, count },
     }),
   );

@@ -1,0 +1,16 @@
+/**
+ * Starts the whole local portal once for the browser tests, as `npm start` does, on port 3700
+ * (emulators on 3701–3703) with a fresh data directory, and stops every process it started when
+ * the run ends. It serves web/dist: build the web first (`npm run build:web`; `npm test` does).
+ */
+import type { TestProject } from 'vitest/node';
+import { startTestPortal } from '../integration/start-portal.ts';
+
+const PORT = 3700;
+
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  const { portal, teardown } = await startTestPortal(PORT, 'e2e');
+  project.provide('baseUrl', portal.url);
+  project.provide('outboxJsonUrl', `${portal.url}/_local/outbox.json`);
+  return teardown;
+}

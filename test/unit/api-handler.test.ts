@@ -1,0 +1,274 @@
+import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import * as z from 'zod/mini';
+import type { ApiErrorBody } from '../../functions/core/api-types.ts';
+import { PortalError } from '../../functions/core/errors.ts';
+import { claimList, MAX_BODY_BYTES, userApi } from '../../functions/http/api-handler.ts';
+// Handlers take their schemas from here, and with them zod's English messages.
+import '../../functions/http/schemas.ts';
+import type { Route } from '../../functions/routes.ts';
+import {
+  ALICE_SUB,
+  accessClaims,
+  apiEvent,
+  freshClock,
+  groupClaims,
+  idTokenClaims,
+  jsonBody,
+  lambdaContext,
+} from './fixtures.ts';
+
+/** Routes that exist only in this file, so the shared stack is tried on roles nobody has by default. */
+const { TEST_ROUTES } = vi.hoisted(() => {
+  const testRoutes: Route[] = [
+    {
+      name: 'TestWipe',
+      method: 'POST',
+      path: '/api/test/{deviceId}/wipe',
+      handler: 'test/unit/none.ts',
+      access: 'user',
+      role: 'wipe',
+      permissions: {},
+    },
+    {
+      name: 'TestSelfService',
+      method: 'POST',
+      path: '/api/test/echo',
+      handler: 'test/unit/none.ts',
+      access: 'user',
+      role: 'self-service',
+      permissions: {},
+    },
+    {
+      name: 'TestAdmin',
+      method: 'GET',
+      path: '/api/test/admin',
+      handler: 'test/unit/none.ts',
+      access: 'admin',
+      permissions: {},
+    },
+  ];
+  return { TEST_ROUTES: testRoutes };
+});
+
+vi.mock(import('../../functions/routes.ts'), async (importOriginal) => {
+  const original = await importOriginal();
+  return { ...original, routes: [...original.routes, ...TEST_ROUTES] };
+});
+
+const dynamo = mockClient(DynamoDBDocumentClient);
+
+const ok = vi.fn(async () => ({ status: 200, body: { done: true } }));
+const wipe = userApi('TestWipe', {}, ok);
+const admin = userApi('TestAdmin', {}, ok);
+const echo = userApi(
+  'TestSelfService',
+  { body: z.strictObject({ note: z.string().check(z.maxLength(20)) }) },
+  async ({ body, caller, pathParameters, sourceIp, userAgent, origin }) => ({
+    status: 201,
+    body: { note: body.note, caller, pathParameters, sourceIp, userAgent, origin },
+  }),
+);
+const INTERNAL_DETAIL = 'ProvisionedThroughputExceeded on arn:aws:dynamodb:us-east-1:123456789012:table/x';
+const broken = userApi('TestSelfService', {}, async () => {
+  throw new Error(INTERNAL_DETAIL);
+});
+
+const wipeEvent = (claims?: Record<string, string>) =>
+  apiEvent({
+    method: 'POST',
+    path: '/api/test/dev-1/wipe',
+    routeKey: 'POST /api/test/{deviceId}/wipe',
+    pathParameters: { deviceId: 'dev-1' },
+    ...(claims ? { claims } : {}),
+  });
+const echoEvent = (body: string | undefined, claims = accessClaims()) =>
+  apiEvent({ method: 'POST', path: '/api/test/echo', claims, ...(body !== undefined ? { body } : {}) });
+
+beforeEach(() => {
+  dynamo.reset();
+  ok.mockClear();
+  freshClock();
+  dynamo.on(GetCommand).resolves({});
+});
+
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+describe('the shared handler stack: authentication', () => {
+  it('answers 401 with a JSON error when the request carries no JWT claims', async () => {
+    const result = await wipe(wipeEvent(), lambdaContext());
+
+    expect(result.statusCode).toBe(401);
+    expect(jsonBody<ApiErrorBody>(result).error.code).toBe('UNAUTHORIZED');
+    expect(ok).not.toHaveBeenCalled();
+  });
+
+  it('answers 401 to an ID token (token_use id): only access tokens are accepted', async () => {
+    const result = await wipe(wipeEvent(idTokenClaims()), lambdaContext());
+
+    expect(result.statusCode).toBe(401);
+    expect(jsonBody<ApiErrorBody>(result).error.code).toBe('UNAUTHORIZED');
+    expect(ok).not.toHaveBeenCalled();
+  });
+
+  it('answers 401 to access-token claims without a sub', async () => {
+    const { sub: _sub, ...withoutSub } = accessClaims();
+
+    const result = await wipe(wipeEvent(withoutSub), lambdaContext());
+
+    expect(result.statusCode).toBe(401);
+  });
+});
+
+describe('the shared handler stack: authorization', () => {
+  it('answers 403 ROLE_REQUIRED, naming the role, when the caller does not hold the route role', async () => {
+    const result = await wipe(wipeEvent(accessClaims()), lambdaContext());
+
+    expect(result.statusCode).toBe(403);
+    const { error } = jsonBody<ApiErrorBody>(result);
+    expect(error.code).toBe('ROLE_REQUIRED');
+    expect(error.message).toContain('wipe');
+    expect(ok).not.toHaveBeenCalled();
+  });
+
+  it('runs the use-case when one of the caller groups grants the route role', async () => {
+    const result = await wipe(wipeEvent(groupClaims(['portal-admins'])), lambdaContext());
+
+    expect(result.statusCode).toBe(200);
+    expect(ok).toHaveBeenCalledOnce();
+  });
+
+  it('answers 403 ADMIN_ONLY on an admin route to a caller outside portal-admins', async () => {
+    const result = await admin(
+      apiEvent({ path: '/api/test/admin', claims: groupClaims(['field-staff']) }),
+      lambdaContext(),
+    );
+
+    expect(result.statusCode).toBe(403);
+    expect(jsonBody<ApiErrorBody>(result).error.code).toBe('ADMIN_ONLY');
+  });
+
+  it('reads API Gateway array claims in both the "[a b]" and the comma-separated form', () => {
+    expect(claimList('[portal-admins field-staff]')).toEqual(['portal-admins', 'field-staff']);
+    expect(claimList('[portal-admins, field-staff]')).toEqual(['portal-admins', 'field-staff']);
+    expect(claimList('[]')).toEqual([]);
+    expect(claimList(undefined)).toEqual([]);
+  });
+});
+
+describe('the shared handler stack: request and response', () => {
+  it('hands the use-case the validated body, the caller with its roles, path parameters and client facts', async () => {
+    const result = await echo(echoEvent('{"note":"hello"}'), lambdaContext());
+
+    expect(result.statusCode).toBe(201);
+    expect(jsonBody<Record<string, unknown>>(result)).toEqual({
+      note: 'hello',
+      caller: expect.objectContaining({
+        sub: ALICE_SUB,
+        groups: [],
+        isAdmin: false,
+        authTime: Number(accessClaims().auth_time),
+        roles: expect.arrayContaining(['self-service']),
+      }),
+      pathParameters: {},
+      sourceIp: '203.0.113.7',
+      userAgent: 'vitest',
+      origin: 'https://portal.example.com',
+    });
+  });
+
+  it('answers 400 MALFORMED_JSON to a body that is not JSON', async () => {
+    const result = await echo(echoEvent('{"note":'), lambdaContext());
+
+    expect(result.statusCode).toBe(400);
+    expect(jsonBody<ApiErrorBody>(result).error.code).toBe('MALFORMED_JSON');
+  });
+
+  it('answers 400 VALIDATION_FAILED, naming the field, to a body with a wrong type', async () => {
+    const result = await echo(echoEvent('{"note":42}'), lambdaContext());
+
+    expect(result.statusCode).toBe(400);
+    const { error } = jsonBody<ApiErrorBody>(result);
+    expect(error.code).toBe('VALIDATION_FAILED');
+    expect(error.message).toContain('note');
+  });
+
+  it('answers 400 VALIDATION_FAILED, naming it, to a body with a field the schema does not know', async () => {
+    const result = await echo(echoEvent('{"note":"x","admin":true}'), lambdaContext());
+
+    expect(result.statusCode).toBe(400);
+    const { error } = jsonBody<ApiErrorBody>(result);
+    expect(error.code).toBe('VALIDATION_FAILED');
+    expect(error.message).toContain('admin');
+  });
+
+  it('answers 413 BODY_TOO_LARGE to a body over the cap, before parsing it', async () => {
+    const result = await echo(echoEvent(`{"note":"${'x'.repeat(MAX_BODY_BYTES)}"}`), lambdaContext());
+
+    expect(result.statusCode).toBe(413);
+    expect(jsonBody<ApiErrorBody>(result).error.code).toBe('BODY_TOO_LARGE');
+  });
+
+  it('decodes a base64-encoded body, as API Gateway sends binary payloads', async () => {
+    const event = echoEvent(Buffer.from('{"note":"b64"}').toString('base64'));
+    event.isBase64Encoded = true;
+
+    const result = await echo(event, lambdaContext());
+
+    expect(jsonBody<{ note: string }>(result).note).toBe('b64');
+  });
+
+  it('answers a typed error with its status, code, message and Retry-After', async () => {
+    const limited = userApi('TestSelfService', {}, async () => {
+      throw new PortalError('RATE_LIMITED', 'TOO_MANY_INVITATIONS', 'Wait an hour.', 3600);
+    });
+
+    const result = await limited(echoEvent(undefined), lambdaContext());
+
+    expect(result.statusCode).toBe(429);
+    expect(result.headers?.['retry-after']).toBe('3600');
+    expect(jsonBody<ApiErrorBody>(result)).toEqual({
+      error: { code: 'TOO_MANY_INVITATIONS', message: 'Wait an hour.' },
+    });
+  });
+
+  it('answers an unexpected error with 500 and a generic message, never the internal one', async () => {
+    const result = await broken(echoEvent(undefined), lambdaContext());
+
+    expect(result.statusCode).toBe(500);
+    expect(jsonBody<ApiErrorBody>(result).error).toEqual({
+      code: 'INTERNAL',
+      message: expect.any(String),
+    });
+    expect(result.body).not.toContain('ProvisionedThroughputExceeded');
+    expect(result.body).not.toContain('arn:aws');
+  });
+
+  it('answers 500 without detail when the settings cannot be read', async () => {
+    dynamo.on(GetCommand).rejects(new Error(INTERNAL_DETAIL));
+
+    const result = await wipe(wipeEvent(groupClaims(['portal-admins'])), lambdaContext());
+
+    expect(result.statusCode).toBe(500);
+    expect(result.body).not.toContain('arn:aws');
+  });
+
+  it.each([
+    ['401', () => wipe(wipeEvent(), lambdaContext())],
+    ['403', () => wipe(wipeEvent(accessClaims()), lambdaContext())],
+    ['400', () => echo(echoEvent('nope'), lambdaContext())],
+    ['500', () => broken(echoEvent(undefined), lambdaContext())],
+  ])('answers a %s as JSON { error: { code, message } } that is not cached', async (_status, call) => {
+    const result = await call();
+
+    expect(result.headers?.['content-type']).toMatch(/^application\/json/);
+    expect(result.headers?.['cache-control']).toBe('no-store');
+    expect(jsonBody<ApiErrorBody>(result)).toEqual({
+      error: { code: expect.stringMatching(/^[A-Z_]+$/), message: expect.any(String) },
+    });
+    expect(jsonBody<ApiErrorBody>(result).error.message.length).toBeGreaterThan(10);
+  });
+});

@@ -1,0 +1,21 @@
+/**
+ * Unit-test setup: the aws-sdk-client-mock matchers (toHaveReceivedCommandWith, …) and the
+ * environment the handlers read. Nothing here reaches AWS: every client is mocked per test, and
+ * the dummy credentials only keep the SDK from looking for real ones.
+ */
+import 'aws-sdk-client-mock-vitest/extend';
+
+Object.assign(process.env, {
+  TABLE_NAME: 'portal-test',
+  USER_POOL_ID: 'us-east-1_TestPool',
+  USER_POOL_CLIENT_ID: 'test-client-id',
+  SES_FROM_ADDRESS: 'Device Portal <no-reply@example.com>',
+  AWS_REGION: 'us-east-1',
+  AWS_ACCESS_KEY_ID: 'test',
+  AWS_SECRET_ACCESS_KEY: 'test',
+  POWERTOOLS_SERVICE_NAME: 'device-portal-test',
+  // The handler logs unexpected errors; keep test output quiet (tests assert on responses).
+  POWERTOOLS_LOG_LEVEL: 'SILENT',
+  // The SDK's notice that releases after January 2027 need Node 22: known, and noise in test output.
+  AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+});
