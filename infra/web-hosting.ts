@@ -26,7 +26,11 @@ import {
 } from 'aws-cdk-lib/aws-s3';
 import { BucketDeployment, Source } from 'aws-cdk-lib/aws-s3-deployment';
 import { Construct } from 'constructs';
-import { contentSecurityPolicy, SPA_REWRITE_FUNCTION_CODE } from './web-security.ts';
+import {
+  contentSecurityPolicy,
+  FORWARDED_HOST_FUNCTION_CODE,
+  SPA_REWRITE_FUNCTION_CODE,
+} from './web-security.ts';
 
 export interface WebHostingProps {
   readonly api: IHttpApi;
@@ -107,6 +111,12 @@ export class WebHosting extends Construct {
       comment: 'Serve index.html for client-side routes',
     });
 
+    const forwardedHost = new EdgeFunction(this, 'ForwardedHost', {
+      code: FunctionCode.fromInline(FORWARDED_HOST_FUNCTION_CODE),
+      runtime: FunctionRuntime.JS_2_0,
+      comment: 'Pass the portal host name to the API as X-Forwarded-Host',
+    });
+
     const apiOrigin = new HttpOrigin(`${props.api.apiId}.execute-api.${stack.region}.${stack.urlSuffix}`, {
       protocolPolicy: OriginProtocolPolicy.HTTPS_ONLY,
     });
@@ -135,6 +145,7 @@ export class WebHosting extends Construct {
           // With caching disabled this forwards Authorization too; Host must stay the API's own.
           originRequestPolicy: OriginRequestPolicy.ALL_VIEWER_EXCEPT_HOST_HEADER,
           responseHeadersPolicy: securityHeaders,
+          functionAssociations: [{ function: forwardedHost, eventType: FunctionEventType.VIEWER_REQUEST }],
         },
       },
     });

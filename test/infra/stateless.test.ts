@@ -148,8 +148,19 @@ describe('stateless stack', () => {
     const [association, ...others] = distribution.DefaultCacheBehavior.FunctionAssociations ?? [];
     expect(association?.EventType).toBe('viewer-request');
     expect(others).toEqual([]);
-    expect(apiBehavior().FunctionAssociations).toBeUndefined();
+    expect(JSON.stringify(apiBehavior().FunctionAssociations)).not.toContain(
+      JSON.stringify(association?.FunctionARN),
+    );
     expect(distribution.CustomErrorResponses).toBeUndefined();
+  });
+
+  it('passes the portal host name to the API as X-Forwarded-Host, by a viewer-request function on /api/*', () => {
+    const [association, ...others] = apiBehavior().FunctionAssociations ?? [];
+    expect(association?.EventType).toBe('viewer-request');
+    expect(others).toEqual([]);
+    template.hasResourceProperties('AWS::CloudFront::Function', {
+      FunctionCode: Match.stringLikeRegexp('x-forwarded-host'),
+    });
   });
 
   it('keeps the site bucket private, encrypted, TLS-only and access-logged', () => {
