@@ -103,6 +103,8 @@ export class StatefulStack extends Stack {
       authFlows: { userPassword: true, adminUserPassword: true },
       disableOAuth: true,
       accessTokenValidity: Duration.minutes(15),
+      // Minutes a first-time user has to choose a new password (Cognito's default is 3).
+      authSessionValidity: Duration.minutes(15),
       idTokenValidity: Duration.minutes(15),
       refreshTokenValidity: Duration.hours(12),
       enableTokenRevocation: true,

@@ -2,6 +2,11 @@
  * Sign-in with the Cognito user pool by plain fetch (no AWS SDK in the browser): USER_PASSWORD_AUTH,
  * then REFRESH_TOKEN_AUTH a minute before the access token expires. Tokens live in sessionStorage,
  * so they go away with the tab.
+ *
+ * Accounts an administrator creates (AdminCreateUser, and the first admin from cdk.json) start with
+ * a temporary password: their first sign-in answers NEW_PASSWORD_REQUIRED, which `signIn` hands back
+ * so the page can ask for a new password, and `completeNewPassword` answers with
+ * RespondToAuthChallenge.
  */
 import { cognitoUrl, loadConfig } from './config.ts';
 
@@ -17,10 +22,30 @@ export type AuthState = { signedIn: true; session: Session } | { signedIn: false
 
 export class SignInError extends Error {
   override name = 'SignInError';
+  constructor(
+    message: string,
+    /** The new-password step is over (timed out, refused): start again from the sign-in form. */
+    readonly restart = false,
+  ) {
+    super(message);
+  }
+}
+
+/** What the new-password step needs from the NEW_PASSWORD_REQUIRED answer. */
+export interface NewPasswordChallenge {
+  /** The address the user signed in with. */
+  email: string;
+  /** USERNAME for the answer: Cognito's USER_ID_FOR_SRP (the internal user name) or the email. */
+  username: string;
+  /** Cognito's challenge session (valid a few minutes, once). */
+  session: string;
 }
 
 const STORAGE_KEY = 'device-portal.session';
 const REFRESH_MARGIN_MS = 60_000;
+/** For challenges this page cannot answer (MFA and the like). */
+const HELPDESK_CHALLENGE =
+  'Your account needs attention before you can sign in here (for example a second sign-in step). Contact your helpdesk.';
 
 let state: AuthState = readStoredState();
 let refreshTimer: ReturnType<typeof setTimeout> | undefined;
@@ -108,7 +133,13 @@ class CognitoError extends Error {
   }
 }
 
-async function initiateAuth(body: Record<string, unknown>): Promise<AuthenticationResult> {
+type AuthAnswer =
+  | { kind: 'tokens'; result: AuthenticationResult }
+  | { kind: 'challenge'; name: string; session: string | undefined; parameters: Record<string, string> };
+
+type AuthTarget = 'InitiateAuth' | 'RespondToAuthChallenge';
+
+async function callCognito(target: AuthTarget, body: Record<string, unknown>): Promise<AuthAnswer> {
   const config = await loadConfig();
   let res: Response;
   try {
@@ -116,7 +147,7 @@ async function initiateAuth(body: Record<string, unknown>): Promise<Authenticati
       method: 'POST',
       headers: {
         'Content-Type': 'application/x-amz-json-1.1',
-        'X-Amz-Target': 'AWSCognitoIdentityProviderService.InitiateAuth',
+        'X-Amz-Target': `AWSCognitoIdentityProviderService.${target}`,
       },
       body: JSON.stringify({ ...body, ClientId: config.userPoolClientId }),
     });
@@ -132,13 +163,27 @@ async function initiateAuth(body: Record<string, unknown>): Promise<Authenticati
     throw new CognitoError(type ?? 'UnknownError', String(record.message ?? record.Message ?? ''));
   }
   if (typeof record.ChallengeName === 'string') {
-    throw new CognitoError('Challenge', record.ChallengeName);
+    const parameters: Record<string, string> = {};
+    if (typeof record.ChallengeParameters === 'object' && record.ChallengeParameters !== null) {
+      for (const [key, value] of Object.entries(record.ChallengeParameters)) {
+        if (typeof value === 'string') parameters[key] = value;
+      }
+    }
+    const session = typeof record.Session === 'string' && record.Session ? record.Session : undefined;
+    return { kind: 'challenge', name: record.ChallengeName, session, parameters };
   }
   const result = record.AuthenticationResult;
   if (typeof result !== 'object' || result === null) {
     throw new CognitoError('UnknownError', 'No tokens in the answer.');
   }
-  return result as AuthenticationResult;
+  return { kind: 'tokens', result: result as AuthenticationResult };
+}
+
+/** Tokens, or the challenge as an error (for flows that cannot answer one). */
+async function initiateAuth(body: Record<string, unknown>): Promise<AuthenticationResult> {
+  const answer = await callCognito('InitiateAuth', body);
+  if (answer.kind === 'challenge') throw new CognitoError('Challenge', answer.name);
+  return answer.result;
 }
 
 function signInMessage(error: unknown): string {
@@ -147,6 +192,11 @@ function signInMessage(error: unknown): string {
   }
   switch (error.type) {
     case 'NotAuthorizedException':
+      // Temporary passwords expire (7 days in this pool); only an administrator can issue a new one.
+      if (/temporary password has expired/i.test(error.message)) {
+        return 'Your temporary password has expired. Ask your helpdesk for a new one.';
+      }
+      return 'Wrong email or password.';
     case 'UserNotFoundException':
     // cognito-local (the local emulator) answers a wrong password with this one.
     case 'InvalidPasswordException':
@@ -159,7 +209,7 @@ function signInMessage(error: unknown): string {
     case 'LimitExceededException':
       return 'Too many sign-in attempts. Wait a few minutes, then try again.';
     case 'Challenge':
-      return 'Your account needs attention before you can sign in here (for example a new password). Contact your helpdesk.';
+      return HELPDESK_CHALLENGE;
     case 'NetworkError':
       return 'The sign-in service cannot be reached. Check your connection and try again.';
     default:
@@ -167,16 +217,7 @@ function signInMessage(error: unknown): string {
   }
 }
 
-export async function signIn(email: string, password: string): Promise<void> {
-  let result: AuthenticationResult;
-  try {
-    result = await initiateAuth({
-      AuthFlow: 'USER_PASSWORD_AUTH',
-      AuthParameters: { USERNAME: email.trim(), PASSWORD: password },
-    });
-  } catch (error) {
-    throw new SignInError(signInMessage(error));
-  }
+function startSession(result: AuthenticationResult): void {
   if (!result.AccessToken || !result.IdToken || !result.RefreshToken) {
     throw new SignInError('Sign-in failed. Try again in a moment.');
   }
@@ -189,6 +230,124 @@ export async function signIn(email: string, password: string): Promise<void> {
       expiresAt: Date.now() + (result.ExpiresIn ?? 900) * 1000,
     },
   });
+}
+
+/**
+ * Signs in with email and password. Resolves with the challenge when Cognito wants a new password
+ * first (the account still has its temporary password); otherwise the user is signed in.
+ */
+export async function signIn(email: string, password: string): Promise<NewPasswordChallenge | undefined> {
+  const username = email.trim();
+  let answer: AuthAnswer;
+  try {
+    answer = await callCognito('InitiateAuth', {
+      AuthFlow: 'USER_PASSWORD_AUTH',
+      AuthParameters: { USERNAME: username, PASSWORD: password },
+    });
+  } catch (error) {
+    throw new SignInError(signInMessage(error));
+  }
+  if (answer.kind === 'tokens') {
+    startSession(answer.result);
+    return undefined;
+  }
+  if (answer.name !== 'NEW_PASSWORD_REQUIRED' || !answer.session) {
+    throw new SignInError(HELPDESK_CHALLENGE);
+  }
+  // Attributes the pool requires and the account lacks would have to be asked for too; accounts made
+  // by administrators have them (the pool requires only email), so this page does not ask.
+  if (requiredAttributes(answer.parameters).length > 0) {
+    throw new SignInError('Your account is missing some details. Contact your helpdesk.');
+  }
+  return {
+    email: username,
+    username: answer.parameters.USER_ID_FOR_SRP || username,
+    session: answer.session,
+  };
+}
+
+function requiredAttributes(parameters: Record<string, string>): string[] {
+  try {
+    const list: unknown = JSON.parse(parameters.requiredAttributes ?? '[]');
+    return Array.isArray(list) ? list.filter((name): name is string => typeof name === 'string') : [];
+  } catch {
+    return [];
+  }
+}
+
+function newPasswordError(error: unknown): SignInError {
+  if (!(error instanceof CognitoError)) {
+    return new SignInError(error instanceof Error ? error.message : 'Your password could not be saved.');
+  }
+  switch (error.type) {
+    case 'InvalidPasswordException':
+      // Cognito says what the policy wants, e.g. "Password does not conform to policy: Password not
+      // long enough".
+      return new SignInError(
+        error.message || 'That password does not meet the password rules. Choose another.',
+      );
+    case 'InvalidParameterException':
+      return new SignInError('That password cannot be used. Choose another.');
+    case 'NotAuthorizedException':
+      // "Invalid session for the user, session is expired." (the session lasts 3 minutes by
+      // default) or "... session can only be used once."; anything else (a disabled account, say)
+      // is for the sign-in form to explain.
+      return new SignInError(
+        /session/i.test(error.message)
+          ? 'This step timed out; sign in again with your temporary password.'
+          : 'Sign-in failed. Sign in again with your temporary password.',
+        true,
+      );
+    case 'TooManyRequestsException':
+    case 'LimitExceededException':
+    case 'NetworkError':
+      return new SignInError(signInMessage(error));
+    default:
+      return new SignInError('Your new password could not be saved. Try again in a moment.');
+  }
+}
+
+/**
+ * Answers NEW_PASSWORD_REQUIRED with the new password and signs in. Throws SignInError; with
+ * `restart` set, the challenge is spent and the user must sign in with the temporary password again.
+ *
+ * cognito-local 5.3 (the local emulator) is laxer than Cognito here: it answers NEW_PASSWORD_REQUIRED
+ * without checking the temporary password, accepts any Session (none expires), and applies no
+ * password policy, so InvalidPasswordException and the expired session only come from AWS.
+ */
+export async function completeNewPassword(
+  challenge: NewPasswordChallenge,
+  newPassword: string,
+): Promise<void> {
+  let answer: AuthAnswer;
+  try {
+    answer = await callCognito('RespondToAuthChallenge', {
+      ChallengeName: 'NEW_PASSWORD_REQUIRED',
+      Session: challenge.session,
+      ChallengeResponses: { USERNAME: challenge.username, NEW_PASSWORD: newPassword },
+    });
+  } catch (error) {
+    throw newPasswordError(error);
+  }
+  if (answer.kind === 'challenge') {
+    // The password is changed, but another step (MFA, say) follows that this page cannot do.
+    throw new SignInError(`Your new password is saved. ${HELPDESK_CHALLENGE}`, true);
+  }
+  let result = answer.result;
+  // cognito-local (the local emulator, 5.3) does not store the refresh token it hands out from
+  // RespondToAuthChallenge, so refreshing with it fails and the session would end after 15 minutes.
+  // A fresh USER_PASSWORD_AUTH with the new password gives a refresh token both it and Cognito know;
+  // should that fail for any reason, the challenge's own tokens (good in AWS) are kept.
+  try {
+    const again = await callCognito('InitiateAuth', {
+      AuthFlow: 'USER_PASSWORD_AUTH',
+      AuthParameters: { USERNAME: challenge.email, PASSWORD: newPassword },
+    });
+    if (again.kind === 'tokens' && again.result.RefreshToken) result = again.result;
+  } catch {
+    // Keep the tokens from the challenge answer.
+  }
+  startSession(result);
 }
 
 export function signOut(notice?: string): void {
