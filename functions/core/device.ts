@@ -27,6 +27,8 @@ export interface RegistrationRecord {
   failedAttempts: number;
   /** Set once the PIN or token has been used; single use. */
   usedAt?: string;
+  /** sha256 of the enrollment token /go handed out; resend and cancel make it stop working. */
+  enrollmentTokenHash?: string;
   deliveries: InvitationDelivery[];
 }
 

@@ -345,7 +345,11 @@ export async function verifyAtGo(
       await ports.store.saveDevice({
         device: {
           ...device,
-          registration: { ...device.registration, usedAt: now.toISOString() },
+          registration: {
+            ...device.registration,
+            usedAt: now.toISOString(),
+            enrollmentTokenHash: enrollment.hash,
+          },
           version: device.version + 1,
         },
         expectedVersion: device.version,
@@ -403,6 +407,9 @@ async function deviceForEnrollmentToken(ports: DevicePorts, token: string) {
   if (Date.parse(secret.expiresAt) <= ports.clock.now().getTime()) throw invalid;
   const device = await ports.store.getDevice(secret.userSub, secret.deviceId);
   if (device?.status !== 'PENDING') throw invalid;
+  // A resend or cancel since /go replaced the registration: this token belongs to the old one.
+  const current = device.registration?.enrollmentTokenHash;
+  if (!current || !hashesEqual(current, hash)) throw invalid;
   return { device, hash };
 }
 

@@ -26,7 +26,9 @@ export function fillTemplate(template: string, context: InvitationContext): stri
     expiresAt: `${context.expiresAt.slice(0, 16).replace('T', ' ')} UTC`,
     platform: PLATFORM_NAMES[context.platform],
   };
-  return template.replace(/\{\{\s*(\w+)\s*\}\}/g, (whole, name: string) => values[name] ?? whole);
+  return template.replace(/\{\{\s*(\w+)\s*\}\}/g, (whole, name: string) =>
+    Object.hasOwn(values, name) ? (values[name] ?? whole) : whole,
+  );
 }
 
 function escapeHtml(value: string): string {

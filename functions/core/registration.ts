@@ -181,23 +181,26 @@ async function deliverAndRecord(
       expiresAt: device.registration.expiresAt,
     },
   );
+  // What the caller is shown even if recording fails below: the one-time PIN is in this very
+  // response, so a failed bookkeeping write must not turn it into an error and lose the PIN.
+  const outcome: DeviceRecord = { ...device, registration: { ...device.registration, deliveries } };
   // The device may have moved on (a fast /go) since; record the outcome on what is there now.
   for (let attempt = 0; attempt < 3; attempt++) {
-    const current = attempt === 0 ? device : await ports.store.getDevice(device.userSub, device.deviceId);
-    if (!current?.registration) return device;
-    const updated: DeviceRecord = {
-      ...current,
-      registration: { ...current.registration, deliveries },
-      version: current.version + 1,
-    };
     try {
+      const current = attempt === 0 ? device : await ports.store.getDevice(device.userSub, device.deviceId);
+      if (!current?.registration) return outcome;
+      const updated: DeviceRecord = {
+        ...current,
+        registration: { ...current.registration, deliveries },
+        version: current.version + 1,
+      };
       await ports.store.saveDevice({ device: updated, expectedVersion: current.version });
       return updated;
     } catch (error) {
-      if (!(error instanceof ConcurrentUpdateError)) throw error;
+      if (!(error instanceof ConcurrentUpdateError)) return outcome;
     }
   }
-  return device;
+  return outcome;
 }
 
 function resolveOwnership(settings: PortalSettings, requested: Ownership | undefined): Ownership {
@@ -295,6 +298,14 @@ export async function createRegistration(
   return registrationResponse(delivered, secrets, goUrl, now);
 }
 
+/** The one-time tokens a registration handed out (QR, and the enrollment token of /go). */
+function issuedSecretHashes(device: DeviceRecord): string[] {
+  const registration = device.registration;
+  return [registration?.qrTokenHash, registration?.enrollmentTokenHash].filter((h): h is string =>
+    Boolean(h),
+  );
+}
+
 async function requirePendingDevice(
   ports: RegistrationPorts,
   caller: Caller,
@@ -344,13 +355,13 @@ export async function resendRegistration(
     registration: secrets.registration,
     version: device.version + 1,
   };
-  const oldQr = device.registration?.qrTokenHash;
+  const oldSecrets = issuedSecretHashes(device);
   try {
     await ports.store.saveDevice({
       device: renewed,
       expectedVersion: device.version,
       putSecrets: secrets.putSecrets,
-      deleteSecrets: oldQr ? [oldQr] : [],
+      deleteSecrets: oldSecrets,
       audit: auditEvent(ports, origin, { userSub: caller.sub, deviceId, action: 'REGISTRATION_RESENT' }),
     });
   } catch (error) {
@@ -381,12 +392,11 @@ export async function cancelRegistration(
     registration: null,
     version: device.version + 1,
   };
-  const oldQr = device.registration?.qrTokenHash;
   try {
     await ports.store.saveDevice({
       device: cancelled,
       expectedVersion: device.version,
-      deleteSecrets: oldQr ? [oldQr] : [],
+      deleteSecrets: issuedSecretHashes(device),
       audit: auditEvent(ports, origin, { userSub: caller.sub, deviceId, action: 'REGISTRATION_CANCELLED' }),
     });
   } catch (error) {

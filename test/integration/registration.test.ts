@@ -258,6 +258,23 @@ describe('resend and cancel', () => {
     expect((await verify({ username: user.email, pin: resent.body.pin })).status).toBe(200);
   });
 
+  it('resend makes the enrollment token /go handed out for the old registration stop working', async () => {
+    const user = await newUser();
+    const { pin, device } = await registered(user);
+    const verified = await verify({ username: user.email, pin });
+    await api(`/api/registrations/${device.deviceId}/resend`, {
+      method: 'POST',
+      token: user.accessToken,
+      body: {},
+    });
+    const enrolled = await api('/api/agent/enroll', {
+      method: 'POST',
+      body: { enrollmentToken: verified.body.enrollmentToken, device: ANDROID },
+    });
+    expect(enrolled.status).toBe(401);
+    expect((await storedDevice(user.sub, device.deviceId)).status).toBe('PENDING');
+  });
+
   it('cancel ends the registration: its PIN no longer works', async () => {
     const user = await newUser();
     const { pin, device } = await registered(user);

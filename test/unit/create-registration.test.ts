@@ -1,0 +1,589 @@
+import { AdminGetUserCommand } from '@aws-sdk/client-cognito-identity-provider';
+import { SendEmailCommand, type SendEmailCommandInput } from '@aws-sdk/client-ses';
+import { PublishCommand } from '@aws-sdk/client-sns';
+import { TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import type { CreateRegistrationRequest, RegistrationResponse } from '../../functions/core/api-types.ts';
+import { pinMatches, sha256Hex } from '../../functions/core/secrets.ts';
+import { defaultSettings, type PortalSettings } from '../../functions/core/settings.ts';
+import { handler } from '../../functions/handlers/create-registration.ts';
+import { MAX_BODY_BYTES } from '../../functions/http/api-handler.ts';
+import {
+  ALICE_EMAIL,
+  ALICE_SUB,
+  accessClaims,
+  apiEvent,
+  deviceRecord,
+  jsonBody,
+  lambdaContext,
+} from './fixtures.ts';
+import {
+  ALICE_ATTRIBUTES,
+  ALICE_PHONE,
+  aliceInPool,
+  auditEvents,
+  cognito,
+  devicePut,
+  dynamo,
+  errorOf,
+  type FakeTable,
+  incrementedCounters,
+  resetMocks,
+  secretPuts,
+  ses,
+  sns,
+  transaction,
+  transactions,
+  versionCondition,
+  writtenDevice,
+} from './portal-mocks.ts';
+
+vi.hoisted(() => {
+  process.env.PORTAL_SETTINGS_CACHE_MS = '0';
+});
+
+/** Templates that differ per platform, so the test sees which one was filled, and with what. */
+const TEMPLATES: PortalSettings['invitationTemplates'] = {
+  IOS: {
+    emailSubject: 'iOS subject for {{displayName}}',
+    emailBody: 'iOS body {{goUrl}}',
+    sms: 'iOS sms {{goUrl}}',
+  },
+  ANDROID: {
+    emailSubject: 'Your {{platform}}, {{displayName}}',
+    emailBody:
+      'Hello {{displayName}},\n\nOpen {{goUrl}} and sign in as {{username}}.\n\nExpires {{expiresAt}}.',
+    sms: 'Open {{goUrl}} on your {{platform}} before {{expiresAt}}.',
+  },
+};
+const GO_URL = 'https://portal.example.com/go';
+
+let table: FakeTable;
+
+async function create(body: unknown, claims = accessClaims()) {
+  const raw = typeof body === 'string' ? body : JSON.stringify(body);
+  return handler(
+    apiEvent({ method: 'POST', path: '/api/registrations', claims, body: raw }),
+    lambdaContext('CreateRegistration'),
+  );
+}
+
+async function created(body: CreateRegistrationRequest): Promise<RegistrationResponse> {
+  const result = await create(body);
+  expect(result.statusCode).toBe(201);
+  return jsonBody<RegistrationResponse>(result);
+}
+
+function sentEmail(): SendEmailCommandInput {
+  const [call] = ses.commandCalls(SendEmailCommand);
+  if (!call) throw new Error('No SendEmailCommand was sent');
+  return call.args[0].input;
+}
+
+beforeEach(() => {
+  table = resetMocks().putSettings({ invitationTemplates: TEMPLATES });
+});
+
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+describe('POST /api/registrations: the invitation', () => {
+  it("emails the invitation from SES_FROM_ADDRESS to the user's email, filled from the platform's template", async () => {
+    await created({ platform: 'ANDROID', method: 'PIN', delivery: ['EMAIL'] });
+
+    expect(ses).toHaveReceivedCommandTimes(SendEmailCommand, 1);
+    const email = sentEmail();
+    expect(email).toEqual({
+      Source: 'Device Portal <no-reply@example.com>',
+      Destination: { ToAddresses: [ALICE_EMAIL] },
+      Message: {
+        Subject: { Data: 'Your Android device, Alice Martin', Charset: 'UTF-8' },
+        Body: {
+          Text: {
+            Data: `Hello Alice Martin,\n\nOpen ${GO_URL} and sign in as ${ALICE_EMAIL}.\n\nExpires 2025-06-02 11:00 UTC.`,
+            Charset: 'UTF-8',
+          },
+          Html: { Data: expect.any(String), Charset: 'UTF-8' },
+        },
+      },
+    });
+  });
+
+  it('puts a link to the /go page in the HTML email', async () => {
+    await created({ platform: 'ANDROID', method: 'PIN', delivery: ['EMAIL'] });
+
+    const html = sentEmail().Message?.Body?.Html?.Data ?? '';
+    expect(html).toContain(`<a href="${GO_URL}">${GO_URL}</a>`);
+    expect(html).toContain('Hello Alice Martin,');
+  });
+
+  it('uses the external host of the settings for the /go link when one is set', async () => {
+    table.putSettings({ invitationTemplates: TEMPLATES, externalHost: 'devices.example.org' });
+
+    const response = await created({ platform: 'ANDROID', method: 'PIN', delivery: ['EMAIL'] });
+
+    expect(response.goUrl).toBe('https://devices.example.org/go');
+    expect(sentEmail().Message?.Body?.Text?.Data).toContain('Open https://devices.example.org/go and');
+  });
+
+  it("texts the invitation as a transactional SMS to the profile's phone number", async () => {
+    await created({ platform: 'ANDROID', method: 'PIN', delivery: ['SMS'] });
+
+    expect(sns).toHaveReceivedCommandExactlyOnceWith(PublishCommand, {
+      PhoneNumber: ALICE_PHONE,
+      Message: `Open ${GO_URL} on your Android device before 2025-06-02 11:00 UTC.`,
+      MessageAttributes: { 'AWS.SNS.SMS.SMSType': { DataType: 'String', StringValue: 'Transactional' } },
+    });
+  });
+
+  it('texts the number given in the request rather than the one in the profile', async () => {
+    await created({ platform: 'IOS', method: 'PIN', delivery: ['SMS'], phoneNumber: '+447700900123' });
+
+    expect(sns).toHaveReceivedCommandExactlyOnceWith(PublishCommand, {
+      PhoneNumber: '+447700900123',
+      Message: `iOS sms ${GO_URL}`,
+    });
+  });
+
+  it('never puts the PIN in the email or the SMS', async () => {
+    const response = await created({ platform: 'ANDROID', method: 'PIN', delivery: ['EMAIL', 'SMS'] });
+
+    const pin = response.pin ?? '';
+    expect(pin).toMatch(/^\d{8}$/);
+    const email = sentEmail();
+    const sent = [
+      email.Message?.Subject?.Data,
+      email.Message?.Body?.Text?.Data,
+      email.Message?.Body?.Html?.Data,
+      ...sns.commandCalls(PublishCommand).map((call) => call.args[0].input.Message),
+    ];
+    expect(sent).toHaveLength(4);
+    for (const body of sent) {
+      expect(body).toEqual(expect.any(String));
+      expect(body).not.toContain(pin);
+    }
+  });
+
+  it('reports each channel as SENT in the response and records it on the device', async () => {
+    const response = await created({ platform: 'ANDROID', method: 'PIN', delivery: ['EMAIL', 'SMS'] });
+
+    const expected = [
+      { channel: 'EMAIL', status: 'SENT', at: '2025-06-02T10:00:00.000Z' },
+      { channel: 'SMS', status: 'SENT', at: '2025-06-02T10:00:00.000Z' },
+    ];
+    expect(response.device.registration?.deliveries).toEqual(expected);
+    expect(writtenDevice(transaction(1)).registration?.deliveries).toEqual(expected);
+  });
+
+  it('sends nothing for a QR code that is only shown on screen', async () => {
+    const response = await created({ platform: 'IOS', method: 'QR', delivery: [] });
+
+    expect(response.qr).toBeDefined();
+    expect(ses).not.toHaveReceivedCommand(SendEmailCommand);
+    expect(sns).not.toHaveReceivedCommand(PublishCommand);
+    expect(transactions()).toHaveLength(1);
+  });
+});
+
+describe('POST /api/registrations: what is stored', () => {
+  it('creates the device item only if it does not exist yet, PENDING, with the request facts', async () => {
+    const response = await created({ platform: 'ANDROID', method: 'PIN', delivery: [] });
+
+    const put = devicePut(transaction(0));
+    expect(put).toMatchObject({
+      TableName: 'portal-test',
+      ConditionExpression: 'attribute_not_exists(pk)',
+      Item: {
+        pk: `USER#${ALICE_SUB}`,
+        sk: `DEVICE#${response.device.deviceId}`,
+        gsi1pk: `DEVICE#${response.device.deviceId}`,
+      },
+    });
+    expect(put.Item?.device).toMatchObject({
+      userSub: ALICE_SUB,
+      status: 'PENDING',
+      platform: 'ANDROID',
+      ownership: 'EMPLOYEE',
+      facts: { platform: 'ANDROID', phoneNumber: ALICE_PHONE },
+      createdAt: '2025-06-02T10:00:00.000Z',
+      registeredAt: null,
+      version: 1,
+      registration: { method: 'PIN', expiresAt: '2025-06-02T11:00:00.000Z', failedAttempts: 0 },
+    });
+    expect(response.device).toMatchObject({ status: 'PENDING', platform: 'ANDROID' });
+    expect(response.expiresAt).toBe('2025-06-02T11:00:00.000Z');
+  });
+
+  it('stores the PIN only as a salted hash of the PIN shown in the response', async () => {
+    const response = await created({ platform: 'ANDROID', method: 'PIN', delivery: [] });
+
+    const stored = writtenDevice(transaction(0)).registration?.pin;
+    expect(Object.keys(stored ?? {}).sort()).toEqual(['hash', 'salt']);
+    expect(stored?.hash).toMatch(/^[0-9a-f]{64}$/);
+    expect(stored && pinMatches(stored, response.pin ?? '')).toBe(true);
+  });
+
+  it('never writes the plain PIN anywhere in any transaction', async () => {
+    const response = await created({ platform: 'ANDROID', method: 'PIN', delivery: ['EMAIL', 'SMS'] });
+
+    const pin = response.pin ?? '';
+    expect(pin).toMatch(/^\d{8}$/);
+    expect(transactions()).toHaveLength(2);
+    for (const call of dynamo.commandCalls(TransactWriteCommand)) {
+      expect(JSON.stringify(call.args[0].input)).not.toContain(pin);
+    }
+  });
+
+  it('writes a REGISTRATION_CREATED audit event in the same transaction as the device', async () => {
+    const response = await created({ platform: 'IOS', method: 'PIN', delivery: [] });
+
+    const items = transaction(0);
+    expect(auditEvents(items)).toEqual([
+      expect.objectContaining({
+        userSub: ALICE_SUB,
+        deviceId: response.device.deviceId,
+        action: 'REGISTRATION_CREATED',
+        result: 'SUCCESS',
+        detail: 'PIN for IOS',
+        sourceIp: '203.0.113.7',
+        userAgent: 'vitest',
+        at: '2025-06-02T10:00:00.000Z',
+      }),
+    ]);
+  });
+
+  it('takes the default ownership when the request names none', async () => {
+    table.putSettings({ defaultOwnership: 'COMPANY', usersMayChooseOwnership: false });
+
+    const response = await created({ platform: 'IOS', method: 'PIN', delivery: [] });
+
+    expect(response.device.ownership).toBe('COMPANY');
+    expect(writtenDevice(transaction(0)).ownership).toBe('COMPANY');
+  });
+
+  it('takes the ownership the user chose where users may choose', async () => {
+    const response = await created({ platform: 'IOS', method: 'PIN', delivery: [], ownership: 'COMPANY' });
+
+    expect(writtenDevice(transaction(0)).ownership).toBe('COMPANY');
+    expect(response.device.ownership).toBe('COMPANY');
+  });
+});
+
+describe('POST /api/registrations: QR codes', () => {
+  it('stores the QR token as a SECRET item keyed by its sha256, never the token itself', async () => {
+    const response = await created({ platform: 'IOS', method: 'QR', delivery: [] });
+
+    const url = new URL(response.qr?.url ?? '');
+    const token = url.searchParams.get('t') ?? '';
+    expect(`${url.origin}${url.pathname}`).toBe(GO_URL);
+    expect(token).toMatch(/^[A-Za-z0-9_-]{22}$/);
+    const items = transaction(0);
+    const secrets = secretPuts(items);
+    expect(secrets).toHaveLength(1);
+    expect(secrets[0]?.put).toMatchObject({
+      ConditionExpression: 'attribute_not_exists(pk)',
+      Item: { pk: `SECRET#${sha256Hex(token)}`, sk: 'SECRET' },
+    });
+    expect(secrets[0]?.secret).toEqual({
+      hash: sha256Hex(token),
+      kind: 'QR',
+      userSub: ALICE_SUB,
+      deviceId: response.device.deviceId,
+      expiresAt: '2025-06-02T11:00:00.000Z',
+    });
+    expect(writtenDevice(items).registration?.qrTokenHash).toBe(sha256Hex(token));
+    expect(JSON.stringify(items)).not.toContain(token);
+  });
+
+  it('answers the QR code as an SVG image of the QR url', async () => {
+    const response = await created({ platform: 'IOS', method: 'QR', delivery: [] });
+
+    expect(response.qr?.svg).toMatch(/^<svg[^>]*xmlns="http:\/\/www.w3.org\/2000\/svg"/);
+    expect(response.qr?.svg).toContain('<path');
+  });
+
+  it('adds a PIN to a QR code while PINs are on, so the token alone never registers a device', async () => {
+    const response = await created({ platform: 'IOS', method: 'QR', delivery: [] });
+
+    expect(response.pin).toMatch(/^\d{8}$/);
+    expect(writtenDevice(transaction(0)).registration?.pin).toEqual({
+      salt: expect.any(String),
+      hash: expect.any(String),
+    });
+  });
+});
+
+describe('POST /api/registrations: refusals', () => {
+  it('answers 403 ROLE_REQUIRED when the settings do not give the caller register-device', async () => {
+    table.putSettings({ defaultRoles: ['self-service', 'lock'] });
+
+    const result = await create({ platform: 'IOS', method: 'PIN', delivery: [] });
+
+    expect(errorOf(result)).toMatchObject({ status: 403, code: 'ROLE_REQUIRED' });
+    expect(dynamo).not.toHaveReceivedCommand(TransactWriteCommand);
+  });
+
+  it('lets a group that maps to register-device register although the defaults lack it', async () => {
+    table.putSettings({ defaultRoles: ['self-service'], groupRoles: { 'field-staff': ['register-device'] } });
+
+    const result = await create(
+      { platform: 'IOS', method: 'PIN', delivery: [] },
+      accessClaims({ 'cognito:groups': '[field-staff]' }),
+    );
+
+    expect(result.statusCode).toBe(201);
+  });
+
+  it('answers 403 OWNERSHIP_NOT_ALLOWED to a chosen ownership when users may not choose', async () => {
+    table.putSettings({ usersMayChooseOwnership: false, defaultOwnership: 'EMPLOYEE' });
+
+    const result = await create({ platform: 'IOS', method: 'PIN', delivery: [], ownership: 'COMPANY' });
+
+    expect(errorOf(result)).toMatchObject({ status: 403, code: 'OWNERSHIP_NOT_ALLOWED' });
+    expect(dynamo).not.toHaveReceivedCommand(TransactWriteCommand);
+  });
+
+  it('answers 403 METHOD_DISABLED to a method the administrator turned off', async () => {
+    table.putSettings({ registrationMethods: { ...defaultSettings().registrationMethods, qr: false } });
+
+    const result = await create({ platform: 'IOS', method: 'QR', delivery: [] });
+
+    expect(errorOf(result)).toMatchObject({ status: 403, code: 'METHOD_DISABLED' });
+  });
+
+  it('answers 400 PHONE_NUMBER_REQUIRED to SMS delivery when neither request nor profile has a number', async () => {
+    aliceInPool(ALICE_ATTRIBUTES.filter((a) => a.Name !== 'phone_number'));
+
+    const result = await create({ platform: 'ANDROID', method: 'PIN', delivery: ['SMS'] });
+
+    expect(errorOf(result)).toMatchObject({ status: 400, code: 'PHONE_NUMBER_REQUIRED' });
+    expect(dynamo).not.toHaveReceivedCommand(TransactWriteCommand);
+    expect(sns).not.toHaveReceivedCommand(PublishCommand);
+  });
+
+  it('answers 409 DEVICE_LIMIT_REACHED when active and pending devices fill the limit', async () => {
+    table
+      .putSettings({ deviceLimitPerUser: 2 })
+      .putDevice(deviceRecord({ deviceId: 'dev-active-1' }))
+      .putDevice(
+        deviceRecord({
+          deviceId: 'dev-pending-1',
+          status: 'PENDING',
+          registration: {
+            method: 'PIN',
+            expiresAt: '2025-06-02T10:30:00.000Z',
+            failedAttempts: 0,
+            deliveries: [],
+          },
+        }),
+      );
+
+    const result = await create({ platform: 'IOS', method: 'PIN', delivery: [] });
+
+    expect(errorOf(result)).toMatchObject({ status: 409, code: 'DEVICE_LIMIT_REACHED' });
+    expect(dynamo).not.toHaveReceivedCommand(TransactWriteCommand);
+  });
+
+  it('does not count retired devices or expired registrations against the limit', async () => {
+    table
+      .putSettings({ deviceLimitPerUser: 1 })
+      .putDevice(deviceRecord({ deviceId: 'dev-retired-1', status: 'RETIRED' }))
+      .putDevice(
+        deviceRecord({
+          deviceId: 'dev-expired-1',
+          status: 'PENDING',
+          registration: {
+            method: 'PIN',
+            expiresAt: '2025-06-02T09:59:59.000Z',
+            failedAttempts: 0,
+            deliveries: [],
+          },
+        }),
+      );
+
+    const result = await create({ platform: 'IOS', method: 'PIN', delivery: [] });
+
+    expect(result.statusCode).toBe(201);
+  });
+
+  it('answers 429 with retry-after until the hour ends when the invitation counter refuses', async () => {
+    table.refuseCounter('INVITATIONS');
+
+    const result = await create({ platform: 'IOS', method: 'PIN', delivery: ['EMAIL'] });
+
+    expect(errorOf(result)).toMatchObject({ status: 429, code: 'TOO_MANY_INVITATIONS' });
+    expect(result.headers?.['retry-after']).toBe('3600');
+    expect(incrementedCounters()).toEqual([`USER#${ALICE_SUB} COUNTER#INVITATIONS#2025-06-02T11:00:00.000Z`]);
+    expect(dynamo).not.toHaveReceivedCommand(TransactWriteCommand);
+    expect(ses).not.toHaveReceivedCommand(SendEmailCommand);
+  });
+
+  it('counts invitations with a conditional increment capped at the hourly limit of the settings', async () => {
+    table.putSettings({ invitationsPerUserPerHour: 3 });
+
+    await created({ platform: 'IOS', method: 'PIN', delivery: [] });
+
+    expect(dynamo).toHaveReceivedCommandWith(UpdateCommand, {
+      Key: { pk: `USER#${ALICE_SUB}`, sk: 'COUNTER#INVITATIONS#2025-06-02T11:00:00.000Z' },
+      ConditionExpression: 'attribute_not_exists(#count) OR #count < :limit',
+      ExpressionAttributeValues: { ':one': 1, ':limit': 3, ':ttl': 1748862000 },
+    });
+  });
+
+  it('answers 403 USER_DISABLED when the user pool has disabled the account', async () => {
+    cognito
+      .on(AdminGetUserCommand)
+      .resolves({ Username: ALICE_SUB, UserAttributes: ALICE_ATTRIBUTES, Enabled: false });
+
+    const result = await create({ platform: 'IOS', method: 'PIN', delivery: [] });
+
+    expect(errorOf(result)).toMatchObject({ status: 403, code: 'USER_DISABLED' });
+  });
+});
+
+describe('POST /api/registrations: delivery failures keep the registration (rule 11)', () => {
+  it('answers 201 with the EMAIL delivery FAILED and its reason when SES rejects the message', async () => {
+    ses
+      .on(SendEmailCommand)
+      .rejects(Object.assign(new Error('Email address is not verified.'), { name: 'MessageRejected' }));
+
+    const result = await create({ platform: 'ANDROID', method: 'PIN', delivery: ['EMAIL'] });
+
+    expect(result.statusCode).toBe(201);
+    const response = jsonBody<RegistrationResponse>(result);
+    expect(response.pin).toMatch(/^\d{8}$/);
+    expect(response.device.registration?.deliveries).toEqual([
+      {
+        channel: 'EMAIL',
+        status: 'FAILED',
+        reason: expect.stringContaining('MessageRejected'),
+        at: '2025-06-02T10:00:00.000Z',
+      },
+    ]);
+  });
+
+  it('keeps the device when SES fails: the device was written before sending', async () => {
+    ses.on(SendEmailCommand).rejects(new Error('Throttling'));
+
+    await create({ platform: 'ANDROID', method: 'PIN', delivery: ['EMAIL'] });
+
+    expect(writtenDevice(transaction(0))).toMatchObject({ status: 'PENDING', version: 1 });
+    expect(devicePut(transaction(0)).ConditionExpression).toBe('attribute_not_exists(pk)');
+  });
+
+  it('records the failed delivery on the device with a follow-up write conditioned on the version', async () => {
+    ses.on(SendEmailCommand).rejects(Object.assign(new Error('rejected'), { name: 'MessageRejected' }));
+
+    await create({ platform: 'ANDROID', method: 'PIN', delivery: ['EMAIL'] });
+
+    expect(transactions()).toHaveLength(2);
+    const followUp = transaction(1);
+    expect(devicePut(followUp)).toMatchObject(versionCondition(1));
+    expect(writtenDevice(followUp)).toMatchObject({
+      status: 'PENDING',
+      version: 2,
+      registration: {
+        deliveries: [
+          { channel: 'EMAIL', status: 'FAILED', reason: expect.stringContaining('MessageRejected') },
+        ],
+      },
+    });
+  });
+
+  it('still texts the SMS when the email fails', async () => {
+    ses.on(SendEmailCommand).rejects(new Error('down'));
+
+    const response = jsonBody<RegistrationResponse>(
+      await create({ platform: 'ANDROID', method: 'PIN', delivery: ['EMAIL', 'SMS'] }),
+    );
+
+    expect(sns).toHaveReceivedCommandTimes(PublishCommand, 1);
+    expect(response.device.registration?.deliveries.map((d) => `${d.channel} ${d.status}`)).toEqual([
+      'EMAIL FAILED',
+      'SMS SENT',
+    ]);
+  });
+
+  it('marks the SMS FAILED with the cap as reason, and texts nothing, when the daily SMS cap is reached', async () => {
+    table.refuseCounter('SMS');
+
+    const response = jsonBody<RegistrationResponse>(
+      await create({ platform: 'ANDROID', method: 'PIN', delivery: ['SMS'] }),
+    );
+
+    expect(sns).not.toHaveReceivedCommand(PublishCommand);
+    expect(response.device.registration?.deliveries).toEqual([
+      {
+        channel: 'SMS',
+        status: 'FAILED',
+        reason: 'The daily SMS limit of this portal is reached. Use email, or try again tomorrow.',
+        at: '2025-06-02T10:00:00.000Z',
+      },
+    ]);
+    expect(incrementedCounters()).toContain('CONFIG COUNTER#SMS#2025-06-03T00:00:00.000Z');
+  });
+
+  it('marks the SMS FAILED when SNS rejects the Publish', async () => {
+    sns
+      .on(PublishCommand)
+      .rejects(Object.assign(new Error('Invalid parameter'), { name: 'InvalidParameterException' }));
+
+    const response = jsonBody<RegistrationResponse>(
+      await create({ platform: 'ANDROID', method: 'PIN', delivery: ['SMS'] }),
+    );
+
+    expect(response.device.registration?.deliveries).toEqual([
+      expect.objectContaining({
+        channel: 'SMS',
+        status: 'FAILED',
+        reason: expect.stringContaining('InvalidParameterException'),
+      }),
+    ]);
+    expect(writtenDevice(transaction(1)).registration?.deliveries[0]?.status).toBe('FAILED');
+  });
+});
+
+describe('POST /api/registrations: input validation', () => {
+  it('answers 400 VALIDATION_FAILED to a body with a field the schema does not know', async () => {
+    const result = await create({ platform: 'IOS', method: 'PIN', delivery: [], status: 'ACTIVE' });
+
+    expect(errorOf(result)).toMatchObject({ status: 400, code: 'VALIDATION_FAILED' });
+    expect(dynamo).not.toHaveReceivedCommand(TransactWriteCommand);
+  });
+
+  it('answers 400 VALIDATION_FAILED to an unknown platform', async () => {
+    const result = await create({ platform: 'WINDOWS', method: 'PIN', delivery: [] });
+
+    expect(errorOf(result)).toMatchObject({ status: 400, code: 'VALIDATION_FAILED' });
+  });
+
+  it('answers 400 VALIDATION_FAILED to a phone number not in international format', async () => {
+    const result = await create({
+      platform: 'IOS',
+      method: 'PIN',
+      delivery: ['SMS'],
+      phoneNumber: '0555 1234',
+    });
+
+    expect(errorOf(result)).toMatchObject({ status: 400, code: 'VALIDATION_FAILED' });
+    expect(errorOf(result).message).toContain('phoneNumber');
+  });
+
+  it('answers 400 MALFORMED_JSON to a body that is not JSON', async () => {
+    const result = await create('{"platform":"IOS",');
+
+    expect(errorOf(result)).toMatchObject({ status: 400, code: 'MALFORMED_JSON' });
+  });
+
+  it('answers 413 BODY_TOO_LARGE to a body over 64 KiB', async () => {
+    const padding = 'x'.repeat(MAX_BODY_BYTES);
+    const result = await create(
+      JSON.stringify({ platform: 'IOS', method: 'PIN', delivery: [], pad: padding }),
+    );
+
+    expect(MAX_BODY_BYTES).toBe(64 * 1024);
+    expect(errorOf(result)).toMatchObject({ status: 413, code: 'BODY_TOO_LARGE' });
+    expect(dynamo).not.toHaveReceivedCommand(TransactWriteCommand);
+  });
+});

@@ -1,0 +1,293 @@
+/**
+ * Shared mocks for the registration and enrollment handler tests: an in-memory view of the one
+ * table behind the mocked DynamoDBDocumentClient (Get, Query, counter Update), the mocked user
+ * pool, SES and SNS, a fixed clock, and readers for what a TransactWriteCommand wrote.
+ *
+ * Test files that import a handler must turn the settings cache off before the adapters load:
+ *   vi.hoisted(() => { process.env.PORTAL_SETTINGS_CACHE_MS = '0'; });
+ */
+import {
+  AdminGetUserCommand,
+  type AttributeType,
+  CognitoIdentityProviderClient,
+} from '@aws-sdk/client-cognito-identity-provider';
+import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { SESClient, SendEmailCommand } from '@aws-sdk/client-ses';
+import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
+import {
+  DynamoDBDocumentClient,
+  GetCommand,
+  type GetCommandInput,
+  QueryCommand,
+  type QueryCommandInput,
+  TransactWriteCommand,
+  type TransactWriteCommandInput,
+  UpdateCommand,
+  type UpdateCommandInput,
+} from '@aws-sdk/lib-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
+import { expect, vi } from 'vitest';
+import type { ApiErrorBody } from '../../functions/core/api-types.ts';
+import type { DeviceRecord, RegistrationRecord, StoredSecret } from '../../functions/core/device.ts';
+import type { AuditEvent, RandomSource, SecretRecord } from '../../functions/core/ports.ts';
+import { sha256Hex } from '../../functions/core/secrets.ts';
+import type { PortalSettings } from '../../functions/core/settings.ts';
+import { ALICE_EMAIL, ALICE_SUB, deviceItem, jsonBody, NOW } from './fixtures.ts';
+
+export const dynamo = mockClient(DynamoDBDocumentClient);
+export const cognito = mockClient(CognitoIdentityProviderClient);
+export const ses = mockClient(SESClient);
+export const sns = mockClient(SNSClient);
+
+/** What Alice's user-pool entry holds; her user name is her sub (the pool signs in by email). */
+export const ALICE_PHONE = '+15555550101';
+export const ALICE_ATTRIBUTES: AttributeType[] = [
+  { Name: 'sub', Value: ALICE_SUB },
+  { Name: 'email', Value: ALICE_EMAIL },
+  { Name: 'email_verified', Value: 'true' },
+  { Name: 'name', Value: 'Alice Martin' },
+  { Name: 'phone_number', Value: ALICE_PHONE },
+];
+
+/** A registration PIN the tests know, and its salted hash as a registration stores it. */
+export const KNOWN_PIN = '24681357';
+export const KNOWN_SALT = 'c2FsdC1mb3ItdGVzdHM';
+export const KNOWN_PIN_HASH: StoredSecret = {
+  salt: KNOWN_SALT,
+  hash: sha256Hex(`${KNOWN_SALT}:${KNOWN_PIN}`),
+};
+
+/** Ids are UUIDs: the path parameter must look like one (anything else is a 404 before any read). */
+export const PENDING_ID = 'a0000000-0000-4000-8000-000000000001';
+export const OTHER_ID = 'a0000000-0000-4000-8000-000000000002';
+
+const HOUR_MS = 3600_000;
+export const minutesAfterNow = (minutes: number) => new Date(NOW.getTime() + minutes * 60_000).toISOString();
+/** The end of the fixed window of `sizeMs` that NOW falls in, as the rate limits compute it. */
+export const windowEndAfterNow = (sizeMs: number) =>
+  new Date(Math.floor(NOW.getTime() / sizeMs) * sizeMs + sizeMs);
+export const DAY_WINDOW_END = windowEndAfterNow(24 * HOUR_MS);
+
+/** Fakes only `Date` at NOW (2025-06-02T10:00:00Z); promises and timers stay real. */
+export function fixClockAtNow(): void {
+  vi.useFakeTimers({ toFake: ['Date'] });
+  vi.setSystemTime(NOW);
+}
+
+/** The registration part of a PIN registration with the known PIN, emailed five minutes ago. */
+export function pinRegistration(overrides: Partial<RegistrationRecord> = {}): RegistrationRecord {
+  return {
+    method: 'PIN',
+    expiresAt: minutesAfterNow(55),
+    pin: KNOWN_PIN_HASH,
+    failedAttempts: 0,
+    deliveries: [{ channel: 'EMAIL', status: 'SENT', at: minutesAfterNow(-5) }],
+    ...overrides,
+  };
+}
+
+/** A registration that is waiting for /go: PIN method, the known PIN, 55 minutes to go. */
+export function pendingRegistration(overrides: Partial<DeviceRecord> = {}): DeviceRecord {
+  return {
+    userSub: ALICE_SUB,
+    deviceId: PENDING_ID,
+    status: 'PENDING',
+    platform: 'ANDROID',
+    ownership: 'EMPLOYEE',
+    facts: { platform: 'ANDROID' },
+    createdAt: minutesAfterNow(-5),
+    registeredAt: null,
+    lastCheckInAt: null,
+    registration: pinRegistration(),
+    version: 2,
+    ...overrides,
+  };
+}
+
+type Item = Record<string, unknown>;
+
+const conditionFailed = () =>
+  new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} });
+
+export const transactionCanceled = () =>
+  new TransactionCanceledException({
+    message: 'Transaction cancelled, please refer cancellation reasons for specific reasons',
+    $metadata: {},
+  });
+
+/**
+ * The table as the mocked document client serves it: GetCommand and QueryCommand read the items
+ * put here; UpdateCommand (the rate-limit counters) succeeds unless the counter is refused;
+ * TransactWriteCommand succeeds and writes nothing (tests assert on its input).
+ */
+export class FakeTable {
+  private readonly items = new Map<string, Item>();
+  private readonly refusedCounters = new Set<string>();
+
+  constructor() {
+    dynamo.on(GetCommand).callsFake((input: GetCommandInput) => {
+      const item = this.items.get(`${String(input.Key?.pk)}|${String(input.Key?.sk)}`);
+      return item ? { Item: structuredClone(item) } : {};
+    });
+    dynamo.on(QueryCommand).callsFake((input: QueryCommandInput) => {
+      const pk = String(input.ExpressionAttributeValues?.[':pk']);
+      const prefix = String(input.ExpressionAttributeValues?.[':prefix'] ?? '');
+      const found = [...this.items.values()].filter(
+        (item) => item.pk === pk && String(item.sk).startsWith(prefix),
+      );
+      return { Items: structuredClone(found) };
+    });
+    dynamo.on(UpdateCommand).callsFake((input: UpdateCommandInput) => {
+      const name = String(input.Key?.sk).split('#')[1] ?? '';
+      if (this.refusedCounters.has(name)) throw conditionFailed();
+      return {};
+    });
+    dynamo.on(TransactWriteCommand).resolves({});
+  }
+
+  put(item: Item): this {
+    this.items.set(`${String(item.pk)}|${String(item.sk)}`, item);
+    return this;
+  }
+
+  putDevice(device: DeviceRecord): this {
+    return this.put(deviceItem(device));
+  }
+
+  putSecret(secret: SecretRecord): this {
+    return this.put({ pk: `SECRET#${secret.hash}`, sk: 'SECRET', type: 'SECRET', secret });
+  }
+
+  /** Stored settings override the defaults field by field. */
+  putSettings(settings: Partial<PortalSettings>, version = 4): this {
+    return this.put({ pk: 'CONFIG', sk: 'SETTINGS', settings, version });
+  }
+
+  putCounter(scope: string, name: string, windowEndsAt: Date, count: number): this {
+    return this.put({ pk: scope, sk: `COUNTER#${name}#${windowEndsAt.toISOString()}`, count });
+  }
+
+  /** The counter's conditional UpdateCommand fails: its limit is reached. */
+  refuseCounter(name: 'INVITATIONS' | 'SMS' | 'ATTEMPTS' | 'GO_FAILURES'): this {
+    this.refusedCounters.add(name);
+    return this;
+  }
+}
+
+/** Resets every mock client, fixes the clock and answers Alice from the user pool. */
+export function resetMocks(): FakeTable {
+  dynamo.reset();
+  cognito.reset();
+  ses.reset();
+  sns.reset();
+  fixClockAtNow();
+  aliceInPool();
+  ses.on(SendEmailCommand).resolves({ MessageId: 'ses-message-1' });
+  sns.on(PublishCommand).resolves({ MessageId: 'sns-message-1' });
+  return new FakeTable();
+}
+
+export function aliceInPool(attributes: AttributeType[] = ALICE_ATTRIBUTES): void {
+  cognito
+    .on(AdminGetUserCommand)
+    .resolves({ Username: ALICE_SUB, UserAttributes: attributes, Enabled: true });
+}
+
+type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
+type PutRequest = NonNullable<TransactItem['Put']>;
+
+/** The items of each TransactWriteCommand sent so far, in order. */
+export function transactions(): TransactItem[][] {
+  return dynamo.commandCalls(TransactWriteCommand).map((call) => call.args[0].input.TransactItems ?? []);
+}
+
+export function onlyTransaction(): TransactItem[] {
+  const all = transactions();
+  expect(all).toHaveLength(1);
+  return all[0] ?? [];
+}
+
+export function transaction(index: number): TransactItem[] {
+  const items = transactions()[index];
+  if (!items) throw new Error(`No TransactWriteCommand number ${index + 1} was sent`);
+  return items;
+}
+
+function putsOfType(items: TransactItem[], type: string): PutRequest[] {
+  return items.flatMap((item) => (item.Put && item.Put.Item?.type === type ? [item.Put] : []));
+}
+
+/** The Put of the device item in a transaction (exactly one). */
+export function devicePut(items: TransactItem[]): PutRequest {
+  const puts = putsOfType(items, 'DEVICE');
+  expect(puts).toHaveLength(1);
+  const [put] = puts;
+  if (!put) throw new Error('unreachable');
+  return put;
+}
+
+export function writtenDevice(items: TransactItem[]): DeviceRecord {
+  return devicePut(items).Item?.device as DeviceRecord;
+}
+
+export function secretPuts(items: TransactItem[]): { put: PutRequest; secret: SecretRecord }[] {
+  return putsOfType(items, 'SECRET').map((put) => ({ put, secret: put.Item?.secret as SecretRecord }));
+}
+
+export function auditEvents(items: TransactItem[]): AuditEvent[] {
+  return putsOfType(items, 'AUDIT').map((put) => put.Item?.event as AuditEvent);
+}
+
+export function deletes(items: TransactItem[]): NonNullable<TransactItem['Delete']>[] {
+  return items.flatMap((item) => (item.Delete ? [item.Delete] : []));
+}
+
+export function updates(items: TransactItem[]): NonNullable<TransactItem['Update']>[] {
+  return items.flatMap((item) => (item.Update ? [item.Update] : []));
+}
+
+/** The optimistic-lock condition of a device write that read version `version`. */
+export function versionCondition(version: number) {
+  return {
+    ConditionExpression: '#device.#version = :expected',
+    ExpressionAttributeNames: { '#device': 'device', '#version': 'version' },
+    ExpressionAttributeValues: { ':expected': version },
+  };
+}
+
+/** The sort keys of the rate-limit counters the handler tried to increment. */
+export function incrementedCounters(): string[] {
+  return dynamo
+    .commandCalls(UpdateCommand)
+    .map((call) => `${call.args[0].input.Key?.pk} ${call.args[0].input.Key?.sk}`);
+}
+
+export function errorOf(result: { statusCode?: number | undefined; body?: string | undefined }) {
+  return { status: result.statusCode, ...jsonBody<ApiErrorBody>(result).error };
+}
+
+/**
+ * A RandomSource whose every draw is known: digits come from a queue, bytes count up from a seed
+ * that moves on with every call, uuids are numbered.
+ */
+export function fakeRandom(pins: string[] = []): RandomSource & { drawnDigits: number[] } {
+  let seed = 0;
+  let uuids = 0;
+  const drawnDigits: number[] = [];
+  return {
+    drawnDigits,
+    bytes: (count) => {
+      seed += 1;
+      return Uint8Array.from({ length: count }, (_, i) => (seed * 31 + i) % 256);
+    },
+    digits: (length) => {
+      drawnDigits.push(length);
+      const next = pins.shift();
+      return next ?? '7'.repeat(length);
+    },
+    uuid: () => {
+      uuids += 1;
+      return `f0000000-0000-4000-8000-${String(uuids).padStart(12, '0')}`;
+    },
+  };
+}

@@ -1,0 +1,359 @@
+/**
+ * The registration use-cases driven directly with in-memory ports: a scripted random source makes
+ * PINs known in advance, a hand-moved clock makes expiry testable, and the store keeps state from
+ * one step to the next (portal → /go → agent → check-in).
+ */
+import { describe, expect, it } from 'vitest';
+import type { DeviceFacts } from '../../functions/core/api-types.ts';
+import type { RequestOrigin } from '../../functions/core/audit.ts';
+import { checkIn, enrollAgent, MAX_DAILY_FAILURES, verifyAtGo } from '../../functions/core/enrollment.ts';
+import { PortalError } from '../../functions/core/errors.ts';
+import type { Caller } from '../../functions/core/ports.ts';
+import {
+  cancelRegistration,
+  createRegistration,
+  resendRegistration,
+} from '../../functions/core/registration.ts';
+import { pinMatches } from '../../functions/core/secrets.ts';
+import { ALICE_EMAIL, ALICE_SUB } from './fixtures.ts';
+import { memoryPorts } from './memory-ports.ts';
+
+const ORIGIN: RequestOrigin = {
+  origin: 'https://portal.example.com',
+  sourceIp: '203.0.113.7',
+  userAgent: 'vitest',
+};
+const ALICE: Caller = { sub: ALICE_SUB, username: ALICE_SUB, groups: [], authTime: 0 };
+const FACTS: DeviceFacts = {
+  platform: 'ANDROID',
+  deviceType: 'Pixel 8',
+  manufacturer: 'Google',
+  osVersion: '14',
+};
+
+/** The code of the PortalError the promise rejects with. */
+async function codeOf(promise: Promise<unknown>): Promise<string> {
+  try {
+    await promise;
+  } catch (error) {
+    if (error instanceof PortalError) return error.code;
+    throw error;
+  }
+  throw new Error('expected a PortalError, but the call succeeded');
+}
+
+async function registerAndroid(m: ReturnType<typeof memoryPorts>) {
+  return createRegistration(
+    m.registration,
+    ALICE,
+    { platform: 'ANDROID', method: 'PIN', delivery: ['EMAIL'] },
+    ORIGIN,
+  );
+}
+
+describe('registration PINs from the random source', () => {
+  it('is the PIN the random source drew, of the length the settings ask for', async () => {
+    const m = memoryPorts(['135791']);
+    m.store.settings.pinLength = 6;
+
+    const response = await registerAndroid(m);
+
+    expect(response.pin).toBe('135791');
+    expect(m.random.drawnDigits).toEqual([6]);
+    const stored = m.store.device(response.device.deviceId)?.registration?.pin;
+    expect(stored && pinMatches(stored, '135791')).toBe(true);
+  });
+
+  it('expires after the lifetime the settings give PINs', async () => {
+    const m = memoryPorts();
+    m.store.settings.pinLifetimeMinutes = 15;
+
+    const response = await registerAndroid(m);
+
+    expect(response.expiresAt).toBe('2025-06-02T10:15:00.000Z');
+  });
+
+  it('never puts the PIN in the invitation', async () => {
+    const m = memoryPorts(['90817263']);
+
+    await createRegistration(
+      m.registration,
+      ALICE,
+      { platform: 'IOS', method: 'PIN', delivery: ['EMAIL', 'SMS'] },
+      ORIGIN,
+    );
+
+    expect(m.emails).toHaveLength(1);
+    expect(m.texts).toHaveLength(1);
+    expect(JSON.stringify([m.emails, m.texts])).not.toContain('90817263');
+  });
+});
+
+describe('from the portal to an enrolled device', () => {
+  it('registers, verifies at /go, enrolls the agent and checks in', async () => {
+    const m = memoryPorts(['11223344']);
+    const { device } = await registerAndroid(m);
+
+    const go = await verifyAtGo(m.enrollment, { username: ALICE_EMAIL, pin: '11223344' }, ORIGIN);
+    const agent = await enrollAgent(
+      m.enrollment,
+      { enrollmentToken: go.enrollmentToken, device: FACTS },
+      ORIGIN,
+    );
+    m.clock.advanceMinutes(5);
+    const checkin = await checkIn(m.enrollment, `Device ${agent.deviceCredential}`, { osVersion: '14.1' });
+
+    expect(go.deviceId).toBe(device.deviceId);
+    expect(agent.deviceId).toBe(device.deviceId);
+    expect(checkin).toEqual({
+      deviceId: device.deviceId,
+      status: 'ACTIVE',
+      lastCheckInAt: '2025-06-02T10:05:00.000Z',
+      commands: [],
+    });
+    expect(m.store.device(device.deviceId)).toMatchObject({
+      status: 'ACTIVE',
+      registration: null,
+      facts: { ...FACTS, osVersion: '14.1' },
+    });
+    expect(m.store.audit.map((e) => e.action)).toEqual([
+      'REGISTRATION_CREATED',
+      'REGISTRATION_VERIFIED',
+      'DEVICE_ENROLLED',
+    ]);
+  });
+
+  it('uses a PIN once: the second /go with it answers PIN_USED', async () => {
+    const m = memoryPorts(['11223344']);
+    await registerAndroid(m);
+    await verifyAtGo(m.enrollment, { username: ALICE_EMAIL, pin: '11223344' }, ORIGIN);
+
+    expect(await codeOf(verifyAtGo(m.enrollment, { username: ALICE_EMAIL, pin: '11223344' }, ORIGIN))).toBe(
+      'PIN_USED',
+    );
+  });
+
+  it('uses an enrollment token once: a second agent gets ENROLLMENT_TOKEN_INVALID', async () => {
+    const m = memoryPorts(['11223344']);
+    await registerAndroid(m);
+    const go = await verifyAtGo(m.enrollment, { username: ALICE_EMAIL, pin: '11223344' }, ORIGIN);
+    await enrollAgent(m.enrollment, { enrollmentToken: go.enrollmentToken, device: FACTS }, ORIGIN);
+
+    expect(
+      await codeOf(enrollAgent(m.enrollment, { enrollmentToken: go.enrollmentToken, device: FACTS }, ORIGIN)),
+    ).toBe('ENROLLMENT_TOKEN_INVALID');
+  });
+
+  it('uses a QR token once, and only together with the PIN', async () => {
+    const m = memoryPorts(['11223344']);
+    const response = await createRegistration(
+      m.registration,
+      ALICE,
+      { platform: 'IOS', method: 'QR', delivery: [] },
+      ORIGIN,
+    );
+    const qrToken = new URL(response.qr?.url ?? '').searchParams.get('t') ?? '';
+
+    expect(await codeOf(verifyAtGo(m.enrollment, { username: ALICE_EMAIL, qrToken }, ORIGIN))).toBe(
+      'PIN_OR_PASSWORD',
+    );
+    await verifyAtGo(m.enrollment, { username: ALICE_EMAIL, pin: '11223344', qrToken }, ORIGIN);
+    expect(
+      await codeOf(verifyAtGo(m.enrollment, { username: ALICE_EMAIL, pin: '11223344', qrToken }, ORIGIN)),
+    ).toBe('QR_CODE_INVALID');
+  });
+
+  it('lets the agent enroll with the user name and PIN instead of a token, once', async () => {
+    const m = memoryPorts(['11223344']);
+    const { device } = await registerAndroid(m);
+
+    const agent = await enrollAgent(
+      m.enrollment,
+      { username: ALICE_EMAIL, pin: '11223344', device: FACTS },
+      ORIGIN,
+    );
+
+    expect(agent.deviceId).toBe(device.deviceId);
+    expect(
+      await codeOf(
+        enrollAgent(m.enrollment, { username: ALICE_EMAIL, pin: '11223344', device: FACTS }, ORIGIN),
+      ),
+    ).toBe('NO_PENDING_REGISTRATION');
+  });
+});
+
+describe('PIN limits', () => {
+  it('counts down the tries and invalidates the PIN at the fifth wrong one, even for the right PIN after', async () => {
+    const m = memoryPorts(['11223344']);
+    await registerAndroid(m);
+    const wrong = () => verifyAtGo(m.enrollment, { username: ALICE_EMAIL, pin: '99999999' }, ORIGIN);
+
+    const codes = [];
+    const messages = [];
+    for (let i = 0; i < 5; i++) {
+      try {
+        await wrong();
+      } catch (error) {
+        if (!(error instanceof PortalError)) throw error;
+        codes.push(error.code);
+        messages.push(error.message);
+      }
+    }
+
+    expect(codes).toEqual(['WRONG_PIN', 'WRONG_PIN', 'WRONG_PIN', 'WRONG_PIN', 'PIN_LOCKED']);
+    expect(messages.slice(0, 4).map((m) => /(\d) tr/.exec(m)?.[1])).toEqual(['4', '3', '2', '1']);
+    expect(await codeOf(verifyAtGo(m.enrollment, { username: ALICE_EMAIL, pin: '11223344' }, ORIGIN))).toBe(
+      'PIN_LOCKED',
+    );
+  });
+
+  it('expires the PIN at the end of its lifetime', async () => {
+    const m = memoryPorts(['11223344']);
+    await registerAndroid(m);
+    m.clock.advanceMinutes(60);
+
+    expect(await codeOf(verifyAtGo(m.enrollment, { username: ALICE_EMAIL, pin: '11223344' }, ORIGIN))).toBe(
+      'PIN_EXPIRED',
+    );
+  });
+
+  it(`refuses even the right PIN after ${MAX_DAILY_FAILURES} failures on the account in a day`, async () => {
+    const m = memoryPorts(['11223344']);
+    m.store.settings.goAttemptsPerAddress = 1000;
+    await registerAndroid(m);
+    for (let i = 0; i < MAX_DAILY_FAILURES; i++) {
+      await codeOf(verifyAtGo(m.enrollment, { username: ALICE_EMAIL, password: 'wrong' }, ORIGIN));
+    }
+
+    expect(await codeOf(verifyAtGo(m.enrollment, { username: ALICE_EMAIL, pin: '11223344' }, ORIGIN))).toBe(
+      'TOO_MANY_FAILURES',
+    );
+  });
+
+  it('limits /go attempts per source address per 15 minutes', async () => {
+    const m = memoryPorts(['11223344']);
+    m.store.settings.goAttemptsPerAddress = 2;
+    await registerAndroid(m);
+    await codeOf(verifyAtGo(m.enrollment, { username: ALICE_EMAIL, password: 'wrong' }, ORIGIN));
+    await codeOf(verifyAtGo(m.enrollment, { username: ALICE_EMAIL, password: 'wrong' }, ORIGIN));
+
+    expect(await codeOf(verifyAtGo(m.enrollment, { username: ALICE_EMAIL, pin: '11223344' }, ORIGIN))).toBe(
+      'TOO_MANY_ATTEMPTS',
+    );
+    m.clock.advanceMinutes(15);
+    await expect(
+      verifyAtGo(m.enrollment, { username: ALICE_EMAIL, pin: '11223344' }, ORIGIN),
+    ).resolves.toBeDefined();
+  });
+});
+
+describe('resend and cancel', () => {
+  it('resend replaces the PIN: the old one is wrong, the new one works', async () => {
+    const m = memoryPorts(['11223344', '55667788']);
+    const { device } = await registerAndroid(m);
+
+    const renewed = await resendRegistration(m.registration, ALICE, device.deviceId, {}, ORIGIN);
+
+    expect(renewed.pin).toBe('55667788');
+    expect(await codeOf(verifyAtGo(m.enrollment, { username: ALICE_EMAIL, pin: '11223344' }, ORIGIN))).toBe(
+      'WRONG_PIN',
+    );
+    await expect(
+      verifyAtGo(m.enrollment, { username: ALICE_EMAIL, pin: '55667788' }, ORIGIN),
+    ).resolves.toMatchObject({
+      deviceId: device.deviceId,
+    });
+  });
+
+  it('resend unlocks a locked registration with a fresh PIN and tries', async () => {
+    const m = memoryPorts(['11223344', '55667788']);
+    const { device } = await registerAndroid(m);
+    for (let i = 0; i < 5; i++) {
+      await codeOf(verifyAtGo(m.enrollment, { username: ALICE_EMAIL, pin: '99999999' }, ORIGIN));
+    }
+
+    await resendRegistration(m.registration, ALICE, device.deviceId, {}, ORIGIN);
+
+    expect(m.store.device(device.deviceId)?.registration?.failedAttempts).toBe(0);
+    await expect(
+      verifyAtGo(m.enrollment, { username: ALICE_EMAIL, pin: '55667788' }, ORIGIN),
+    ).resolves.toBeDefined();
+  });
+
+  it('resend replaces the QR token: the old one answers QR_CODE_INVALID', async () => {
+    const m = memoryPorts(['11223344', '55667788']);
+    const first = await createRegistration(
+      m.registration,
+      ALICE,
+      { platform: 'IOS', method: 'QR', delivery: [] },
+      ORIGIN,
+    );
+    const oldToken = new URL(first.qr?.url ?? '').searchParams.get('t') ?? '';
+
+    const renewed = await resendRegistration(m.registration, ALICE, first.device.deviceId, {}, ORIGIN);
+
+    expect(renewed.qr?.url).not.toBe(first.qr?.url);
+    expect(
+      await codeOf(
+        verifyAtGo(m.enrollment, { username: ALICE_EMAIL, pin: '55667788', qrToken: oldToken }, ORIGIN),
+      ),
+    ).toBe('QR_CODE_INVALID');
+  });
+
+  it('cancel ends the registration: the PIN and an enrollment token stop working', async () => {
+    const m = memoryPorts(['11223344']);
+    const { device } = await registerAndroid(m);
+    const go = await verifyAtGo(m.enrollment, { username: ALICE_EMAIL, pin: '11223344' }, ORIGIN);
+
+    await cancelRegistration(m.registration, ALICE, device.deviceId, ORIGIN);
+
+    expect(m.store.device(device.deviceId)?.status).toBe('CANCELLED');
+    expect(
+      await codeOf(enrollAgent(m.enrollment, { enrollmentToken: go.enrollmentToken, device: FACTS }, ORIGIN)),
+    ).toBe('ENROLLMENT_TOKEN_INVALID');
+  });
+
+  it('resend makes an enrollment token that /go already handed out stop working', async () => {
+    const m = memoryPorts(['11223344', '55667788']);
+    const { device } = await registerAndroid(m);
+    const go = await verifyAtGo(m.enrollment, { username: ALICE_EMAIL, pin: '11223344' }, ORIGIN);
+
+    await resendRegistration(m.registration, ALICE, device.deviceId, {}, ORIGIN);
+
+    expect(
+      await codeOf(enrollAgent(m.enrollment, { enrollmentToken: go.enrollmentToken, device: FACTS }, ORIGIN)),
+    ).toBe('ENROLLMENT_TOKEN_INVALID');
+    expect(m.store.device(device.deviceId)?.status).toBe('PENDING');
+  });
+
+  it('a failure to record the delivery outcome still answers with the one-time PIN', async () => {
+    const m = memoryPorts(['11223344']);
+    const save = m.store.saveDevice.bind(m.store);
+    let writes = 0;
+    m.store.saveDevice = async (change) => {
+      writes += 1;
+      // The first write creates the device; the second records the deliveries, and fails.
+      if (writes === 2) throw new Error('ProvisionedThroughputExceededException');
+      return save(change);
+    };
+
+    const response = await registerAndroid(m);
+
+    expect(response.pin).toBe('11223344');
+    expect(response.device.registration?.deliveries).toEqual([
+      expect.objectContaining({ channel: 'EMAIL', status: 'SENT' }),
+    ]);
+    expect(m.store.device(response.device.deviceId)?.status).toBe('PENDING');
+  });
+
+  it('the invitation rate limit counts creates and resends together', async () => {
+    const m = memoryPorts();
+    m.store.settings.invitationsPerUserPerHour = 2;
+    const { device } = await registerAndroid(m);
+    await resendRegistration(m.registration, ALICE, device.deviceId, {}, ORIGIN);
+
+    expect(await codeOf(resendRegistration(m.registration, ALICE, device.deviceId, {}, ORIGIN))).toBe(
+      'TOO_MANY_INVITATIONS',
+    );
+  });
+});
