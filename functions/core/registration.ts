@@ -18,6 +18,7 @@ import type {
   Caller,
   Clock,
   Counters,
+  DeviceChange,
   DeviceStore,
   DirectoryUser,
   Mailer,
@@ -298,6 +299,22 @@ export async function createRegistration(
   return registrationResponse(delivered, secrets, goUrl, now);
 }
 
+/** A change the user asked for; losing a race to another change is theirs to retry, knowingly. */
+async function saveUserChange(ports: RegistrationPorts, change: DeviceChange): Promise<void> {
+  try {
+    await ports.store.saveDevice(change);
+  } catch (error) {
+    if (error instanceof ConcurrentUpdateError) {
+      throw new PortalError(
+        'CONFLICT',
+        'REGISTRATION_CHANGED',
+        'This registration changed meanwhile. Reload and try again.',
+      );
+    }
+    throw error;
+  }
+}
+
 /** The one-time tokens a registration handed out (QR, and the enrollment token of /go). */
 function issuedSecretHashes(device: DeviceRecord): string[] {
   const registration = device.registration;
@@ -355,25 +372,13 @@ export async function resendRegistration(
     registration: secrets.registration,
     version: device.version + 1,
   };
-  const oldSecrets = issuedSecretHashes(device);
-  try {
-    await ports.store.saveDevice({
-      device: renewed,
-      expectedVersion: device.version,
-      putSecrets: secrets.putSecrets,
-      deleteSecrets: oldSecrets,
-      audit: auditEvent(ports, origin, { userSub: caller.sub, deviceId, action: 'REGISTRATION_RESENT' }),
-    });
-  } catch (error) {
-    if (error instanceof ConcurrentUpdateError) {
-      throw new PortalError(
-        'CONFLICT',
-        'REGISTRATION_CHANGED',
-        'This registration changed meanwhile. Reload and try again.',
-      );
-    }
-    throw error;
-  }
+  await saveUserChange(ports, {
+    device: renewed,
+    expectedVersion: device.version,
+    putSecrets: secrets.putSecrets,
+    deleteSecrets: issuedSecretHashes(device),
+    audit: auditEvent(ports, origin, { userSub: caller.sub, deviceId, action: 'REGISTRATION_RESENT' }),
+  });
   const goUrl = goBaseUrl(settings, origin.origin);
   const delivered = await deliverAndRecord(ports, settings, renewed, channels, user, phoneNumber, goUrl);
   return registrationResponse(delivered, secrets, goUrl, now);
@@ -392,22 +397,11 @@ export async function cancelRegistration(
     registration: null,
     version: device.version + 1,
   };
-  try {
-    await ports.store.saveDevice({
-      device: cancelled,
-      expectedVersion: device.version,
-      deleteSecrets: issuedSecretHashes(device),
-      audit: auditEvent(ports, origin, { userSub: caller.sub, deviceId, action: 'REGISTRATION_CANCELLED' }),
-    });
-  } catch (error) {
-    if (error instanceof ConcurrentUpdateError) {
-      throw new PortalError(
-        'CONFLICT',
-        'REGISTRATION_CHANGED',
-        'This registration changed meanwhile. Reload and try again.',
-      );
-    }
-    throw error;
-  }
+  await saveUserChange(ports, {
+    device: cancelled,
+    expectedVersion: device.version,
+    deleteSecrets: issuedSecretHashes(device),
+    audit: auditEvent(ports, origin, { userSub: caller.sub, deviceId, action: 'REGISTRATION_CANCELLED' }),
+  });
   return cancelled;
 }

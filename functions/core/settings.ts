@@ -1,4 +1,4 @@
-import type { Role } from '../routes.ts';
+import { ROLES, type Role } from '../routes.ts';
 import type { HelpdeskContact, Ownership, Platform, RegistrationMethods } from './api-types.ts';
 
 /** Portal settings and role assignments: the CONFIG/SETTINGS item (DESIGN §7). */
@@ -37,17 +37,7 @@ export function defaultSettings(): PortalSettings {
     version: 1,
     defaultRoles: ['self-service', 'register-device', 'lock', 'locate'],
     groupRoles: {
-      [ADMIN_GROUP]: [
-        'self-service',
-        'register-device',
-        'lock',
-        'unlock',
-        'locate',
-        'wipe',
-        'retire',
-        'change-ownership',
-        'reset-secure-apps-passcode',
-      ],
+      [ADMIN_GROUP]: [...ROLES],
     },
     registrationMethods: { invitation: true, pin: true, qr: true, passwordAtGo: true },
     pinLength: 8,

@@ -84,6 +84,15 @@ function loadHandler(route: Route): Promise<Handler> {
   return loaded;
 }
 
+/** A malformed %-escape is the client's mistake: keep it as sent, as API Gateway does, never a 500. */
+function safeDecode(value: string): string {
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    return value;
+  }
+}
+
 function readBody(request: IncomingMessage): Promise<Buffer> {
   return new Promise((resolveBody, reject) => {
     const chunks: Buffer[] = [];
@@ -179,7 +188,7 @@ async function serveApi(
   }
   const values = match.pattern.exec(url.pathname)?.slice(1) ?? [];
   const pathParameters = Object.fromEntries(
-    match.paramNames.map((name, i) => [name, decodeURIComponent(values[i] ?? '')]),
+    match.paramNames.map((name, i) => [name, safeDecode(values[i] ?? '')]),
   );
   const query = Object.fromEntries(url.searchParams.entries());
   const now = new Date();
@@ -290,7 +299,7 @@ async function proxySes(
 }
 
 function serveStatic(options: LocalServerOptions, response: ServerResponse, url: URL): void {
-  const requested = normalize(decodeURIComponent(url.pathname)).replace(/^([/\\])+/, '');
+  const requested = normalize(safeDecode(url.pathname)).replace(/^([/\\])+/, '');
   let file = join(options.webDist, requested);
   if (!file.startsWith(options.webDist) || !existsSync(file) || statSync(file).isDirectory()) {
     // SPA fallback, as CloudFront does: client routes such as /go load the app.

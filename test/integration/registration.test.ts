@@ -409,3 +409,51 @@ describe('the whole path', () => {
     expect((await verify({ username: user.email, password: 'Passw0rd!demo' })).status).toBe(200);
   });
 });
+
+describe('bad input', () => {
+  const raw = async (path: string, method: string, body: string, token?: string) => {
+    const response = await fetch(`${portalUrl()}${path}`, {
+      method,
+      headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+      body,
+    });
+    return { status: response.status, body: (await response.json()) as ApiErrorBody };
+  };
+
+  it.each([
+    ['malformed JSON', '{"platform":'],
+    ['a JSON array', '[1,2]'],
+    ['null', 'null'],
+    ['wrong types', '{"platform":1,"method":true,"delivery":"EMAIL"}'],
+    ['an unknown field', '{"platform":"IOS","method":"PIN","delivery":[],"admin":true}'],
+    [
+      'a phone number that is not E.164',
+      '{"platform":"IOS","method":"PIN","delivery":["SMS"],"phoneNumber":"555-0101"}',
+    ],
+    [
+      'a body over 64 KiB',
+      JSON.stringify({ platform: 'IOS', method: 'PIN', delivery: [], x: 'a'.repeat(70_000) }),
+    ],
+  ])('a registration with %s gets a 4xx that says what to fix', async (_what, body) => {
+    const user = await newUser();
+    const answer = await raw('/api/registrations', 'POST', body, user.accessToken);
+    expect(answer.status).toBeGreaterThanOrEqual(400);
+    expect(answer.status).toBeLessThan(500);
+    expect(answer.body.error.message.length).toBeGreaterThan(10);
+  });
+
+  it.each([
+    ['/api/enroll/verify', '{"username":"alice@example.com","pin":"12ab"}'],
+    ['/api/enroll/verify', '{"username":"","pin":"12345678"}'],
+    ['/api/agent/enroll', '{"enrollmentToken":"short","device":{}}'],
+    ['/api/agent/checkin', '{"device":{"imei":"not digits"}}'],
+    ['/api/registrations/%E0%A4%A/resend', '{}'],
+    ['/api/registrations/not-a-device-id/resend', '{}'],
+  ])('%s with %s gets a 4xx, never a 500', async (path, body) => {
+    const user = await newUser();
+    const answer = await raw(path, 'POST', body, user.accessToken);
+    expect(answer.status).toBeGreaterThanOrEqual(400);
+    expect(answer.status).toBeLessThan(500);
+    expect(answer.body.error.code).toBeTruthy();
+  });
+});
