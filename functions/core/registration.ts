@@ -2,7 +2,6 @@
  * Registering a device from the portal (DESIGN §4, §5): a pending device with a PIN and/or QR
  * token and an invitation; resend replaces the secrets; cancel ends the registration.
  */
-import QRCode from 'qrcode';
 import type {
   CreateRegistrationRequest,
   DeliveryChannel,
@@ -141,7 +140,12 @@ async function registrationResponse(
     const url = `${goUrl}?t=${secrets.qrToken}`;
     response.qr = {
       url,
-      svg: await QRCode.toString(url, { type: 'svg', errorCorrectionLevel: 'M', margin: 2 }),
+      // Loaded on first use: the module (and its PNG encoder) costs cold-start time where no QR is drawn.
+      svg: await (await import('qrcode')).default.toString(url, {
+        type: 'svg',
+        errorCorrectionLevel: 'M',
+        margin: 2,
+      }),
     };
   }
   return response;
@@ -300,7 +304,7 @@ export async function createRegistration(
 }
 
 /** A change the user asked for; losing a race to another change is theirs to retry, knowingly. */
-async function saveUserChange(ports: RegistrationPorts, change: DeviceChange): Promise<void> {
+async function saveUserChange(ports: Pick<RegistrationPorts, 'store'>, change: DeviceChange): Promise<void> {
   try {
     await ports.store.saveDevice(change);
   } catch (error) {
@@ -324,7 +328,7 @@ function issuedSecretHashes(device: DeviceRecord): string[] {
 }
 
 async function requirePendingDevice(
-  ports: RegistrationPorts,
+  ports: Pick<RegistrationPorts, 'store' | 'clock'>,
   caller: Caller,
   deviceId: string,
 ): Promise<DeviceRecord> {
@@ -384,8 +388,11 @@ export async function resendRegistration(
   return registrationResponse(delivered, secrets, goUrl, now);
 }
 
+/** What cancelling needs: the table, no mail, SMS or directory. */
+export type CancelPorts = Pick<RegistrationPorts, 'store' | 'clock' | 'random'>;
+
 export async function cancelRegistration(
-  ports: RegistrationPorts,
+  ports: CancelPorts,
   caller: Caller,
   deviceId: string,
   origin: RequestOrigin,

@@ -1,5 +1,5 @@
-import { registrationPorts } from '../adapters/default-ports.ts';
-import { systemClock } from '../adapters/system.ts';
+import { portalTable } from '../adapters/portal-table.ts';
+import { cryptoRandom, systemClock } from '../adapters/system.ts';
 import { toDeviceSummary } from '../core/device.ts';
 import { cancelRegistration } from '../core/registration.ts';
 import { userApi } from '../http/api-handler.ts';
@@ -7,7 +7,7 @@ import { deviceIdParam } from '../http/schemas.ts';
 
 export const handler = userApi('CancelRegistration', {}, async (request) => {
   const device = await cancelRegistration(
-    registrationPorts(),
+    { store: portalTable(), clock: systemClock, random: cryptoRandom },
     request.caller,
     deviceIdParam(request.pathParameters),
     request,
