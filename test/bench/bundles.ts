@@ -1,0 +1,355 @@
+/**
+ * DESIGN §11, functions: each route's handler bundled as infra/portal-function.ts has CDK bundle it
+ * (esbuild, ESM, minified, target node24, the createRequire banner, the AWS SDK inside), next to a
+ * baseline bundle holding only the AWS SDK clients the route's permissions imply; then the time a
+ * fresh `node` process takes to import each.
+ */
+import { spawn } from 'node:child_process';
+import { readFileSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { type BuildOptions, build, version as esbuildVersion, type Metafile } from 'esbuild';
+import type { Route } from '../../functions/routes.ts';
+import { type Summary, summarize } from './stats.ts';
+
+/**
+ * The `bundling` options of infra/portal-function.ts, as CDK passes them to esbuild
+ * (aws-lambda-nodejs: `esbuild --bundle entry --target=… --platform=node --format=esm --minify
+ * --sourcemap --sources-content=false --banner:js=… --main-fields=module,main`, no externals).
+ */
+export const CDK_BANNER =
+  "import { createRequire } from 'module'; const require = createRequire(import.meta.url);";
+const CDK_TARGET = 'node24';
+const CDK_MAIN_FIELDS = ['module', 'main'];
+
+/** The literals above must still be what infra/portal-function.ts says; a drift is reported. */
+export function checkInfraDrift(repoRoot: string): string[] {
+  const source = readFileSync(join(repoRoot, 'infra', 'portal-function.ts'), 'utf8');
+  const expected: [string, string][] = [
+    ['banner', `banner: "${CDK_BANNER}"`],
+    ['target', `target: '${CDK_TARGET}'`],
+    ['mainFields', `mainFields: ['module', 'main']`],
+    ['format', 'format: OutputFormat.ESM'],
+    ['minify', 'minify: true'],
+    ['sourceMap', 'sourceMap: true'],
+    ['sourcesContent', 'sourcesContent: false'],
+    ['externalModules', 'externalModules: []'],
+  ];
+  return expected
+    .filter(([, text]) => !source.includes(text))
+    .map(([name, text]) => `infra/portal-function.ts no longer says ${text} (${name}): update test/bench`);
+}
+
+function cdkBuildOptions(repoRoot: string, outfile: string): BuildOptions {
+  return {
+    bundle: true,
+    platform: 'node',
+    target: CDK_TARGET,
+    format: 'esm',
+    outfile,
+    minify: true,
+    sourcemap: true,
+    sourcesContent: false,
+    mainFields: CDK_MAIN_FIELDS,
+    banner: { js: CDK_BANNER },
+    external: [],
+    absWorkingDir: repoRoot,
+    metafile: true,
+    logLevel: 'silent',
+  };
+}
+
+/** An AWS SDK client a route's permissions imply, and how its handler constructs it. */
+interface SdkClient {
+  key: string;
+  packages: string[];
+  imports: string[];
+  construct: string;
+}
+
+const SDK_CLIENTS = {
+  dynamodb: {
+    key: 'dynamodb',
+    packages: ['@aws-sdk/client-dynamodb', '@aws-sdk/lib-dynamodb'],
+    imports: [
+      "import { DynamoDBClient } from '@aws-sdk/client-dynamodb';",
+      "import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';",
+    ],
+    construct:
+      'DynamoDBDocumentClient.from(new DynamoDBClient({}), { marshallOptions: { removeUndefinedValues: true } })',
+  },
+  ses: {
+    key: 'ses',
+    packages: ['@aws-sdk/client-ses'],
+    imports: ["import { SESClient } from '@aws-sdk/client-ses';"],
+    construct: 'new SESClient({})',
+  },
+  sns: {
+    key: 'sns',
+    packages: ['@aws-sdk/client-sns'],
+    imports: ["import { SNSClient } from '@aws-sdk/client-sns';"],
+    construct: 'new SNSClient({})',
+  },
+  cognito: {
+    key: 'cognito',
+    packages: ['@aws-sdk/client-cognito-identity-provider'],
+    imports: ["import { CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-provider';"],
+    construct: 'new CognitoIdentityProviderClient({})',
+  },
+} satisfies Record<string, SdkClient>;
+
+/** The clients a route may use, from its permissions (table, sendEmail, sendSms, cognito). */
+export function clientsOf(route: Route): SdkClient[] {
+  const { table, sendEmail, sendSms, cognito } = route.permissions;
+  const clients: SdkClient[] = [];
+  if (table && table.length > 0) clients.push(SDK_CLIENTS.dynamodb);
+  if (sendEmail) clients.push(SDK_CLIENTS.ses);
+  if (sendSms) clients.push(SDK_CLIENTS.sns);
+  if (cognito && cognito.length > 0) clients.push(SDK_CLIENTS.cognito);
+  return clients;
+}
+
+/**
+ * The baseline: the same clients and nothing else, each constructed once on first use, as the
+ * handlers' adapters do (`once(() => new XClient({}))`), so neither side pays construction at import.
+ */
+export function baselineSource(clients: readonly SdkClient[]): string {
+  return [
+    ...clients.flatMap((c) => c.imports),
+    'let clients;',
+    'export const handler = async () => {',
+    `  clients ??= [${clients.map((c) => c.construct).join(', ')}];`,
+    '  return { statusCode: 200, body: String(clients.length) };',
+    '};',
+    '',
+  ].join('\n');
+}
+
+export interface BundleResult {
+  /** Absolute path of index.mjs. */
+  file: string;
+  bytes: number;
+  /** Bytes in the output per npm package; the project's own files under "(own code)". */
+  byPackage: Record<string, number>;
+  warnings: number;
+  /** The module graph esbuild followed: input → the inputs it imports (paths relative to the repo). */
+  graph: Record<string, string[]>;
+}
+
+const OWN_CODE = '(own code)';
+
+function packageOf(input: string): string {
+  const at = input.lastIndexOf('node_modules/');
+  if (at < 0) return OWN_CODE;
+  const [first, second] = input.slice(at + 'node_modules/'.length).split('/');
+  return first?.startsWith('@') ? `${first}/${second}` : (first ?? input);
+}
+
+function analyze(metafile: Metafile, repoRoot: string, outfile: string): Record<string, number> {
+  const output = metafile.outputs[relative(repoRoot, outfile)];
+  if (!output) throw new Error(`esbuild's metafile has no output ${outfile}`);
+  const byPackage: Record<string, number> = {};
+  for (const [input, { bytesInOutput }] of Object.entries(output.inputs)) {
+    const name = packageOf(input);
+    byPackage[name] = (byPackage[name] ?? 0) + bytesInOutput;
+  }
+  return byPackage;
+}
+
+async function bundle(repoRoot: string, options: BuildOptions, outfile: string): Promise<BundleResult> {
+  const result = await build({ ...cdkBuildOptions(repoRoot, outfile), ...options });
+  if (result.errors.length > 0) throw new Error(`esbuild failed for ${outfile}: ${result.errors[0]?.text}`);
+  if (!result.metafile) throw new Error('esbuild returned no metafile');
+  return {
+    file: outfile,
+    bytes: statSync(outfile).size,
+    byPackage: analyze(result.metafile, repoRoot, outfile),
+    warnings: result.warnings.length,
+    graph: Object.fromEntries(
+      Object.entries(result.metafile.inputs).map(([input, { imports }]) => [
+        input,
+        imports.map((i) => i.path),
+      ]),
+    ),
+  };
+}
+
+export function bundleHandler(repoRoot: string, route: Route, outDir: string): Promise<BundleResult> {
+  const outfile = join(outDir, route.name, 'index.mjs');
+  return bundle(repoRoot, { entryPoints: [join(repoRoot, route.handler)] }, outfile);
+}
+
+export function bundleBaseline(
+  repoRoot: string,
+  clients: readonly SdkClient[],
+  outDir: string,
+): Promise<BundleResult> {
+  const name = baselineName(clients);
+  const outfile = join(outDir, name, 'index.mjs');
+  return bundle(
+    repoRoot,
+    {
+      stdin: {
+        contents: baselineSource(clients),
+        resolveDir: repoRoot,
+        sourcefile: `${name}.mjs`,
+        loader: 'js',
+      },
+    },
+    outfile,
+  );
+}
+
+export const baselineName = (clients: readonly SdkClient[]): string =>
+  `baseline-${clients.map((c) => c.key).join('+') || 'none'}`;
+
+/** The AWS SDK client packages esbuild put into a bundle. */
+export function sdkClientsIn(result: BundleResult): string[] {
+  return Object.keys(result.byPackage)
+    .filter((p) => /^@aws-sdk\/(client-|lib-dynamodb$)/.test(p))
+    .sort();
+}
+
+/**
+ * The shortest chain of the project's own modules through which the bundle reaches `pkg`: what to
+ * change when a route bundles a client it has no permission to use.
+ */
+export function importChain(result: BundleResult, entry: string, pkg: string): string[] {
+  const previous = new Map<string, string | null>([[entry, null]]);
+  const queue = [entry];
+  while (queue.length > 0) {
+    const current = queue.shift() as string;
+    if (packageOf(current) === pkg) {
+      const chain: string[] = [];
+      for (let at: string | null | undefined = current; at; at = previous.get(at)) chain.unshift(at);
+      return chain.filter((p) => packageOf(p) === OWN_CODE).concat(pkg);
+    }
+    for (const next of result.graph[current] ?? []) {
+      if (!previous.has(next)) {
+        previous.set(next, current);
+        queue.push(next);
+      }
+    }
+  }
+  return [];
+}
+
+export const expectedSdkPackages = (clients: readonly SdkClient[]): string[] =>
+  clients.flatMap((c) => c.packages).sort();
+
+export { esbuildVersion };
+
+// ---------------------------------------------------------------------------------------------
+// Import (cold start) time
+
+/** Measured inside the child: only the `await import()` of the bundle, nothing of node's boot. */
+const PROBE = [
+  'const url = process.env.BENCH_IMPORT_URL;',
+  'const started = performance.now();',
+  'const module = await import(url);',
+  'const importMs = performance.now() - started;',
+  "process.stdout.write(JSON.stringify({ importMs, handler: typeof module.handler }) + '\\n');",
+].join('\n');
+
+/** What a Lambda function's environment holds, so no top-level code finds a variable missing. */
+export function lambdaLikeEnv(): NodeJS.ProcessEnv {
+  return {
+    PATH: process.env.PATH ?? '/usr/bin:/bin',
+    // As the stack sets it (infra/portal-function.ts): both sides load their source maps.
+    NODE_OPTIONS: '--enable-source-maps',
+    AWS_REGION: 'us-east-1',
+    AWS_DEFAULT_REGION: 'us-east-1',
+    AWS_ACCESS_KEY_ID: 'bench',
+    AWS_SECRET_ACCESS_KEY: 'bench',
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+    AWS_LAMBDA_FUNCTION_NAME: 'bench',
+    AWS_LAMBDA_FUNCTION_MEMORY_SIZE: '512',
+    POWERTOOLS_SERVICE_NAME: 'device-portal',
+    TABLE_NAME: 'device-portal-bench',
+    USER_POOL_ID: 'us-east-1_Bench0000',
+    USER_POOL_CLIENT_ID: 'benchclientid000000000000',
+    SES_FROM_ADDRESS: 'Device Portal <no-reply@example.com>',
+  };
+}
+
+interface ProbeAnswer {
+  importMs: number;
+  /** Wall time of the whole child process, spawn to exit, as seen by the parent. */
+  processMs: number;
+}
+
+function probeImport(file: string, env: NodeJS.ProcessEnv): Promise<ProbeAnswer> {
+  return new Promise((resolve, reject) => {
+    const started = performance.now();
+    const child = spawn(process.execPath, ['--input-type=module', '-e', PROBE], {
+      env: { ...env, BENCH_IMPORT_URL: pathToFileURL(file).href },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+    });
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    child.once('error', reject);
+    child.once('close', (code) => {
+      const processMs = performance.now() - started;
+      const line = stdout.trim().split('\n').pop() ?? '';
+      try {
+        const parsed = JSON.parse(line) as { importMs?: unknown; handler?: unknown };
+        if (code !== 0 || typeof parsed.importMs !== 'number') throw new Error('no measurement');
+        if (parsed.handler !== 'function')
+          throw new Error(`the bundle exports no handler (${parsed.handler})`);
+        resolve({ importMs: parsed.importMs, processMs });
+      } catch (error) {
+        reject(
+          new Error(
+            `importing ${file} in a fresh node failed (exit ${code}): ${(error as Error).message}\n${stderr.slice(-2000)}`,
+          ),
+        );
+      }
+    });
+  });
+}
+
+export interface ImportTiming {
+  import: Summary;
+  process: Summary;
+}
+
+/**
+ * Imports every file in `files` `runs` times, each time in a fresh node process, one at a time.
+ * Rounds interleave the files (and rotate their order) so that drift in machine load touches all
+ * of them alike; `warmup` rounds first fill the page cache and are not counted.
+ */
+export async function measureImports(
+  files: readonly string[],
+  runs: number,
+  warmup: number,
+  env: NodeJS.ProcessEnv,
+  progress: (done: number, total: number) => void,
+): Promise<Map<string, ImportTiming>> {
+  const samples = new Map<string, ProbeAnswer[]>(files.map((f) => [f, []]));
+  const total = (runs + warmup) * files.length;
+  let done = 0;
+  for (let round = 0; round < runs + warmup; round += 1) {
+    const order = files.map((_, i) => files[(i + round) % files.length] as string);
+    for (const file of order) {
+      const answer = await probeImport(file, env);
+      if (round >= warmup) samples.get(file)?.push(answer);
+      done += 1;
+      progress(done, total);
+    }
+  }
+  return new Map(
+    [...samples].map(([file, answers]) => [
+      file,
+      {
+        import: summarize(answers.map((a) => a.importMs)),
+        process: summarize(answers.map((a) => a.processMs)),
+      },
+    ]),
+  );
+}
