@@ -5,6 +5,7 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import type { EnrollVerifyResponse } from '../../../functions/core/api-types.ts';
 import { ApiError, api, errorMessage } from '../api.ts';
+import { EmailField } from '../ui/email-field.tsx';
 import { Icon } from '../ui/icons.tsx';
 
 function readQrToken(): string | undefined {
@@ -92,21 +93,7 @@ export function GoPage() {
               </p>
             ) : null}
             <form class="go-form" onSubmit={submit} noValidate>
-              <div class="field">
-                <label for="go-username">Email</label>
-                <input
-                  id="go-username"
-                  type="email"
-                  name="username"
-                  autoComplete="username"
-                  inputMode="email"
-                  autocapitalize="off"
-                  spellcheck={false}
-                  required
-                  value={username}
-                  onInput={(e) => setUsername(e.currentTarget.value)}
-                />
-              </div>
+              <EmailField id="go-username" value={username} onInput={setUsername} />
               <div class="field">
                 <label for="go-secret">{usePassword ? 'Password' : 'Registration PIN'}</label>
                 {usePassword ? (

@@ -1,5 +1,6 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { type NewPasswordChallenge, SignInError, signIn } from '../auth.ts';
+import { EmailField } from '../ui/email-field.tsx';
 import { Icon } from '../ui/icons.tsx';
 
 type NewPasswordStep = typeof import('./new-password.tsx').NewPassword;
@@ -75,21 +76,7 @@ export function SignIn({ notice }: { notice?: string | undefined }) {
               </p>
             ) : null}
             <form onSubmit={submit} noValidate={false} aria-describedby={error ? 'sign-in-error' : undefined}>
-              <div class="field">
-                <label for="sign-in-email">Email</label>
-                <input
-                  id="sign-in-email"
-                  type="email"
-                  name="username"
-                  autoComplete="username"
-                  inputMode="email"
-                  autocapitalize="off"
-                  spellcheck={false}
-                  required
-                  value={email}
-                  onInput={(e) => setEmail(e.currentTarget.value)}
-                />
-              </div>
+              <EmailField id="sign-in-email" value={email} onInput={setEmail} />
               <div class="field">
                 <label for="sign-in-password">Password</label>
                 <input
