@@ -364,6 +364,8 @@ export function refreshSession(): Promise<Session> {
     AuthParameters: { REFRESH_TOKEN: current.session.refreshToken },
   })
     .then((result) => {
+      // Signed out, or in as someone else, while this was in flight: leave the newer state alone.
+      if (state !== current) throw new SignInError('Not signed in.');
       if (!result.AccessToken || !result.IdToken) throw new CognitoError('UnknownError', 'No tokens.');
       const session: Session = {
         accessToken: result.AccessToken,
@@ -375,6 +377,7 @@ export function refreshSession(): Promise<Session> {
       return session;
     })
     .catch((error: unknown) => {
+      if (state !== current) throw error instanceof SignInError ? error : new SignInError('Not signed in.');
       if (error instanceof CognitoError && error.type === 'NetworkError') {
         // Offline for a moment: keep the session and try again shortly.
         if (state.signedIn) refreshTimer = setTimeout(() => void refreshSession().catch(() => {}), 15_000);
