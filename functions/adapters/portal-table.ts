@@ -202,6 +202,23 @@ export class PortalTable implements SettingsStore, DeviceStore, Counters {
     return typeof Item?.count === 'number' ? Item.count : 0;
   }
 
+  async release(key: CounterKey): Promise<void> {
+    try {
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: this.counterKey(key),
+          UpdateExpression: 'ADD #count :minusOne',
+          ConditionExpression: '#count > :zero',
+          ExpressionAttributeNames: { '#count': 'count' },
+          ExpressionAttributeValues: { ':minusOne': -1, ':zero': 0 },
+        }),
+      );
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    }
+  }
+
   async increment(key: CounterKey, limit: number): Promise<boolean> {
     try {
       await this.client.send(

@@ -106,10 +106,6 @@ function dailyFailures(ports: EnrollmentPorts, user: DirectoryUser) {
   };
 }
 
-async function countFailure(ports: EnrollmentPorts, user: DirectoryUser): Promise<void> {
-  await ports.store.increment(dailyFailures(ports, user), MAX_DAILY_FAILURES);
-}
-
 /** Why a registration cannot take a PIN now, or null when it can. */
 function pinBlocker(device: DeviceRecord, now: Date): PortalError | null {
   const registration = device.registration;
@@ -220,16 +216,30 @@ async function authenticate(
       'Enter either your registration PIN or your password.',
     );
   }
+  if (proof.password !== undefined && !settings.registrationMethods.passwordAtGo) {
+    throw new PortalError(
+      'FORBIDDEN',
+      'PASSWORD_NOT_ALLOWED',
+      'This portal registers devices with a PIN only. Enter your registration PIN.',
+    );
+  }
   const user = await ports.directory.findUser(proof.username.trim());
   if (!user?.enabled) throw BAD_CREDENTIALS();
-  if ((await ports.store.read(dailyFailures(ports, user))) >= MAX_DAILY_FAILURES) {
+  // Every attempt takes a failure slot first and gives it back only on success, so concurrent
+  // attempts cannot all slip past the cap before any of them is counted.
+  const slot = dailyFailures(ports, user);
+  if (!(await ports.store.increment(slot, MAX_DAILY_FAILURES))) {
     throw new PortalError(
       'RATE_LIMITED',
       'TOO_MANY_FAILURES',
       'There were too many failed attempts on this account today. Try again tomorrow or call your helpdesk.',
-      Math.ceil((windowEnd(ports.clock.now(), DAY_MS).getTime() - ports.clock.now().getTime()) / 1000),
+      Math.ceil((slot.windowEndsAt.getTime() - ports.clock.now().getTime()) / 1000),
     );
   }
+  const succeeded = async (authenticated: Authenticated): Promise<Authenticated> => {
+    await ports.store.release(slot);
+    return authenticated;
+  };
   const now = ports.clock.now();
   const byQr = proof.qrToken ? await deviceForQrToken(ports, user, proof.qrToken) : null;
   const candidates = byQr
@@ -238,17 +248,7 @@ async function authenticate(
   const useSecrets = byQr ? [byQr.hash] : [];
 
   if (proof.password !== undefined) {
-    if (!settings.registrationMethods.passwordAtGo) {
-      throw new PortalError(
-        'FORBIDDEN',
-        'PASSWORD_NOT_ALLOWED',
-        'This portal registers devices with a PIN only. Enter your registration PIN.',
-      );
-    }
-    if (!(await ports.directory.checkPassword(user.username, proof.password))) {
-      await countFailure(ports, user);
-      throw BAD_CREDENTIALS();
-    }
+    if (!(await ports.directory.checkPassword(user.username, proof.password))) throw BAD_CREDENTIALS();
     const live = candidates
       .filter((d) => pinBlocker(d, now) === null)
       .sort((a, b) => b.createdAt.localeCompare(a.createdAt));
@@ -264,7 +264,7 @@ async function authenticate(
         )
       );
     }
-    return { user, device, useSecrets };
+    return succeeded({ user, device, useSecrets });
   }
 
   const pin = proof.pin ?? '';
@@ -273,12 +273,11 @@ async function authenticate(
   if (matching) {
     const blocked = pinBlocker(matching, now);
     if (blocked) throw blocked;
-    return { user, device: matching, useSecrets };
+    return succeeded({ user, device: matching, useSecrets });
   }
   const live = withPin.filter((d) => pinBlocker(d, now) === null);
   if (live.length === 0) {
     const blocked = withPin[0] ? pinBlocker(withPin[0], now) : null;
-    await countFailure(ports, user);
     throw (
       blocked ??
       new PortalError(
@@ -288,7 +287,6 @@ async function authenticate(
       )
     );
   }
-  await countFailure(ports, user);
   const left = await recordWrongPin(ports, live, origin);
   if (left <= 0) {
     throw new PortalError(

@@ -113,6 +113,8 @@ export interface Counters {
   read(key: CounterKey): Promise<number>;
   /** Adds one unless the count has reached `limit`; false when it had. */
   increment(key: CounterKey, limit: number): Promise<boolean>;
+  /** Gives back one taken with increment (never below zero). */
+  release(key: CounterKey): Promise<void>;
 }
 
 export interface CounterKey {

@@ -187,6 +187,21 @@ describe('registration PIN (rule 1)', () => {
     expect(Number(answer.headers.get('retry-after'))).toBeGreaterThan(0);
   });
 
+  it('lets only one of 20 concurrent wrong PINs through at 99 failures today', async () => {
+    const user = await newUser();
+    const { pin, device } = await registered(user);
+    const dayEnd = new Date(Math.floor(Date.now() / 86_400_000) * 86_400_000 + 86_400_000);
+    await setCounter(`USER#${user.sub}`, 'GO_FAILURES', dayEnd, 99);
+    const wrong = pin === '00000000' ? '11111111' : '00000000';
+    const answers = await Promise.all(
+      Array.from({ length: 20 }, () => verify({ username: user.email, pin: wrong })),
+    );
+    const codes = answers.map((a) => a.body.error.code);
+    expect(codes.filter((c) => c === 'WRONG_PIN')).toHaveLength(1);
+    expect(codes.filter((c) => c === 'TOO_MANY_FAILURES')).toHaveLength(19);
+    expect((await storedDevice(user.sub, device.deviceId)).registration?.failedAttempts).toBe(1);
+  });
+
   it('is never sent in the invitation email or SMS', async () => {
     const user = await newUser('+15555550142');
     const { pin } = await registered(user, { delivery: ['EMAIL', 'SMS'] });

@@ -1,5 +1,5 @@
 import { AdminGetUserCommand } from '@aws-sdk/client-cognito-identity-provider';
-import { TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { AgentEnrollResponse, DeviceFacts } from '../../functions/core/api-types.ts';
 import type { SecretRecord } from '../../functions/core/ports.ts';
@@ -209,10 +209,17 @@ describe('POST /api/agent/enroll with a user name and PIN', () => {
     expect(cognito).toHaveReceivedCommandWith(AdminGetUserCommand, { Username: ALICE_EMAIL });
   });
 
-  it('takes a per-address attempt, like the /go page', async () => {
+  it('takes a per-address attempt and a daily failure slot, given back on success, like the /go page', async () => {
     await enrolled({ username: ALICE_EMAIL, pin: KNOWN_PIN, device: FACTS });
 
-    expect(incrementedCounters()).toEqual(['GO#203.0.113.7 COUNTER#ATTEMPTS#2025-06-02T10:15:00.000Z']);
+    expect(incrementedCounters()).toEqual([
+      'GO#203.0.113.7 COUNTER#ATTEMPTS#2025-06-02T10:15:00.000Z',
+      `USER#${ALICE_SUB} COUNTER#GO_FAILURES#2025-06-03T00:00:00.000Z`,
+      `USER#${ALICE_SUB} COUNTER#GO_FAILURES#2025-06-03T00:00:00.000Z`,
+    ]);
+    const [, taken, givenBack] = dynamo.commandCalls(UpdateCommand).map((call) => call.args[0].input);
+    expect(taken?.UpdateExpression).toContain('ADD #count :one');
+    expect(givenBack?.UpdateExpression).toBe('ADD #count :minusOne');
   });
 
   it('answers 401 WRONG_PIN to a wrong PIN and writes no active device', async () => {

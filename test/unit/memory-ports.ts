@@ -87,11 +87,18 @@ export class MemoryStore implements DeviceStore, SettingsStore, Counters {
     return this.counters.get(this.counterKey(key)) ?? 0;
   }
 
+  // Synchronous between read and write, as DynamoDB's conditional ADD is atomic.
   async increment(key: CounterKey, limit: number): Promise<boolean> {
-    const count = await this.read(key);
+    const id = this.counterKey(key);
+    const count = this.counters.get(id) ?? 0;
     if (count >= limit) return false;
-    this.counters.set(this.counterKey(key), count + 1);
+    this.counters.set(id, count + 1);
     return true;
+  }
+
+  async release(key: CounterKey): Promise<void> {
+    const id = this.counterKey(key);
+    this.counters.set(id, Math.max(0, (this.counters.get(id) ?? 0) - 1));
   }
 }
 

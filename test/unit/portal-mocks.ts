@@ -140,6 +140,14 @@ export class FakeTable {
     dynamo.on(UpdateCommand).callsFake((input: UpdateCommandInput) => {
       const name = String(input.Key?.sk).split('#')[1] ?? '';
       if (this.refusedCounters.has(name)) throw conditionFailed();
+      // Counters keep their count, as DynamoDB's conditional ADD does: refused at the limit.
+      const key = `${String(input.Key?.pk)}|${String(input.Key?.sk)}`;
+      const count = Number(this.items.get(key)?.count ?? 0);
+      const values = input.ExpressionAttributeValues ?? {};
+      if (typeof values[':limit'] === 'number' && count >= values[':limit']) throw conditionFailed();
+      const step = typeof values[':minusOne'] === 'number' ? -1 : 1;
+      if (step < 0 && count <= 0) throw conditionFailed();
+      this.items.set(key, { pk: input.Key?.pk, sk: input.Key?.sk, count: count + step });
       return {};
     });
     dynamo.on(TransactWriteCommand).resolves({});
