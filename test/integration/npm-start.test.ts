@@ -3,6 +3,7 @@
  * restart, and Ctrl-C (SIGINT) or SIGTERM leaves no emulator process behind.
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -65,6 +66,35 @@ async function allPortsClosed(): Promise<boolean> {
   return open.every((isOpen) => !isOpen);
 }
 
+/**
+ * The local addresses listening on a port, from the kernel's socket tables (Linux): loopback shows
+ * as 0100007F (IPv4), 0000000000000000FFFF00000100007F (IPv4-mapped) or 00000000000000000000000001000000 (::1).
+ */
+function listeningAddresses(port: number): string[] {
+  const hexPort = port.toString(16).toUpperCase().padStart(4, '0');
+  const addresses: string[] = [];
+  for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    let text = '';
+    try {
+      text = readFileSync(table, 'utf8');
+    } catch {
+      continue;
+    }
+    for (const line of text.split('\n').slice(1)) {
+      const [, local, , state] = line.trim().split(/\s+/);
+      const [address, portHex] = (local ?? '').split(':');
+      if (state === '0A' && portHex === hexPort && address) addresses.push(address);
+    }
+  }
+  return addresses;
+}
+
+const LOOPBACK = new Set([
+  '0100007F',
+  '0000000000000000FFFF00000100007F',
+  '00000000000000000000000001000000',
+]);
+
 describe('npm start', () => {
   const dirs: string[] = [];
   afterAll(async () => {
@@ -82,6 +112,15 @@ describe('npm start', () => {
     for (const email of ['alice@example.com', 'bob@example.com', 'admin@example.com'])
       expect(banner).toContain(email);
     const config1 = await (await fetch(`http://127.0.0.1:${PORT}/config.json`)).json();
+    // The portal and its three emulators listen on loopback only.
+    for (const port of [PORT, PORT + 1, PORT + 2, PORT + 3]) {
+      const addresses = listeningAddresses(port);
+      expect(addresses.length, `port ${port} listens`).toBeGreaterThan(0);
+      expect(
+        addresses.filter((a) => !LOOPBACK.has(a)),
+        `port ${port} on loopback only`,
+      ).toEqual([]);
+    }
     expect(processesUsing(dataDir).length).toBeGreaterThan(0);
     expect(await stop(first.child, 'SIGINT')).toBe(0);
     expect(processesUsing(dataDir)).toEqual([]);
