@@ -33,8 +33,17 @@ export async function createJwtAuthorizer(options: {
     audience: null,
     jwksUri,
     customJwtCheck: ({ payload }) => {
+      const now = Date.now() / 1000;
+      // API Gateway requires exp (aws-jwt-verify checks it only when present) and an iat not ahead.
+      if (typeof payload.exp !== 'number') throw new Error('no expiry');
+      if (typeof payload.iat === 'number' && payload.iat > now + 5) throw new Error('issued in the future');
       if (payload.token_use !== 'access') throw new Error('not an access token');
-      if (payload.client_id !== options.clientId) throw new Error('token issued to another client');
+      const audience = payload.aud === undefined ? [] : [payload.aud].flat();
+      if (
+        audience.length > 0 ? !audience.includes(options.clientId) : payload.client_id !== options.clientId
+      ) {
+        throw new Error('token issued to another client');
+      }
     },
   });
   // The verifier's own fetcher insists on https; the emulator serves http on loopback.

@@ -325,7 +325,16 @@ export function createLocalServer(options: LocalServerOptions): { server: Server
     throw new Error(`${options.webDist}/index.html is missing: run npm run build:web first.`);
   }
   const server = createServer((request, response) => {
-    const url = new URL(request.url ?? '/', `http://${request.headers.host ?? '127.0.0.1'}`);
+    let url: URL;
+    try {
+      url = new URL(request.url ?? '/', `http://${request.headers.host ?? `127.0.0.1:${options.port}`}`);
+    } catch {
+      // A Host or path no URL parser accepts: the client's mistake, never a crash of the server.
+      sendJson(response, 400, {
+        error: { code: 'BAD_REQUEST', message: 'The request line or Host header is malformed.' },
+      });
+      return;
+    }
     const handle = async () => {
       const body =
         request.method === 'GET' || request.method === 'HEAD' ? Buffer.alloc(0) : await readBody(request);

@@ -113,6 +113,17 @@ describe('refused with 401 and a JSON error', () => {
     expectUnauthorized(await api('/api/me', { token: expired }));
   });
 
+  it('an access token without an expiry, correctly signed by the emulator', async () => {
+    const { exp: _exp, ...claims } = aliceClaims;
+    expectUnauthorized(await api('/api/me', { token: signJwt(claims, cognitoLocalPrivateKey()) }));
+  });
+
+  it('an access token issued in the future, correctly signed by the emulator', async () => {
+    const future = nowSeconds() + 3600;
+    const early = signJwt({ ...aliceClaims, iat: future, exp: future + 900 }, cognitoLocalPrivateKey());
+    expectUnauthorized(await api('/api/me', { token: early }));
+  });
+
   it('an access token signed by another key under the emulator key id', async () => {
     const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
     const forged = signJwt(aliceClaims, privateKey, 'CognitoLocal');

@@ -471,4 +471,22 @@ describe('bad input', () => {
     expect(answer.status).toBeLessThan(500);
     expect(answer.body.error.code).toBeTruthy();
   });
+
+  it('a malformed Host header gets a 400 and the server keeps serving', async () => {
+    const { request } = await import('node:http');
+    const url = new URL(portalUrl());
+    const status = await new Promise<number>((resolve, reject) => {
+      const req = request(
+        { host: url.hostname, port: url.port, path: '/api/me', headers: { host: 'a b' } },
+        (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        },
+      );
+      req.on('error', reject);
+      req.end();
+    });
+    expect(status).toBe(400);
+    expect((await api('/config.json')).status).toBe(200);
+  });
 });
