@@ -3,6 +3,7 @@ import {
   AccountRecovery,
   CfnUserPoolUser,
   CfnUserPoolUserToGroupAttachment,
+  ClientAttributes,
   FeaturePlan,
   Mfa,
   UserPool,
@@ -52,6 +53,8 @@ export class StatefulStack extends Stack {
       autoVerify: { email: true },
       selfSignUpEnabled: false,
       standardAttributes: { email: { required: true, mutable: true } },
+      // A changed email takes effect only once verified: invitations go to the verified address.
+      keepOriginal: { email: true },
       // NIST SP 800-63B §5.1.1.2: length, no composition rules.
       passwordPolicy: {
         minLength: 12,
@@ -98,6 +101,16 @@ export class StatefulStack extends Stack {
     this.userPoolClient = this.userPool.addClient('WebClient', {
       // A browser SPA and Lambda functions: a client secret could not be kept secret in the browser.
       generateSecret: false,
+      // With an access token a user may call UpdateUserAttributes directly: only the language is
+      // theirs to set. Email, name and phone change through the portal's API or an administrator.
+      writeAttributes: new ClientAttributes().withStandardAttributes({ locale: true }),
+      readAttributes: new ClientAttributes().withStandardAttributes({
+        email: true,
+        emailVerified: true,
+        fullname: true,
+        phoneNumber: true,
+        locale: true,
+      }),
       // USER_PASSWORD_AUTH for the portal sign-in, ADMIN_USER_PASSWORD_AUTH for the /go password
       // check; refresh tokens are always allowed.
       authFlows: { userPassword: true, adminUserPassword: true },

@@ -25,6 +25,7 @@ export function toDirectoryUser(
     displayName: attribute(attributes, 'name') ?? email.split('@')[0] ?? email,
     phoneNumber: attribute(attributes, 'phone_number') ?? null,
     language: attribute(attributes, 'locale') ?? 'en',
+    emailVerified: attribute(attributes, 'email_verified') === 'true',
     enabled: enabled ?? true,
   };
 }
@@ -73,8 +74,11 @@ export class CognitoDirectory implements UserDirectory {
       );
       return toDirectoryUser(user.Username ?? usernameOrEmail, user.UserAttributes, user.Enabled);
     } catch (error) {
-      // The pool signs in by email, so the email is accepted wherever a user name is.
-      if (error instanceof UserNotFoundException) return null;
+      // The pool signs in by email, so the email is accepted wherever a user name is; a name
+      // Cognito cannot even parse names no user either.
+      if (error instanceof UserNotFoundException || (error as Error).name === 'InvalidParameterException') {
+        return null;
+      }
       throw error;
     }
   }

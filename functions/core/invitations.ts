@@ -10,6 +10,7 @@ export interface InvitationContext {
   displayName: string;
   username: string;
   email: string;
+  emailVerified: boolean;
   phoneNumber: string | null;
   platform: Platform;
   goUrl: string;
@@ -72,6 +73,15 @@ export async function sendInvitations(
     const at = ports.clock.now().toISOString();
     try {
       if (channel === 'EMAIL') {
+        if (!context.emailVerified) {
+          return {
+            channel,
+            status: 'FAILED',
+            reason:
+              'Your email address is not verified, so no invitation was mailed to it. Use SMS or the QR code.',
+            at,
+          };
+        }
         const text = fillTemplate(template.emailBody, context);
         await ports.mailer.send({
           to: context.email,

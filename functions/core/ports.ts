@@ -21,6 +21,8 @@ export interface DirectoryUser {
   displayName: string;
   phoneNumber: string | null;
   language: string;
+  /** Invitations go only to a verified address: an unverified one may not be the user's. */
+  emailVerified: boolean;
   enabled: boolean;
 }
 

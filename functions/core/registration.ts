@@ -180,6 +180,7 @@ async function deliverAndRecord(
       displayName: user.displayName,
       username: user.email,
       email: user.email,
+      emailVerified: user.emailVerified,
       phoneNumber,
       platform: device.platform,
       goUrl,

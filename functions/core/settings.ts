@@ -84,7 +84,9 @@ export function defaultSettings(): PortalSettings {
 export function effectiveRoles(settings: PortalSettings, groups: readonly string[]): Role[] {
   const roles = new Set<Role>(settings.defaultRoles);
   for (const group of groups) {
-    for (const role of settings.groupRoles[group] ?? []) roles.add(role);
+    for (const role of Object.hasOwn(settings.groupRoles, group) ? (settings.groupRoles[group] ?? []) : []) {
+      roles.add(role);
+    }
   }
   roles.add('self-service');
   return [...roles];

@@ -9,12 +9,18 @@ z.config(en());
 
 export const platform = z.enum(['IOS', 'ANDROID']);
 export const ownership = z.enum(['EMPLOYEE', 'COMPANY']);
-export const deliveryChannels = z.array(z.enum(['EMAIL', 'SMS'])).check(z.maxLength(2));
+export const deliveryChannels = z
+  .array(z.enum(['EMAIL', 'SMS']))
+  .check(z.refine((channels) => new Set(channels).size === channels.length, 'name each channel once'));
 export const e164 = z
   .string()
   .check(z.regex(/^\+[1-9]\d{6,14}$/, 'use international format with country code, e.g. +15551234567'));
 
 const text = (max: number) => z.string().check(z.trim(), z.maxLength(max));
+/** What Cognito accepts as a user name (1–128 printable characters, no spaces). */
+const userName = z
+  .string()
+  .check(z.trim(), z.regex(/^[\p{L}\p{M}\p{S}\p{N}\p{P}]{1,128}$/u, 'enter your email address'));
 const digits = z.string().check(z.regex(/^\d{4,12}$/, 'a PIN is 4 to 12 digits'));
 const token = z.string().check(z.regex(/^[A-Za-z0-9_-]{16,64}$/, 'not a valid token'));
 
@@ -32,7 +38,7 @@ export const resendRegistrationBody = z.strictObject({
 });
 
 export const enrollVerifyBody = z.strictObject({
-  username: text(256).check(z.minLength(1, 'enter your email')),
+  username: userName,
   pin: z.optional(digits),
   password: z.optional(z.string().check(z.minLength(1), z.maxLength(256))),
   qrToken: z.optional(token),
@@ -52,7 +58,7 @@ export const deviceFacts = z.strictObject(facts);
 
 export const agentEnrollBody = z.strictObject({
   enrollmentToken: z.optional(token),
-  username: z.optional(text(256)),
+  username: z.optional(userName),
   pin: z.optional(digits),
   device: deviceFacts,
 });

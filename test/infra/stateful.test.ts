@@ -98,6 +98,14 @@ describe('stateful stack', () => {
     expect(client.PreventUserExistenceErrors).toBe('ENABLED');
   });
 
+  it('lets users write only their language themselves, and keeps the old email until a new one is verified', () => {
+    const [client] = Object.values(template.findResources('AWS::Cognito::UserPoolClient'));
+    expect(client?.Properties.WriteAttributes).toEqual(['locale']);
+    template.hasResourceProperties('AWS::Cognito::UserPool', {
+      UserAttributeUpdateSettings: { AttributesRequireVerificationBeforeUpdate: ['email'] },
+    });
+  });
+
   it('creates the portal-admins group and puts the first admin from context into it', () => {
     template.hasResourceProperties('AWS::Cognito::UserPoolGroup', { GroupName: 'portal-admins' });
     template.hasResourceProperties('AWS::Cognito::UserPoolUser', {

@@ -552,6 +552,13 @@ describe('POST /api/registrations: input validation', () => {
     expect(dynamo).not.toHaveReceivedCommand(TransactWriteCommand);
   });
 
+  it('answers 400 VALIDATION_FAILED to a channel named twice, sending nothing', async () => {
+    const result = await create({ platform: 'ANDROID', method: 'PIN', delivery: ['SMS', 'SMS'] });
+
+    expect(errorOf(result)).toMatchObject({ status: 400, code: 'VALIDATION_FAILED' });
+    expect(sns).not.toHaveReceivedCommand(PublishCommand);
+  });
+
   it('answers 400 VALIDATION_FAILED to an unknown platform', async () => {
     const result = await create({ platform: 'WINDOWS', method: 'PIN', delivery: [] });
 

@@ -231,6 +231,34 @@ describe('POST /api/enroll/verify: wrong, locked, expired and used PINs', () => 
     );
   });
 
+  it('gives the daily failure slot back when the PIN is right', async () => {
+    await verified({ username: ALICE_EMAIL, pin: KNOWN_PIN });
+
+    const slot = `USER#${ALICE_SUB} COUNTER#GO_FAILURES#${DAY_WINDOW_END.toISOString()}`;
+    expect(incrementedCounters().filter((counter) => counter === slot)).toHaveLength(2);
+    const lastUpdate = dynamo.commandCalls(UpdateCommand).at(-1)?.args[0].input;
+    expect(lastUpdate?.UpdateExpression).toBe('ADD #count :minusOne');
+  });
+
+  it('answers 400 VALIDATION_FAILED to a user name with a space, without asking Cognito', async () => {
+    const result = await verify({ username: 'alice example.com', pin: KNOWN_PIN });
+
+    expect(errorOf(result)).toMatchObject({ status: 400, code: 'VALIDATION_FAILED' });
+    expect(cognito).not.toHaveReceivedCommand(AdminGetUserCommand);
+  });
+
+  it('answers 401 BAD_CREDENTIALS when Cognito cannot parse the user name', async () => {
+    cognito
+      .on(AdminGetUserCommand)
+      .rejects(
+        Object.assign(new Error('1 validation error detected'), { name: 'InvalidParameterException' }),
+      );
+
+    const result = await verify({ username: ALICE_EMAIL, pin: KNOWN_PIN });
+
+    expect(errorOf(result)).toMatchObject({ status: 401, code: 'BAD_CREDENTIALS' });
+  });
+
   it('answers 410 PIN_LOCKED to the fifth wrong PIN', async () => {
     table.putDevice(pendingRegistration({ registration: pinRegistration({ failedAttempts: 4 }) }));
 

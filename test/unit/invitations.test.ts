@@ -14,6 +14,7 @@ const CONTEXT: InvitationContext = {
   displayName: 'Alice Martin',
   username: ALICE_EMAIL,
   email: ALICE_EMAIL,
+  emailVerified: true,
   phoneNumber: '+15555550101',
   platform: 'IOS',
   goUrl: 'https://portal.example.com/go',
@@ -108,6 +109,16 @@ describe('sendInvitations', () => {
       },
     ]);
     expect(emails[0]?.text).toContain(CONTEXT.goUrl);
+  });
+
+  it('mails nothing to an unverified address, and says so', async () => {
+    const { ports: p, emails } = ports();
+
+    const [delivery] = await sendInvitations(p, settings(), ['EMAIL'], { ...CONTEXT, emailVerified: false });
+
+    expect(emails).toEqual([]);
+    expect(delivery).toMatchObject({ channel: 'EMAIL', status: 'FAILED' });
+    expect(delivery?.reason).toContain('not verified');
   });
 
   it('texts the filled SMS template to the phone number', async () => {

@@ -109,6 +109,7 @@ export const ALICE: DirectoryUser = {
   displayName: 'Alice Martin',
   phoneNumber: '+15555550101',
   language: 'en',
+  emailVerified: true,
   enabled: true,
 };
 
