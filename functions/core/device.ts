@@ -10,7 +10,7 @@ import type {
 
 /** A one-time secret as stored: never the secret itself (DESIGN §8 rules 1–3). */
 export interface StoredSecret {
-  /** scrypt/sha-256 hash, hex. */
+  /** sha256(salt:secret), hex; the salt is 128 random bits. */
   hash: string;
   salt: string;
 }
@@ -29,6 +29,8 @@ export interface RegistrationRecord {
   usedAt?: string;
   /** sha256 of the enrollment token /go handed out; resend and cancel make it stop working. */
   enrollmentTokenHash?: string;
+  /** Until when that token works: the registration stays pending (and counts) until then. */
+  enrollmentExpiresAt?: string;
   deliveries: InvitationDelivery[];
 }
 
@@ -50,16 +52,16 @@ export interface DeviceRecord {
   version: number;
 }
 
-/** A pending registration past its expiry is EXPIRED, whatever TTL has done yet. */
+/**
+ * A pending registration past its expiry is EXPIRED, whatever TTL has done yet; one verified at
+ * /go stays pending while the enrollment token it handed out still works.
+ */
 export function effectiveStatus(device: DeviceRecord, now: Date): DeviceStatus {
-  if (
-    device.status === 'PENDING' &&
-    device.registration &&
-    Date.parse(device.registration.expiresAt) <= now.getTime()
-  ) {
-    return 'EXPIRED';
-  }
-  return device.status;
+  const registration = device.registration;
+  if (device.status !== 'PENDING' || !registration) return device.status;
+  const enrollmentUntil = Date.parse(registration.enrollmentExpiresAt ?? '') || 0;
+  const until = Math.max(Date.parse(registration.expiresAt), enrollmentUntil);
+  return until <= now.getTime() ? 'EXPIRED' : 'PENDING';
 }
 
 export function toDeviceSummary(device: DeviceRecord, now: Date): DeviceSummary {

@@ -303,11 +303,11 @@ async function authenticate(
 }
 
 async function checkDeviceLimit(
-  ports: EnrollmentPorts,
+  ports: Pick<EnrollmentPorts, 'store'>,
   settings: PortalSettings,
-  user: DirectoryUser,
+  userSub: string,
 ): Promise<void> {
-  const active = (await ports.store.listDevices(user.sub)).filter((d) => d.status === 'ACTIVE').length;
+  const active = (await ports.store.listDevices(userSub)).filter((d) => d.status === 'ACTIVE').length;
   if (active >= settings.deviceLimitPerUser) {
     throw new PortalError(
       'CONFLICT',
@@ -334,7 +334,7 @@ export async function verifyAtGo(
   await takeAttempt(ports, settings, origin);
   for (let attempt = 0; attempt < MAX_RACE_RETRIES; attempt++) {
     const { user, device, useSecrets } = await authenticate(ports, settings, request, origin);
-    await checkDeviceLimit(ports, settings, user);
+    await checkDeviceLimit(ports, settings, user.sub);
     const now = ports.clock.now();
     const enrollment = newToken(ports.random);
     const expiresAt = new Date(now.getTime() + ENROLLMENT_TOKEN_MINUTES * 60_000).toISOString();
@@ -347,6 +347,7 @@ export async function verifyAtGo(
             ...device.registration,
             usedAt: now.toISOString(),
             enrollmentTokenHash: enrollment.hash,
+            enrollmentExpiresAt: expiresAt,
           },
           version: device.version + 1,
         },
@@ -486,12 +487,14 @@ export async function enrollAgent(
     let useSecrets: string[];
     if (request.enrollmentToken) {
       const found = await deviceForEnrollmentToken(ports, request.enrollmentToken);
+      // Checked again here: other devices may have become active since /go handed out the token.
+      await checkDeviceLimit(ports, settings, found.device.userSub);
       device = found.device;
       useSecrets = [found.hash];
     } else {
       const proof = { username: request.username ?? '', pin: request.pin ?? '' };
       const found = await authenticate(ports, settings, proof, origin);
-      await checkDeviceLimit(ports, settings, found.user);
+      await checkDeviceLimit(ports, settings, found.user.sub);
       device = found.device;
       useSecrets = found.useSecrets;
     }

@@ -8,6 +8,7 @@ import type { DeviceFacts } from '../../functions/core/api-types.ts';
 import type { RequestOrigin } from '../../functions/core/audit.ts';
 import { checkIn, enrollAgent, MAX_DAILY_FAILURES, verifyAtGo } from '../../functions/core/enrollment.ts';
 import { PortalError } from '../../functions/core/errors.ts';
+import { listDevices } from '../../functions/core/list-devices.ts';
 import type { Caller } from '../../functions/core/ports.ts';
 import {
   cancelRegistration,
@@ -244,6 +245,38 @@ describe('PIN limits', () => {
     await expect(
       verifyAtGo(m.enrollment, { username: ALICE_EMAIL, pin: '11223344' }, ORIGIN),
     ).resolves.toBeDefined();
+  });
+});
+
+describe('device limit', () => {
+  it('counts a registration verified at /go as pending while its enrollment token works, past its own expiry', async () => {
+    const m = memoryPorts(['11223344', '55667788']);
+    m.store.settings.deviceLimitPerUser = 1;
+    const { device } = await registerAndroid(m);
+    m.clock.advanceMinutes(59);
+    await verifyAtGo(m.enrollment, { username: ALICE_EMAIL, pin: '11223344' }, ORIGIN);
+    m.clock.advanceMinutes(5); // the registration's 60 minutes are over; the token's are not
+
+    const listed = await listDevices({ devices: m.store, clock: m.clock }, ALICE.sub);
+    expect(listed.devices.find((d) => d.deviceId === device.deviceId)?.status).toBe('PENDING');
+    expect(await codeOf(registerAndroid(m))).toBe('DEVICE_LIMIT_REACHED');
+  });
+
+  it('is checked again when the agent enrolls with a token from /go', async () => {
+    const m = memoryPorts(['11111111', '22222222']);
+    m.store.settings.deviceLimitPerUser = 2;
+    await registerAndroid(m);
+    await registerAndroid(m);
+    const first = await verifyAtGo(m.enrollment, { username: ALICE_EMAIL, pin: '11111111' }, ORIGIN);
+    const second = await verifyAtGo(m.enrollment, { username: ALICE_EMAIL, pin: '22222222' }, ORIGIN);
+    await enrollAgent(m.enrollment, { enrollmentToken: first.enrollmentToken, device: FACTS }, ORIGIN);
+    m.store.settings.deviceLimitPerUser = 1;
+
+    expect(
+      await codeOf(
+        enrollAgent(m.enrollment, { enrollmentToken: second.enrollmentToken, device: FACTS }, ORIGIN),
+      ),
+    ).toBe('DEVICE_LIMIT_REACHED');
   });
 });
 
