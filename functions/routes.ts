@@ -60,14 +60,13 @@ export interface Route {
   readonly permissions: RoutePermissions;
 }
 
-const READ: readonly TableAction[] = ['dynamodb:GetItem', 'dynamodb:Query'];
-/** Transactions need no action of their own: IAM checks each Put, Update and Delete in them. */
-const READ_WRITE: readonly TableAction[] = [
-  ...READ,
-  'dynamodb:PutItem',
-  'dynamodb:UpdateItem',
-  'dynamodb:DeleteItem',
-];
+// Each route names exactly the table actions its code path sends. Transactions need no action of
+// their own: IAM checks each Put, Update and Delete inside them.
+const GET: TableAction = 'dynamodb:GetItem';
+const QUERY: TableAction = 'dynamodb:Query';
+const PUT: TableAction = 'dynamodb:PutItem';
+const UPDATE: TableAction = 'dynamodb:UpdateItem';
+const DELETE: TableAction = 'dynamodb:DeleteItem';
 
 export const routes: readonly Route[] = [
   {
@@ -77,7 +76,7 @@ export const routes: readonly Route[] = [
     handler: 'functions/handlers/get-me.ts',
     access: 'user',
     role: 'self-service',
-    permissions: { table: READ, cognito: ['cognito-idp:AdminGetUser'] },
+    permissions: { table: [GET], cognito: ['cognito-idp:AdminGetUser'] },
   },
   {
     name: 'ListDevices',
@@ -86,7 +85,7 @@ export const routes: readonly Route[] = [
     handler: 'functions/handlers/list-devices.ts',
     access: 'user',
     role: 'self-service',
-    permissions: { table: READ },
+    permissions: { table: [GET, QUERY] },
   },
   {
     name: 'CreateRegistration',
@@ -95,7 +94,12 @@ export const routes: readonly Route[] = [
     handler: 'functions/handlers/create-registration.ts',
     access: 'user',
     role: 'register-device',
-    permissions: { table: READ_WRITE, sendEmail: true, sendSms: true, cognito: ['cognito-idp:AdminGetUser'] },
+    permissions: {
+      table: [GET, QUERY, PUT, UPDATE],
+      sendEmail: true,
+      sendSms: true,
+      cognito: ['cognito-idp:AdminGetUser'],
+    },
   },
   {
     name: 'ResendRegistration',
@@ -104,7 +108,12 @@ export const routes: readonly Route[] = [
     handler: 'functions/handlers/resend-registration.ts',
     access: 'user',
     role: 'register-device',
-    permissions: { table: READ_WRITE, sendEmail: true, sendSms: true, cognito: ['cognito-idp:AdminGetUser'] },
+    permissions: {
+      table: [GET, PUT, UPDATE, DELETE],
+      sendEmail: true,
+      sendSms: true,
+      cognito: ['cognito-idp:AdminGetUser'],
+    },
   },
   {
     name: 'CancelRegistration',
@@ -113,7 +122,7 @@ export const routes: readonly Route[] = [
     handler: 'functions/handlers/cancel-registration.ts',
     access: 'user',
     role: 'register-device',
-    permissions: { table: READ_WRITE },
+    permissions: { table: [GET, PUT, DELETE] },
   },
   {
     name: 'EnrollVerify',
@@ -122,7 +131,7 @@ export const routes: readonly Route[] = [
     handler: 'functions/handlers/enroll-verify.ts',
     access: 'public',
     permissions: {
-      table: READ_WRITE,
+      table: [GET, QUERY, PUT, UPDATE],
       cognito: ['cognito-idp:AdminGetUser', 'cognito-idp:AdminInitiateAuth'],
     },
   },
@@ -132,7 +141,7 @@ export const routes: readonly Route[] = [
     path: '/api/enroll/profile',
     handler: 'functions/handlers/enroll-profile.ts',
     access: 'public',
-    permissions: { table: READ },
+    permissions: { table: [GET] },
   },
   {
     name: 'AgentEnroll',
@@ -141,8 +150,8 @@ export const routes: readonly Route[] = [
     handler: 'functions/handlers/agent-enroll.ts',
     access: 'agent',
     permissions: {
-      table: READ_WRITE,
-      cognito: ['cognito-idp:AdminGetUser', 'cognito-idp:AdminInitiateAuth'],
+      table: [GET, QUERY, PUT, UPDATE],
+      cognito: ['cognito-idp:AdminGetUser'],
     },
   },
   {
@@ -151,7 +160,7 @@ export const routes: readonly Route[] = [
     path: '/api/agent/checkin',
     handler: 'functions/handlers/agent-checkin.ts',
     access: 'agent',
-    permissions: { table: READ_WRITE },
+    permissions: { table: [GET, PUT] },
   },
 ];
 

@@ -117,7 +117,7 @@ export class PortalFunction extends Construct {
     if (sendEmail) {
       this.role.addToPolicy(
         new PolicyStatement({
-          actions: ['ses:SendEmail', 'ses:SendRawEmail'],
+          actions: ['ses:SendEmail'],
           resources: sesSenderIdentityArns(stack, resources.sesFromAddress),
         }),
       );
@@ -146,11 +146,13 @@ export class PortalFunction extends Construct {
  * allowed; both name only the configured sender.
  */
 export function sesSenderIdentityArns(stack: Stack, fromAddress: string): string[] {
-  const domain = fromAddress.split('@')[1];
+  // "Device Portal <no-reply@example.com>" is a valid sender too: the identity is the address in it.
+  const address = /<([^>]+)>/.exec(fromAddress)?.[1] ?? fromAddress.trim();
+  const domain = address.split('@')[1];
   if (!domain) {
     throw new Error(`sesFromAddress must be an email address, got "${fromAddress}"`);
   }
-  return [domain, fromAddress].map((identity) =>
+  return [domain, address].map((identity) =>
     stack.formatArn({
       service: 'ses',
       resource: 'identity',

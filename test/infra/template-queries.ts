@@ -90,7 +90,7 @@ export function expectedGrants(portal: Portal, route: Route, logGroupLogicalId: 
       expected.add(grant(action, resolve(`${tableArn}/index/${TABLE_INDEX_NAME}`)));
   }
   if (sendEmail) {
-    for (const action of ['ses:SendEmail', 'ses:SendRawEmail']) {
+    for (const action of ['ses:SendEmail']) {
       for (const arn of sesSenderIdentityArns(stack, 'no-reply@mail.example.com')) {
         expected.add(grant(action, resolve(arn)));
       }
