@@ -99,7 +99,7 @@ describe('first sign-in with a temporary password', () => {
 
       const heading = page.getByRole('heading', { name: 'Choose a new password' });
       await heading.waitFor();
-      expect(await page.title()).toBe('Choose a new password · Device Portal');
+      await expect.poll(() => page.title()).toBe('Choose a new password · Device Portal');
       expect(await page.locator('.auth-card').textContent()).toContain(email);
       const rule = page.locator('#new-password-rule');
       expect(await rule.textContent()).toContain('At least 12 characters');
@@ -128,7 +128,7 @@ describe('first sign-in with a temporary password', () => {
       await submitNewPassword(page, NEW_PASSWORD, NEW_PASSWORD);
       await page.getByRole('button', { name: /^Welcome, Nora/ }).waitFor();
       await page.getByRole('heading', { name: 'My devices', level: 1 }).waitFor();
-      expect(await page.title()).toBe('My devices · Device Portal');
+      await expect.poll(() => page.title()).toBe('My devices · Device Portal');
 
       const answers = calls.filter((c) => c.target === RESPOND);
       expect(answers).toHaveLength(1);
