@@ -195,13 +195,6 @@ export class PortalTable implements SettingsStore, DeviceStore, Counters {
     return { pk: key.scope, sk: `COUNTER#${key.name}#${key.windowEndsAt.toISOString()}` };
   }
 
-  async read(key: CounterKey): Promise<number> {
-    const { Item } = await this.client.send(
-      new GetCommand({ TableName: this.tableName, Key: this.counterKey(key), ConsistentRead: true }),
-    );
-    return typeof Item?.count === 'number' ? Item.count : 0;
-  }
-
   async release(key: CounterKey): Promise<void> {
     try {
       await this.client.send(

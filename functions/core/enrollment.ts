@@ -106,29 +106,40 @@ function dailyFailures(ports: EnrollmentPorts, user: DirectoryUser) {
   };
 }
 
+const PIN_USED = () =>
+  new PortalError(
+    'GONE',
+    'PIN_USED',
+    'This PIN was already used. Use Resend in the portal to get a new one.',
+  );
+const PIN_LOCKED = () =>
+  new PortalError(
+    'GONE',
+    'PIN_LOCKED',
+    `The PIN was entered wrongly ${MAX_PIN_ATTEMPTS} times and no longer works. Use Resend in the portal to get a new one.`,
+  );
+const REGISTRATION_ENDED = () =>
+  new PortalError('GONE', 'NO_PENDING_REGISTRATION', 'This registration is finished or was cancelled.');
+
+/** Why none of these registrations can take a PIN or password, for the first of them, or none pending. */
+function noLiveRegistration(candidates: readonly DeviceRecord[], now: Date): PortalError {
+  const first = candidates[0];
+  return (
+    (first ? pinBlocker(first, now) : null) ??
+    new PortalError(
+      'NOT_FOUND',
+      'NO_PENDING_REGISTRATION',
+      'You have no registration waiting. Start one with Register device in the portal.',
+    )
+  );
+}
+
 /** Why a registration cannot take a PIN now, or null when it can. */
 function pinBlocker(device: DeviceRecord, now: Date): PortalError | null {
   const registration = device.registration;
-  if (!registration)
-    return new PortalError(
-      'GONE',
-      'NO_PENDING_REGISTRATION',
-      'This registration is finished or was cancelled.',
-    );
-  if (registration.usedAt) {
-    return new PortalError(
-      'GONE',
-      'PIN_USED',
-      'This PIN was already used. Use Resend in the portal to get a new one.',
-    );
-  }
-  if (registration.failedAttempts >= MAX_PIN_ATTEMPTS) {
-    return new PortalError(
-      'GONE',
-      'PIN_LOCKED',
-      `The PIN was entered wrongly ${MAX_PIN_ATTEMPTS} times and no longer works. Use Resend in the portal to get a new one.`,
-    );
-  }
+  if (!registration) return REGISTRATION_ENDED();
+  if (registration.usedAt) return PIN_USED();
+  if (registration.failedAttempts >= MAX_PIN_ATTEMPTS) return PIN_LOCKED();
   if (effectiveStatus(device, now) === 'EXPIRED') {
     return new PortalError(
       'GONE',
@@ -136,13 +147,7 @@ function pinBlocker(device: DeviceRecord, now: Date): PortalError | null {
       'This registration has expired. Use Resend in the portal to get a new PIN.',
     );
   }
-  if (device.status !== 'PENDING') {
-    return new PortalError(
-      'GONE',
-      'NO_PENDING_REGISTRATION',
-      'This registration is finished or was cancelled.',
-    );
-  }
+  if (device.status !== 'PENDING') return REGISTRATION_ENDED();
   return null;
 }
 
@@ -253,17 +258,7 @@ async function authenticate(
       .filter((d) => pinBlocker(d, now) === null)
       .sort((a, b) => b.createdAt.localeCompare(a.createdAt));
     const device = live[0];
-    if (!device) {
-      const blocked = candidates[0] ? pinBlocker(candidates[0], now) : null;
-      throw (
-        blocked ??
-        new PortalError(
-          'NOT_FOUND',
-          'NO_PENDING_REGISTRATION',
-          'You have no registration waiting. Start one with Register device in the portal.',
-        )
-      );
-    }
+    if (!device) throw noLiveRegistration(candidates, now);
     return succeeded({ user, device, useSecrets });
   }
 
@@ -276,25 +271,9 @@ async function authenticate(
     return succeeded({ user, device: matching, useSecrets });
   }
   const live = withPin.filter((d) => pinBlocker(d, now) === null);
-  if (live.length === 0) {
-    const blocked = withPin[0] ? pinBlocker(withPin[0], now) : null;
-    throw (
-      blocked ??
-      new PortalError(
-        'NOT_FOUND',
-        'NO_PENDING_REGISTRATION',
-        'You have no registration waiting. Start one with Register device in the portal.',
-      )
-    );
-  }
+  if (live.length === 0) throw noLiveRegistration(withPin, now);
   const left = await recordWrongPin(ports, live, origin);
-  if (left <= 0) {
-    throw new PortalError(
-      'GONE',
-      'PIN_LOCKED',
-      `The PIN was entered wrongly ${MAX_PIN_ATTEMPTS} times and no longer works. Use Resend in the portal to get a new one.`,
-    );
-  }
+  if (left <= 0) throw PIN_LOCKED();
   throw new PortalError(
     'UNAUTHORIZED',
     'WRONG_PIN',
@@ -316,13 +295,6 @@ async function checkDeviceLimit(
     );
   }
 }
-
-const PIN_USED = () =>
-  new PortalError(
-    'GONE',
-    'PIN_USED',
-    'This PIN was already used. Use Resend in the portal to get a new one.',
-  );
 
 /** POST /api/enroll/verify: the /go page. Uses up the PIN and QR token; hands out an enrollment token. */
 export async function verifyAtGo(

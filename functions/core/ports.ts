@@ -112,7 +112,6 @@ export interface DeviceStore {
 
 /** Fixed-window counters for rate limits and spend caps. */
 export interface Counters {
-  read(key: CounterKey): Promise<number>;
   /** Adds one unless the count has reached `limit`; false when it had. */
   increment(key: CounterKey, limit: number): Promise<boolean>;
   /** Gives back one taken with increment (never below zero). */

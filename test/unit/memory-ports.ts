@@ -83,10 +83,6 @@ export class MemoryStore implements DeviceStore, SettingsStore, Counters {
     return `${key.scope}|${key.name}|${key.windowEndsAt.toISOString()}`;
   }
 
-  async read(key: CounterKey): Promise<number> {
-    return this.counters.get(this.counterKey(key)) ?? 0;
-  }
-
   // Synchronous between read and write, as DynamoDB's conditional ADD is atomic.
   async increment(key: CounterKey, limit: number): Promise<boolean> {
     const id = this.counterKey(key);
