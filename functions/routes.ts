@@ -44,6 +44,24 @@ export interface RoutePermissions {
   sendSms?: boolean;
   /** Actions on the user pool. */
   cognito?: readonly CognitoAction[];
+  /**
+   * secretsmanager:GetSecretValue on the key one-time secrets are HMACed with (PINs; env
+   * ONE_TIME_SECRET_KEY_ARN). Every function may read the CloudFront origin secret anyway.
+   */
+  oneTimeSecretKey?: boolean;
+  /**
+   * Mobile push wake-ups through SNS: sns:CreatePlatformEndpoint and sns:SetEndpointAttributes on
+   * the APNs and FCM platform applications, sns:Publish on their endpoints.
+   */
+  push?: boolean;
+  /** kms:GenerateDataKey and kms:Decrypt on the key that wraps certificates' private keys. */
+  certificateKey?: boolean;
+}
+
+/** Requests per second and burst the API stage allows one route (HTTP API route throttling). */
+export interface RouteThrottle {
+  readonly rateLimit: number;
+  readonly burstLimit: number;
 }
 
 export interface Route {
@@ -52,12 +70,12 @@ export interface Route {
   readonly method: HttpMethod;
   /** API Gateway path template, e.g. /api/devices/{deviceId}. */
   readonly path: string;
-  /** Handler module, relative to the repository root; it exports `handler`. */
-  readonly handler: string;
   readonly access: Access;
   /** Portal role the caller needs (user routes). */
   readonly role?: Role;
   readonly permissions: RoutePermissions;
+  /** Overrides the stage's per-route throttle for the route's access kind. */
+  readonly throttle?: RouteThrottle;
 }
 
 // Each route names exactly the table actions its code path sends. Transactions need no action of
@@ -73,7 +91,6 @@ export const routes: readonly Route[] = [
     name: 'GetMe',
     method: 'GET',
     path: '/api/me',
-    handler: 'functions/handlers/get-me.ts',
     access: 'user',
     role: 'self-service',
     permissions: { table: [GET], cognito: ['cognito-idp:AdminGetUser'] },
@@ -82,7 +99,6 @@ export const routes: readonly Route[] = [
     name: 'ListDevices',
     method: 'GET',
     path: '/api/devices',
-    handler: 'functions/handlers/list-devices.ts',
     access: 'user',
     role: 'self-service',
     permissions: { table: [GET, QUERY] },
@@ -91,7 +107,6 @@ export const routes: readonly Route[] = [
     name: 'CreateRegistration',
     method: 'POST',
     path: '/api/registrations',
-    handler: 'functions/handlers/create-registration.ts',
     access: 'user',
     role: 'register-device',
     permissions: {
@@ -105,7 +120,6 @@ export const routes: readonly Route[] = [
     name: 'ResendRegistration',
     method: 'POST',
     path: '/api/registrations/{deviceId}/resend',
-    handler: 'functions/handlers/resend-registration.ts',
     access: 'user',
     role: 'register-device',
     permissions: {
@@ -119,7 +133,6 @@ export const routes: readonly Route[] = [
     name: 'CancelRegistration',
     method: 'DELETE',
     path: '/api/registrations/{deviceId}',
-    handler: 'functions/handlers/cancel-registration.ts',
     access: 'user',
     role: 'register-device',
     permissions: { table: [GET, PUT, DELETE] },
@@ -128,7 +141,6 @@ export const routes: readonly Route[] = [
     name: 'EnrollVerify',
     method: 'POST',
     path: '/api/enroll/verify',
-    handler: 'functions/handlers/enroll-verify.ts',
     access: 'public',
     permissions: {
       table: [GET, QUERY, PUT, UPDATE],
@@ -139,7 +151,6 @@ export const routes: readonly Route[] = [
     name: 'GetEnrollmentProfile',
     method: 'GET',
     path: '/api/enroll/profile',
-    handler: 'functions/handlers/enroll-profile.ts',
     access: 'public',
     permissions: { table: [GET] },
   },
@@ -147,7 +158,6 @@ export const routes: readonly Route[] = [
     name: 'AgentEnroll',
     method: 'POST',
     path: '/api/agent/enroll',
-    handler: 'functions/handlers/agent-enroll.ts',
     access: 'agent',
     permissions: {
       table: [GET, QUERY, PUT, UPDATE],
@@ -158,11 +168,19 @@ export const routes: readonly Route[] = [
     name: 'AgentCheckin',
     method: 'POST',
     path: '/api/agent/checkin',
-    handler: 'functions/handlers/agent-checkin.ts',
     access: 'agent',
     permissions: { table: [GET, PUT] },
   },
 ];
+
+/**
+ * The handler module of a route, relative to the repository root: named after the route
+ * (GetMe → functions/handlers/get-me.ts), so an entry and its file cannot point at each other wrongly.
+ */
+export function handlerFile(route: Pick<Route, 'name'>): string {
+  const kebab = route.name.replace(/([a-z0-9])([A-Z])/g, '$1-$2').toLowerCase();
+  return `functions/handlers/${kebab}.ts`;
+}
 
 /** True when the route sits behind the Cognito JWT authorizer. */
 export function needsUserToken(route: Route): boolean {

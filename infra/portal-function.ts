@@ -23,6 +23,8 @@ export interface PortalResources {
 
 export interface PortalFunctionProps {
   readonly route: Route;
+  /** The handler module, relative to the repository root. */
+  readonly entry: string;
   readonly resources: PortalResources;
 }
 
@@ -60,7 +62,7 @@ export class PortalFunction extends Construct {
     this.grantRoutePermissions(route, resources);
 
     this.function = new NodejsFunction(this, 'Function', {
-      entry: path.join(REPO_ROOT, route.handler),
+      entry: path.join(REPO_ROOT, props.entry),
       handler: 'handler',
       projectRoot: REPO_ROOT,
       depsLockFilePath: path.join(REPO_ROOT, 'package-lock.json'),

@@ -8,6 +8,8 @@ export interface PortalOptions {
   readonly sesFromAddress: string;
   /** Override the route table (tests); defaults to functions/routes.ts. */
   readonly routes?: readonly Route[];
+  /** The handler module of a route (tests point fixture routes at one file); defaults to handlerFile. */
+  readonly handlerEntry?: (route: Route) => string;
   /** Override the built web directory (tests); defaults to web/dist. */
   readonly webDistPath?: string;
   /** Target account/region; defaults to the CLI's (CDK_DEFAULT_ACCOUNT/REGION), if any. */
@@ -42,6 +44,7 @@ export function createPortal(app: App, options: PortalOptions): Portal {
     userPoolClient: stateful.userPoolClient,
     sesFromAddress: options.sesFromAddress,
     ...(options.routes ? { routes: options.routes } : {}),
+    ...(options.handlerEntry ? { handlerEntry: options.handlerEntry } : {}),
     ...(options.webDistPath ? { webDistPath: options.webDistPath } : {}),
   });
 

@@ -16,7 +16,13 @@ import type { IUserPool, IUserPoolClient } from 'aws-cdk-lib/aws-cognito';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
-import { type Access, needsUserToken, type Route, routes as routeTable } from '../functions/routes.ts';
+import {
+  type Access,
+  handlerFile,
+  needsUserToken,
+  type Route,
+  routes as routeTable,
+} from '../functions/routes.ts';
 import { WEB_DIST } from './paths.ts';
 import { PortalFunction } from './portal-function.ts';
 import { WebHosting } from './web-hosting.ts';
@@ -29,6 +35,8 @@ export interface StatelessStackProps extends StackProps {
   readonly sesFromAddress: string;
   /** The route table to build; defaults to functions/routes.ts (tests pass their own). */
   readonly routes?: readonly Route[];
+  /** The handler module of a route, relative to the repository root; defaults to handlerFile. */
+  readonly handlerEntry?: (route: Route) => string;
   /** The built portal; defaults to web/dist. */
   readonly webDistPath?: string;
 }
@@ -102,7 +110,8 @@ export class StatelessStack extends Stack {
     };
 
     for (const route of routes) {
-      const fn = new PortalFunction(this, route.name, { route, resources });
+      const entry = (props.handlerEntry ?? handlerFile)(route);
+      const fn = new PortalFunction(this, route.name, { route, entry, resources });
       const httpRoute = new HttpRoute(this, `${route.name}Route`, {
         httpApi: this.api,
         routeKey: HttpRouteKey.with(route.path, HttpMethod[route.method]),

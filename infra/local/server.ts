@@ -10,7 +10,7 @@ import { extname, join, normalize, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Context } from 'aws-lambda';
 import type { ApiEvent, ApiResult } from '../../functions/http/api-handler.ts';
-import { needsUserToken, type Route, routes } from '../../functions/routes.ts';
+import { handlerFile, needsUserToken, type Route, routes } from '../../functions/routes.ts';
 import type { LocalJwtAuthorizer } from './jwt-authorizer.ts';
 import { answerSnsPublish, type Faults, readEmails, renderOutboxPage, type SmsOutbox } from './outbox.ts';
 
@@ -74,12 +74,11 @@ type Handler = (event: ApiEvent, context: Context) => Promise<ApiResult>;
 const handlerCache = new Map<string, Promise<Handler>>();
 
 function loadHandler(route: Route): Promise<Handler> {
-  let loaded = handlerCache.get(route.handler);
+  const file = handlerFile(route);
+  let loaded = handlerCache.get(file);
   if (!loaded) {
-    loaded = import(pathToFileURL(join(REPO_ROOT, route.handler)).href).then(
-      (m: { handler: Handler }) => m.handler,
-    );
-    handlerCache.set(route.handler, loaded);
+    loaded = import(pathToFileURL(join(REPO_ROOT, file)).href).then((m: { handler: Handler }) => m.handler);
+    handlerCache.set(file, loaded);
   }
   return loaded;
 }

@@ -9,7 +9,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { type BuildOptions, build, version as esbuildVersion, type Metafile } from 'esbuild';
-import type { Route } from '../../functions/routes.ts';
+import { handlerFile, type Route } from '../../functions/routes.ts';
 import { type Summary, summarize } from './stats.ts';
 
 /**
@@ -176,7 +176,7 @@ async function bundle(repoRoot: string, options: BuildOptions, outfile: string):
 
 export function bundleHandler(repoRoot: string, route: Route, outDir: string): Promise<BundleResult> {
   const outfile = join(outDir, route.name, 'index.mjs');
-  return bundle(repoRoot, { entryPoints: [join(repoRoot, route.handler)] }, outfile);
+  return bundle(repoRoot, { entryPoints: [join(repoRoot, handlerFile(route))] }, outfile);
 }
 
 export function bundleBaseline(

@@ -12,7 +12,7 @@
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { type Route, routes } from '../../functions/routes.ts';
+import { handlerFile, type Route, routes } from '../../functions/routes.ts';
 import {
   type BundleResult,
   baselineName,
@@ -131,7 +131,9 @@ async function runBundles(outDir: string, rows: SummaryRow[]): Promise<RouteBund
           `its permissions imply ${r.sdkExpected.join(', ') || 'none'}`,
       );
       for (const extra of r.sdkInBundle.filter((p) => !r.sdkExpected.includes(p))) {
-        log(`    ${extra} comes in through ${importChain(r.bundle, r.route.handler, extra).join(' → ')}`);
+        log(
+          `    ${extra} comes in through ${importChain(r.bundle, handlerFile(r.route), extra).join(' → ')}`,
+        );
       }
     }
   }
@@ -389,7 +391,7 @@ async function main(): Promise<number> {
       bundles = await timed('bundles', () => runBundles(outDir, rows));
       report.bundles = bundles?.map((b) => ({
         route: b.route.name,
-        handler: b.route.handler,
+        handler: handlerFile(b.route),
         bytes: b.bundle.bytes,
         baseline: b.baselineName,
         baselineBytes: b.baseline.bytes,

@@ -6,7 +6,8 @@
 import type { TestProject } from 'vitest/node';
 import { startTestPortal } from '../integration/start-portal.ts';
 
-const PORT = 3700;
+/** Another checkout can run its own suite beside this one with E2E_PORT. */
+const PORT = Number(process.env.E2E_PORT ?? 3700);
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const { portal, teardown } = await startTestPortal(PORT, 'e2e');

@@ -4,6 +4,7 @@ import { App, type Environment } from 'aws-cdk-lib';
 import type { Route } from '../../functions/routes.ts';
 import { REPO_ROOT } from '../../infra/paths.ts';
 import { createPortal, type Portal } from '../../infra/portal.ts';
+import { FIXTURE_HANDLER, fixtureRoutes } from './fixtures/routes.ts';
 
 interface CdkJson {
   readonly context: Record<string, unknown>;
@@ -35,6 +36,7 @@ export function buildPortal(routes?: readonly Route[], env: Environment = {}): B
     // Environment-agnostic unless a test asks, whatever the shell's CDK_DEFAULT_* say.
     env,
     ...(routes ? { routes } : {}),
+    ...(routes === fixtureRoutes ? { handlerEntry: () => FIXTURE_HANDLER } : {}),
   });
   return { app, ...portal };
 }

@@ -7,7 +7,8 @@
 import type { TestProject } from 'vitest/node';
 import { startTestPortal } from './start-portal.ts';
 
-const PORT = 3600;
+/** Another checkout can run its own suite beside this one with INTEGRATION_PORT. */
+const PORT = Number(process.env.INTEGRATION_PORT ?? 3600);
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const { portal, teardown } = await startTestPortal(PORT, 'integration');

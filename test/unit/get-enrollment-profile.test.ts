@@ -2,7 +2,7 @@ import { GetCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dy
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { SecretRecord } from '../../functions/core/ports.ts';
 import { sha256Hex } from '../../functions/core/secrets.ts';
-import { handler } from '../../functions/handlers/enroll-profile.ts';
+import { handler } from '../../functions/handlers/get-enrollment-profile.ts';
 import { ALICE_SUB, apiEvent, lambdaContext } from './fixtures.ts';
 import {
   dynamo,
