@@ -128,7 +128,7 @@ export interface EnrollVerifyRequest {
   username: string;
   pin?: string;
   password?: string;
-  /** The one-time token from the QR code's URL (?t=…). */
+  /** The one-time token from the QR code's URL fragment (#t=…): a fragment never reaches a server log. */
   qrToken?: string;
 }
 

@@ -137,7 +137,8 @@ async function registrationResponse(
   };
   if (secrets.pin) response.pin = secrets.pin;
   if (secrets.qrToken) {
-    const url = `${goUrl}?t=${secrets.qrToken}`;
+    // In the fragment: browsers never send it, so no CloudFront or API log can keep it (rule 14).
+    const url = `${goUrl}#t=${secrets.qrToken}`;
     response.qr = {
       url,
       // Loaded on first use: the module (and its PNG encoder) costs cold-start time where no QR is drawn.

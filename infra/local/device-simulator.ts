@@ -157,7 +157,7 @@ async function main(): Promise<void> {
       if (!values.user || (!values.pin && !values.password))
         throw new SimulatorError('go needs --user and --pin or --password');
       const qrToken = values['qr-url']
-        ? (new URL(values['qr-url']).searchParams.get('t') ?? undefined)
+        ? (new URLSearchParams(new URL(values['qr-url']).hash.slice(1)).get('t') ?? undefined)
         : undefined;
       const goPortal = values['qr-url'] ? new URL(values['qr-url']).origin : portal;
       const verified = await call<EnrollVerifyResponse>(goPortal, '/api/enroll/verify', {

@@ -20,7 +20,7 @@ describe('/go page', () => {
   it('asks for email and PIN without a sign-in, offers the password, and shows refusals', async () => {
     const { page, context, errors } = await openPage(browser, PHONE);
     try {
-      await page.goto(`${baseUrl}/go?t=not-a-real-token`);
+      await page.goto(`${baseUrl}/go#t=not-a-real-token`);
       await page.getByRole('heading', { name: 'Register this device' }).waitFor();
       expect(await page.getByLabel('Password', { exact: true }).count()).toBe(0);
       await page.getByText('QR code recognised').waitFor();

@@ -85,7 +85,7 @@ describe('storage of secrets', () => {
   it('stores the QR token only as its sha256, under SECRET#hash', async () => {
     const user = await newUser();
     const { qr } = await registered(user, { method: 'QR' });
-    const token = new URL(qr?.url ?? '').searchParams.get('t') ?? '';
+    const token = new URLSearchParams(new URL(qr?.url ?? '').hash.slice(1)).get('t') ?? '';
     expect(token.length).toBeGreaterThanOrEqual(22); // 128 bits in base64url
     const secret = await rawItem(`SECRET#${sha256Hex(token)}`, 'SECRET');
     expect(secret?.secret).toMatchObject({ kind: 'QR', userSub: user.sub });
@@ -222,7 +222,7 @@ describe('QR code (rule 2)', () => {
   it('never registers a device on its own: a PIN or password is still needed', async () => {
     const user = await newUser();
     const { qr, pin } = await registered(user, { method: 'QR' });
-    const qrToken = new URL(qr?.url ?? '').searchParams.get('t') ?? '';
+    const qrToken = new URLSearchParams(new URL(qr?.url ?? '').hash.slice(1)).get('t') ?? '';
     const alone = await verify({ username: user.email, qrToken });
     expect(alone.status).toBe(400);
     const withPin = await verify({ username: user.email, qrToken, pin });
@@ -236,7 +236,7 @@ describe('QR code (rule 2)', () => {
     const owner = await newUser();
     const other = await newUser();
     const { qr } = await registered(owner, { method: 'QR' });
-    const qrToken = new URL(qr?.url ?? '').searchParams.get('t') ?? '';
+    const qrToken = new URLSearchParams(new URL(qr?.url ?? '').hash.slice(1)).get('t') ?? '';
     const answer = await verify({ username: other.email, qrToken, password: 'Passw0rd!demo' });
     expect(answer.status).toBe(410);
   });
@@ -244,7 +244,7 @@ describe('QR code (rule 2)', () => {
   it('gives iOS a profile holding a one-time enrollment token', async () => {
     const user = await newUser();
     const { qr, pin } = await registered(user, { method: 'QR', platform: 'IOS' });
-    const qrToken = new URL(qr?.url ?? '').searchParams.get('t') ?? '';
+    const qrToken = new URLSearchParams(new URL(qr?.url ?? '').hash.slice(1)).get('t') ?? '';
     const verified = await verify({ username: user.email, qrToken, pin });
     expect(verified.body.next.kind).toBe('IOS_PROFILE');
     const profileUrl = verified.body.next.kind === 'IOS_PROFILE' ? verified.body.next.profileUrl : '';
@@ -258,7 +258,7 @@ describe('resend and cancel', () => {
   it('resend issues a new PIN and QR code; the old ones stop working', async () => {
     const user = await newUser();
     const first = await registered(user, { method: 'QR' });
-    const oldToken = new URL(first.qr?.url ?? '').searchParams.get('t') ?? '';
+    const oldToken = new URLSearchParams(new URL(first.qr?.url ?? '').hash.slice(1)).get('t') ?? '';
     const resent = await api<RegistrationResponse>(`/api/registrations/${first.device.deviceId}/resend`, {
       method: 'POST',
       token: user.accessToken,

@@ -275,7 +275,7 @@ describe('POST /api/registrations: QR codes', () => {
     const response = await created({ platform: 'IOS', method: 'QR', delivery: [] });
 
     const url = new URL(response.qr?.url ?? '');
-    const token = url.searchParams.get('t') ?? '';
+    const token = new URLSearchParams(url.hash.slice(1)).get('t') ?? '';
     expect(`${url.origin}${url.pathname}`).toBe(GO_URL);
     expect(token).toMatch(/^[A-Za-z0-9_-]{22}$/);
     const items = transaction(0);

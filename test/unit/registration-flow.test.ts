@@ -153,7 +153,7 @@ describe('from the portal to an enrolled device', () => {
       { platform: 'IOS', method: 'QR', delivery: [] },
       ORIGIN,
     );
-    const qrToken = new URL(response.qr?.url ?? '').searchParams.get('t') ?? '';
+    const qrToken = new URLSearchParams(new URL(response.qr?.url ?? '').hash.slice(1)).get('t') ?? '';
 
     expect(await codeOf(verifyAtGo(m.enrollment, { username: ALICE_EMAIL, qrToken }, ORIGIN))).toBe(
       'PIN_OR_PASSWORD',
@@ -321,7 +321,7 @@ describe('resend and cancel', () => {
       { platform: 'IOS', method: 'QR', delivery: [] },
       ORIGIN,
     );
-    const oldToken = new URL(first.qr?.url ?? '').searchParams.get('t') ?? '';
+    const oldToken = new URLSearchParams(new URL(first.qr?.url ?? '').hash.slice(1)).get('t') ?? '';
 
     const renewed = await resendRegistration(m.registration, ALICE, first.device.deviceId, {}, ORIGIN);
 

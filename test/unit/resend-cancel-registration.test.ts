@@ -140,7 +140,7 @@ describe('POST /api/registrations/{deviceId}/resend', () => {
 
     const response = await resent(PENDING_ID);
 
-    const token = new URL(response.qr?.url ?? '').searchParams.get('t') ?? '';
+    const token = new URLSearchParams(new URL(response.qr?.url ?? '').hash.slice(1)).get('t') ?? '';
     expect(token).not.toBe('');
     const items = transaction(0);
     expect(deletes(items)).toEqual([

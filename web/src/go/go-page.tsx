@@ -8,8 +8,9 @@ import { ApiError, api, errorMessage } from '../api.ts';
 import { EmailField } from '../ui/email-field.tsx';
 import { Icon } from '../ui/icons.tsx';
 
+/** The QR code's one-time token travels in the fragment (#t=…), which browsers never send to a server. */
 function readQrToken(): string | undefined {
-  const token = new URLSearchParams(location.search).get('t');
+  const token = new URLSearchParams(location.hash.replace(/^#/, '')).get('t');
   return token?.trim() || undefined;
 }
 
