@@ -1,24 +1,29 @@
 /**
  * The single route table. The CDK stack creates one function, one HTTP API route and one IAM
- * policy per entry from it; the local server routes requests from it. Infra and code cannot drift.
+ * policy per entry from it; the local server routes requests from it and allows each handler only
+ * the AWS calls its entry declares; the shared handler stack takes the access, role, recent-sign-in
+ * rule and the path, query and body schemas from it. Infra and code cannot drift.
  */
+import type * as z from 'zod/mini';
+import {
+  agentCheckinBody,
+  agentEnrollBody,
+  createRegistrationBody,
+  devicePath,
+  enrollVerifyBody,
+  noQuery,
+  profileQuery,
+  resendRegistrationBody,
+} from './http/schemas.ts';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
 /** Who may call a route: a signed-in user, a member of portal-admins, a device agent, anyone. */
 export type Access = 'user' | 'admin' | 'agent' | 'public';
 
-export const ROLES = [
-  'self-service',
-  'register-device',
-  'lock',
-  'unlock',
-  'locate',
-  'wipe',
-  'retire',
-  'change-ownership',
-  'reset-secure-apps-passcode',
-] as const;
+import { ROLES } from './core/settings.ts';
+
+export { ROLES };
 export type Role = (typeof ROLES)[number];
 
 export type TableAction =
@@ -64,8 +69,8 @@ export interface RouteThrottle {
   readonly burstLimit: number;
 }
 
-export interface Route {
-  /** Unique, PascalCase: the construct id of the function and route. */
+export interface Route<TBody = unknown, TPath = unknown, TQuery = unknown> {
+  /** Unique, PascalCase: the construct id of the function and route, and its handler's file name. */
   readonly name: string;
   readonly method: HttpMethod;
   /** API Gateway path template, e.g. /api/devices/{deviceId}. */
@@ -73,9 +78,24 @@ export interface Route {
   readonly access: Access;
   /** Portal role the caller needs (user routes). */
   readonly role?: Role;
+  /** The caller must have signed in within the last 5 minutes (auth_time), e.g. to wipe (rule 9). */
+  readonly recentSignIn?: boolean;
+  /** The JSON body; a route without one refuses a body. */
+  readonly body?: z.ZodMiniType<TBody>;
+  /** The path parameters; a mismatch is a 404 (such an id names nothing). */
+  readonly pathParameters?: z.ZodMiniType<TPath>;
+  /** The query string; unknown parameters are refused. */
+  readonly query?: z.ZodMiniType<TQuery>;
   readonly permissions: RoutePermissions;
   /** Overrides the stage's per-route throttle for the route's access kind. */
   readonly throttle?: RouteThrottle;
+}
+
+/** Keeps a route's schema types, so its handler's request is typed from its own entry. */
+function defineRoute<TBody = undefined, TPath = Record<string, never>, TQuery = Record<string, never>>(
+  route: Route<TBody, TPath, TQuery>,
+): Route<TBody, TPath, TQuery> {
+  return route;
 }
 
 // Each route names exactly the table actions its code path sends. Transactions need no action of
@@ -86,92 +106,130 @@ const PUT: TableAction = 'dynamodb:PutItem';
 const UPDATE: TableAction = 'dynamodb:UpdateItem';
 const DELETE: TableAction = 'dynamodb:DeleteItem';
 
+export const GetMe = defineRoute({
+  name: 'GetMe',
+  method: 'GET',
+  path: '/api/me',
+  access: 'user',
+  role: 'self-service',
+  query: noQuery,
+  permissions: { table: [GET], cognito: ['cognito-idp:AdminGetUser'] },
+});
+
+export const ListDevices = defineRoute({
+  name: 'ListDevices',
+  method: 'GET',
+  path: '/api/devices',
+  access: 'user',
+  role: 'self-service',
+  query: noQuery,
+  permissions: { table: [GET, QUERY] },
+});
+
+export const CreateRegistration = defineRoute({
+  name: 'CreateRegistration',
+  method: 'POST',
+  path: '/api/registrations',
+  access: 'user',
+  role: 'register-device',
+  body: createRegistrationBody,
+  query: noQuery,
+  permissions: {
+    table: [GET, QUERY, PUT, UPDATE],
+    oneTimeSecretKey: true,
+    sendEmail: true,
+    sendSms: true,
+    cognito: ['cognito-idp:AdminGetUser'],
+  },
+});
+
+export const ResendRegistration = defineRoute({
+  name: 'ResendRegistration',
+  method: 'POST',
+  path: '/api/registrations/{deviceId}/resend',
+  access: 'user',
+  role: 'register-device',
+  body: resendRegistrationBody,
+  pathParameters: devicePath,
+  query: noQuery,
+  permissions: {
+    table: [GET, QUERY, PUT, UPDATE, DELETE],
+    oneTimeSecretKey: true,
+    sendEmail: true,
+    sendSms: true,
+    cognito: ['cognito-idp:AdminGetUser'],
+  },
+});
+
+export const CancelRegistration = defineRoute({
+  name: 'CancelRegistration',
+  method: 'DELETE',
+  path: '/api/registrations/{deviceId}',
+  access: 'user',
+  role: 'register-device',
+  pathParameters: devicePath,
+  query: noQuery,
+  permissions: { table: [GET, PUT, DELETE] },
+});
+
+export const EnrollVerify = defineRoute({
+  name: 'EnrollVerify',
+  method: 'POST',
+  path: '/api/enroll/verify',
+  access: 'public',
+  body: enrollVerifyBody,
+  query: noQuery,
+  permissions: {
+    table: [GET, QUERY, PUT, UPDATE],
+    oneTimeSecretKey: true,
+    cognito: ['cognito-idp:AdminGetUser', 'cognito-idp:AdminInitiateAuth'],
+  },
+});
+
+export const GetEnrollmentProfile = defineRoute({
+  name: 'GetEnrollmentProfile',
+  method: 'GET',
+  path: '/api/enroll/profile',
+  access: 'public',
+  query: profileQuery,
+  permissions: { table: [GET, PUT, UPDATE] },
+});
+
+export const AgentEnroll = defineRoute({
+  name: 'AgentEnroll',
+  method: 'POST',
+  path: '/api/agent/enroll',
+  access: 'agent',
+  body: agentEnrollBody,
+  query: noQuery,
+  permissions: {
+    table: [GET, QUERY, PUT, UPDATE],
+    oneTimeSecretKey: true,
+    cognito: ['cognito-idp:AdminGetUser'],
+  },
+});
+
+export const AgentCheckin = defineRoute({
+  name: 'AgentCheckin',
+  method: 'POST',
+  path: '/api/agent/checkin',
+  access: 'agent',
+  body: agentCheckinBody,
+  query: noQuery,
+  permissions: { table: [GET, PUT] },
+});
+
 export const routes: readonly Route[] = [
-  {
-    name: 'GetMe',
-    method: 'GET',
-    path: '/api/me',
-    access: 'user',
-    role: 'self-service',
-    permissions: { table: [GET], cognito: ['cognito-idp:AdminGetUser'] },
-  },
-  {
-    name: 'ListDevices',
-    method: 'GET',
-    path: '/api/devices',
-    access: 'user',
-    role: 'self-service',
-    permissions: { table: [GET, QUERY] },
-  },
-  {
-    name: 'CreateRegistration',
-    method: 'POST',
-    path: '/api/registrations',
-    access: 'user',
-    role: 'register-device',
-    permissions: {
-      table: [GET, QUERY, PUT, UPDATE],
-      sendEmail: true,
-      sendSms: true,
-      cognito: ['cognito-idp:AdminGetUser'],
-    },
-  },
-  {
-    name: 'ResendRegistration',
-    method: 'POST',
-    path: '/api/registrations/{deviceId}/resend',
-    access: 'user',
-    role: 'register-device',
-    permissions: {
-      table: [GET, PUT, UPDATE, DELETE],
-      sendEmail: true,
-      sendSms: true,
-      cognito: ['cognito-idp:AdminGetUser'],
-    },
-  },
-  {
-    name: 'CancelRegistration',
-    method: 'DELETE',
-    path: '/api/registrations/{deviceId}',
-    access: 'user',
-    role: 'register-device',
-    permissions: { table: [GET, PUT, DELETE] },
-  },
-  {
-    name: 'EnrollVerify',
-    method: 'POST',
-    path: '/api/enroll/verify',
-    access: 'public',
-    permissions: {
-      table: [GET, QUERY, PUT, UPDATE],
-      cognito: ['cognito-idp:AdminGetUser', 'cognito-idp:AdminInitiateAuth'],
-    },
-  },
-  {
-    name: 'GetEnrollmentProfile',
-    method: 'GET',
-    path: '/api/enroll/profile',
-    access: 'public',
-    permissions: { table: [GET] },
-  },
-  {
-    name: 'AgentEnroll',
-    method: 'POST',
-    path: '/api/agent/enroll',
-    access: 'agent',
-    permissions: {
-      table: [GET, QUERY, PUT, UPDATE],
-      cognito: ['cognito-idp:AdminGetUser'],
-    },
-  },
-  {
-    name: 'AgentCheckin',
-    method: 'POST',
-    path: '/api/agent/checkin',
-    access: 'agent',
-    permissions: { table: [GET, PUT] },
-  },
-];
+  GetMe,
+  ListDevices,
+  CreateRegistration,
+  ResendRegistration,
+  CancelRegistration,
+  EnrollVerify,
+  GetEnrollmentProfile,
+  AgentEnroll,
+  AgentCheckin,
+] as Route[];
 
 /**
  * The handler module of a route, relative to the repository root: named after the route

@@ -1,7 +1,9 @@
 /** The production wiring of the ports for the use-cases that need several adapters. */
 import type { RegistrationPorts } from '../core/registration.ts';
 import { userDirectory } from './cognito-directory.ts';
+import { emfMetrics } from './emf-metrics.ts';
 import { portalTable } from './portal-table.ts';
+import { hmacHasher } from './secret-hasher.ts';
 import { sesMailer } from './ses-mailer.ts';
 import { snsSms } from './sns-sms.ts';
 import { cryptoRandom, systemClock } from './system.ts';
@@ -14,5 +16,7 @@ export function registrationPorts(): RegistrationPorts {
     sms: snsSms(),
     clock: systemClock,
     random: cryptoRandom,
+    hasher: hmacHasher,
+    metrics: emfMetrics,
   };
 }

@@ -1,6 +1,7 @@
 /**
  * The one DynamoDB table (DESIGN §6). Every request path uses GetItem, Query on a key, or a
- * conditional write; none scans.
+ * conditional write; none scans. A write of one item is one conditional Put or Update; several
+ * items that must change together go in one transaction. Items are shaped by ./items.ts.
  */
 import {
   ConditionalCheckFailedException,
@@ -10,12 +11,16 @@ import {
 import {
   DynamoDBDocumentClient,
   GetCommand,
+  PutCommand,
+  type PutCommandInput,
   QueryCommand,
   TransactWriteCommand,
   type TransactWriteCommandInput,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import type { DeviceRecord } from '../core/device.ts';
+import { DependencyError } from '../core/errors.ts';
+import { MAX_PIN_TRIES } from '../core/one-time-pin.ts';
 import {
   type AuditEvent,
   type Clock,
@@ -24,62 +29,118 @@ import {
   type Counters,
   type DeviceChange,
   type DeviceStore,
+  type PinSlot,
   type SecretRecord,
   type SettingsStore,
 } from '../core/ports.ts';
-import { defaultSettings, type PortalSettings } from '../core/settings.ts';
+import { type PortalSettings, readSettings } from '../core/settings.ts';
+import {
+  auditToItem,
+  deviceFromItem,
+  deviceToItem,
+  GSI1,
+  keys,
+  secretFromItem,
+  secretToItem,
+  settingsToItem,
+} from './items.ts';
 import { once, requiredEnv, systemClock } from './system.ts';
 
-export const keys = {
-  user: (sub: string) => `USER#${sub}`,
-  device: (deviceId: string) => `DEVICE#${deviceId}`,
-  secret: (hash: string) => ({ pk: `SECRET#${hash}`, sk: 'SECRET' }),
-  audit: (event: AuditEvent) => ({ pk: `USER#${event.userSub}`, sk: `AUDIT#${event.at}#${event.id}` }),
-  settings: { pk: 'CONFIG', sk: 'SETTINGS' },
-} as const;
-
-export const GSI1 = 'gsi1';
-
-/**
- * How long a container reuses the settings it read: admin changes apply within this time.
- * The local twin sets 0, so tests that change settings see them at once.
- */
-const settingsCacheMs = () => Number(process.env.PORTAL_SETTINGS_CACHE_MS ?? 10_000);
-/** Audit events are kept for a year. */
-const AUDIT_RETENTION_S = 365 * 24 * 3600;
+export { GSI1, keys };
 
 type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
 
-const epochSeconds = (iso: string | Date) => Math.floor(new Date(iso).getTime() / 1000);
+/** Where the settings a container read are kept, and for how long (admin changes apply within it). */
+export interface SettingsCache {
+  get(now: number): PortalSettings | undefined;
+  set(value: PortalSettings, now: number): void;
+}
+
+/** Keeps the settings `ttlMs` per container; 0 reads the table every time. */
+export function settingsCache(ttlMs: number): SettingsCache {
+  let cached: { value: PortalSettings; readAt: number } | undefined;
+  return {
+    get: (now) => (cached && now - cached.readAt < ttlMs ? cached.value : undefined),
+    set: (value, now) => {
+      cached = { value, readAt: now };
+    },
+  };
+}
+
+/** The settings cache of a container: PORTAL_SETTINGS_CACHE_MS (the local twin sets 0), else 10 s. */
+export const SETTINGS_CACHE_MS = 10_000;
+
+/** A conditional check failed: another request changed the item first. */
+function isLostRace(error: unknown): boolean {
+  return error instanceof ConditionalCheckFailedException;
+}
+
+/**
+ * Tells a cancelled transaction's reasons apart: a failed condition or a conflicting transaction is
+ * a lost race (the caller re-reads and decides again); anything else is the service's failure.
+ */
+function transactionError(error: TransactionCanceledException, what: string): Error {
+  const reasons = (error.CancellationReasons ?? []).map((r) => r.Code ?? 'None');
+  if (reasons.some((code) => code === 'ConditionalCheckFailed' || code === 'TransactionConflict')) {
+    return new ConcurrentUpdateError(`${what} changed while this request ran (${reasons.join(', ')})`);
+  }
+  return new DependencyError(`The transaction for ${what} was cancelled`, error.name, reasons);
+}
 
 export class PortalTable implements SettingsStore, DeviceStore, Counters {
-  private cachedSettings: { value: PortalSettings; readAt: number } | undefined;
-
   constructor(
     readonly client: DynamoDBDocumentClient,
     readonly tableName: string,
     private readonly clock: Clock,
+    private readonly cache: SettingsCache = settingsCache(
+      Number(process.env.PORTAL_SETTINGS_CACHE_MS ?? SETTINGS_CACHE_MS),
+    ),
   ) {}
 
   async getSettings(): Promise<PortalSettings> {
     const now = this.clock.now().getTime();
-    if (this.cachedSettings && now - this.cachedSettings.readAt < settingsCacheMs()) {
-      return this.cachedSettings.value;
-    }
+    const cached = this.cache.get(now);
+    if (cached) return cached;
     const { Item } = await this.client.send(
-      new GetCommand({ TableName: this.tableName, Key: keys.settings }),
+      new GetCommand({ TableName: this.tableName, Key: keys.settings, ConsistentRead: true }),
     );
-    // Stored settings override the defaults field by field, so a newer release's settings have values.
-    const value: PortalSettings = {
-      ...defaultSettings(),
-      ...((Item?.settings as Partial<PortalSettings>) ?? {}),
-    };
-    if (typeof Item?.version === 'number') value.version = Item.version;
-    this.cachedSettings = { value, readAt: now };
-    return value;
+    const { settings, invalid } = readSettings(
+      Item?.settings,
+      typeof Item?.version === 'number' ? Item.version : 0,
+    );
+    if (invalid.length > 0) {
+      const { logger } = await import('../http/logger.ts');
+      logger.warn('Stored settings have fields that do not validate; their defaults apply', { invalid });
+    }
+    this.cache.set(settings, now);
+    return settings;
   }
 
-  async listDevices(userSub: string): Promise<DeviceRecord[]> {
+  /**
+   * Saves settings if the stored version is still `expectedVersion` (optimistic locking): the new
+   * version is one more. ConcurrentUpdateError when someone saved first.
+   */
+  async saveSettings(settings: PortalSettings, expectedVersion: number): Promise<PortalSettings> {
+    const saved = { ...settings, version: expectedVersion + 1 };
+    try {
+      await this.client.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: settingsToItem(saved),
+          ConditionExpression: expectedVersion === 0 ? 'attribute_not_exists(pk) OR #v = :v' : '#v = :v',
+          ExpressionAttributeNames: { '#v': 'version' },
+          ExpressionAttributeValues: { ':v': expectedVersion },
+        }),
+      );
+    } catch (error) {
+      if (isLostRace(error)) throw new ConcurrentUpdateError('The settings changed while this request ran');
+      throw error;
+    }
+    this.cache.set(saved, this.clock.now().getTime());
+    return saved;
+  }
+
+  async listDevices(userSub: string, consistent = false): Promise<DeviceRecord[]> {
     const devices: DeviceRecord[] = [];
     let startKey: Record<string, unknown> | undefined;
     do {
@@ -87,66 +148,80 @@ export class PortalTable implements SettingsStore, DeviceStore, Counters {
         new QueryCommand({
           TableName: this.tableName,
           KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-          ExpressionAttributeValues: { ':pk': keys.user(userSub), ':prefix': 'DEVICE#' },
+          // Commands sit next to their device (same prefix): only the devices are wanted here.
+          FilterExpression: '#type = :device',
+          ExpressionAttributeNames: { '#type': 'type' },
+          ExpressionAttributeValues: { ':pk': keys.user(userSub), ':prefix': 'DEVICE#', ':device': 'DEVICE' },
           ExclusiveStartKey: startKey,
+          ConsistentRead: consistent,
         }),
       );
-      for (const item of page.Items ?? []) devices.push(item.device as DeviceRecord);
+      for (const item of page.Items ?? []) {
+        const device = deviceFromItem(item);
+        if (device) devices.push(device);
+      }
       startKey = page.LastEvaluatedKey;
     } while (startKey);
     return devices;
+  }
+
+  async listDevicesForLimit(
+    userSub: string,
+  ): Promise<{ devices: DeviceRecord[]; lockVersion: number | null }> {
+    const [lock, devices] = await Promise.all([
+      this.client.send(
+        new GetCommand({ TableName: this.tableName, Key: keys.limitLock(userSub), ConsistentRead: true }),
+      ),
+      this.listDevices(userSub, true),
+    ]);
+    return { devices, lockVersion: typeof lock.Item?.version === 'number' ? lock.Item.version : null };
   }
 
   async getDevice(userSub: string, deviceId: string): Promise<DeviceRecord | null> {
     const { Item } = await this.client.send(
       new GetCommand({
         TableName: this.tableName,
-        Key: { pk: keys.user(userSub), sk: keys.device(deviceId) },
+        Key: keys.deviceItem(userSub, deviceId),
+        // Read right after a write of the same device (enrollment, /go): must see it.
         ConsistentRead: true,
       }),
     );
-    return (Item?.device as DeviceRecord | undefined) ?? null;
+    return deviceFromItem(Item);
+  }
+
+  private devicePut(change: DeviceChange): NonNullable<TransactItem['Put']> & PutCommandInput {
+    const { device, expectedVersion } = change;
+    return {
+      TableName: this.tableName,
+      Item: deviceToItem({ ...device, version: (expectedVersion ?? 0) + 1 }),
+      ...(expectedVersion === null
+        ? { ConditionExpression: 'attribute_not_exists(pk)' }
+        : {
+            ConditionExpression: '#device.#version = :expected',
+            ExpressionAttributeNames: { '#device': 'device', '#version': 'version' },
+            ExpressionAttributeValues: { ':expected': expectedVersion },
+          }),
+    };
   }
 
   async saveDevice(change: DeviceChange): Promise<void> {
-    const { device, expectedVersion } = change;
+    const { device } = change;
     const now = this.clock.now().toISOString();
-    const items: TransactItem[] = [
-      {
-        Put: {
-          TableName: this.tableName,
-          Item: {
-            pk: keys.user(device.userSub),
-            sk: keys.device(device.deviceId),
-            gsi1pk: keys.device(device.deviceId),
-            gsi1sk: 'DEVICE',
-            type: 'DEVICE',
-            device: { ...device, version: (expectedVersion ?? 0) + 1 },
-          },
-          ...(expectedVersion === null
-            ? { ConditionExpression: 'attribute_not_exists(pk)' }
-            : {
-                ConditionExpression: '#device.#version = :expected',
-                ExpressionAttributeNames: { '#device': 'device', '#version': 'version' },
-                ExpressionAttributeValues: { ':expected': expectedVersion },
-              }),
-        },
-      },
-    ];
+    const others: TransactItem[] = [];
     for (const secret of change.putSecrets ?? []) {
-      items.push({
+      others.push({
         Put: {
           TableName: this.tableName,
-          Item: { ...keys.secret(secret.hash), type: 'SECRET', secret, ttl: epochSeconds(secret.expiresAt) },
+          Item: secretToItem(secret),
           ConditionExpression: 'attribute_not_exists(pk)',
         },
       });
     }
     for (const hash of change.deleteSecrets ?? []) {
-      items.push({ Delete: { TableName: this.tableName, Key: keys.secret(hash) } });
+      others.push({ Delete: { TableName: this.tableName, Key: keys.secret(hash) } });
     }
     for (const hash of change.useSecrets ?? []) {
-      items.push({
+      others.push({
         Update: {
           TableName: this.tableName,
           Key: keys.secret(hash),
@@ -158,28 +233,80 @@ export class PortalTable implements SettingsStore, DeviceStore, Counters {
         },
       });
     }
-    if (change.audit) {
-      const event = change.audit;
-      items.push({
-        Put: {
+    if (change.limitLock) {
+      const read = change.limitLock.version;
+      others.push({
+        Update: {
           TableName: this.tableName,
-          Item: {
-            ...keys.audit(event),
-            gsi1pk: keys.device(event.deviceId),
-            gsi1sk: `AUDIT#${event.at}#${event.id}`,
-            type: 'AUDIT',
-            event,
-            ttl: epochSeconds(event.at) + AUDIT_RETENTION_S,
+          Key: keys.limitLock(device.userSub),
+          UpdateExpression: 'SET #version = :next, #type = :type',
+          ConditionExpression: read === null ? 'attribute_not_exists(pk)' : '#version = :read',
+          ExpressionAttributeNames: { '#version': 'version', '#type': 'type' },
+          ExpressionAttributeValues: {
+            ':next': (read ?? 0) + 1,
+            ':type': 'LIMIT',
+            ...(read === null ? {} : { ':read': read }),
           },
         },
       });
     }
+    if (change.audit) others.push({ Put: { TableName: this.tableName, Item: auditToItem(change.audit) } });
+
     try {
-      await this.client.send(new TransactWriteCommand({ TransactItems: items }));
-    } catch (error) {
-      if (error instanceof TransactionCanceledException || error instanceof ConditionalCheckFailedException) {
-        throw new ConcurrentUpdateError(`Device ${device.deviceId} changed while this request ran`);
+      if (others.length === 0) {
+        // One item: a plain conditional Put, no transaction.
+        await this.client.send(new PutCommand(this.devicePut(change)));
+      } else {
+        await this.client.send(
+          new TransactWriteCommand({ TransactItems: [{ Put: this.devicePut(change) }, ...others] }),
+        );
       }
+    } catch (error) {
+      if (error instanceof TransactionCanceledException)
+        throw transactionError(error, `Device ${device.deviceId}`);
+      if (isLostRace(error)) throw new ConcurrentUpdateError(`Device ${device.deviceId} changed meanwhile`);
+      throw error;
+    }
+  }
+
+  async takePinTry(
+    userSub: string,
+    deviceId: string,
+    slot: PinSlot,
+    hmac: string,
+    now: Date,
+  ): Promise<number | null> {
+    const path = slot === 'registration' ? '#device.#registration.#pin' : '#device.#pin';
+    try {
+      const { Attributes } = await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: keys.deviceItem(userSub, deviceId),
+          UpdateExpression: `SET ${path}.#tries = ${path}.#tries + :one, #device.#version = #device.#version + :one`,
+          ConditionExpression: `${path}.#hmac = :hmac AND ${path}.#tries < :max AND attribute_not_exists(${path}.#usedAt) AND ${path}.#expiresAt > :now`,
+          ExpressionAttributeNames: {
+            '#device': 'device',
+            '#registration': 'registration',
+            '#pin': 'pin',
+            '#tries': 'tries',
+            '#hmac': 'hmac',
+            '#usedAt': 'usedAt',
+            '#expiresAt': 'expiresAt',
+            '#version': 'version',
+          },
+          ExpressionAttributeValues: {
+            ':one': 1,
+            ':hmac': hmac,
+            ':max': MAX_PIN_TRIES,
+            ':now': now.toISOString(),
+          },
+          ReturnValues: 'UPDATED_NEW',
+        }),
+      );
+      const version = (Attributes?.device as { version?: unknown } | undefined)?.version;
+      return typeof version === 'number' ? version : null;
+    } catch (error) {
+      if (isLostRace(error)) return null;
       throw error;
     }
   }
@@ -188,11 +315,11 @@ export class PortalTable implements SettingsStore, DeviceStore, Counters {
     const { Item } = await this.client.send(
       new GetCommand({ TableName: this.tableName, Key: keys.secret(hash), ConsistentRead: true }),
     );
-    return (Item?.secret as SecretRecord | undefined) ?? null;
+    return secretFromItem(Item);
   }
 
-  private counterKey(key: CounterKey) {
-    return { pk: key.scope, sk: `COUNTER#${key.name}#${key.windowEndsAt.toISOString()}` };
+  async appendAudit(event: AuditEvent): Promise<void> {
+    await this.client.send(new PutCommand({ TableName: this.tableName, Item: auditToItem(event) }));
   }
 
   async release(key: CounterKey): Promise<void> {
@@ -200,7 +327,7 @@ export class PortalTable implements SettingsStore, DeviceStore, Counters {
       await this.client.send(
         new UpdateCommand({
           TableName: this.tableName,
-          Key: this.counterKey(key),
+          Key: keys.counter(key),
           UpdateExpression: 'ADD #count :minusOne',
           ConditionExpression: '#count > :zero',
           ExpressionAttributeNames: { '#count': 'count' },
@@ -208,7 +335,24 @@ export class PortalTable implements SettingsStore, DeviceStore, Counters {
         }),
       );
     } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      if (!isLostRace(error)) throw error;
+    }
+  }
+
+  async reset(key: CounterKey): Promise<void> {
+    try {
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: keys.counter(key),
+          UpdateExpression: 'SET #count = :zero',
+          ConditionExpression: 'attribute_exists(pk)',
+          ExpressionAttributeNames: { '#count': 'count' },
+          ExpressionAttributeValues: { ':zero': 0 },
+        }),
+      );
+    } catch (error) {
+      if (!isLostRace(error)) throw error;
     }
   }
 
@@ -217,16 +361,21 @@ export class PortalTable implements SettingsStore, DeviceStore, Counters {
       await this.client.send(
         new UpdateCommand({
           TableName: this.tableName,
-          Key: this.counterKey(key),
-          UpdateExpression: 'ADD #count :one SET #ttl = :ttl',
+          Key: keys.counter(key),
+          UpdateExpression: 'ADD #count :one SET #ttl = :ttl, #type = :type',
           ConditionExpression: 'attribute_not_exists(#count) OR #count < :limit',
-          ExpressionAttributeNames: { '#count': 'count', '#ttl': 'ttl' },
-          ExpressionAttributeValues: { ':one': 1, ':limit': limit, ':ttl': epochSeconds(key.windowEndsAt) },
+          ExpressionAttributeNames: { '#count': 'count', '#ttl': 'ttl', '#type': 'type' },
+          ExpressionAttributeValues: {
+            ':one': 1,
+            ':limit': limit,
+            ':ttl': Math.floor(key.windowEndsAt.getTime() / 1000),
+            ':type': 'COUNTER',
+          },
         }),
       );
       return true;
     } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return false;
+      if (isLostRace(error)) return false;
       throw error;
     }
   }

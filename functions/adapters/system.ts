@@ -1,8 +1,11 @@
 /** Ports that need no AWS client, and the helpers the client factories share. */
 import { randomBytes, randomInt, randomUUID } from 'node:crypto';
-import type { Clock, RandomSource } from '../core/ports.ts';
+import type { Clock, RandomSource, Sleep } from '../core/ports.ts';
 
 export const systemClock: Clock = { now: () => new Date() };
+
+export const sleepUntil: Sleep = (until) =>
+  new Promise((resolve) => setTimeout(resolve, Math.max(0, until.getTime() - Date.now())));
 
 export const cryptoRandom: RandomSource = {
   bytes: (count) => new Uint8Array(randomBytes(count)),

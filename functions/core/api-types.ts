@@ -139,8 +139,12 @@ export type EnrollNextStep =
 export interface EnrollVerifyResponse {
   deviceId: string;
   platform: Platform;
-  /** One-time enrollment token for the agent; also inside the profile URL or store referrer. */
-  enrollmentToken: string;
+  /**
+   * Android: the one-time enrollment token for the agent (also in the store referrer). iOS gets
+   * none here: the profile link has its own single-use token, and the profile carries a fresh one.
+   */
+  enrollmentToken?: string;
+  /** Until when the next step works (the profile link, or the enrollment token). */
   expiresAt: string;
   next: EnrollNextStep;
 }

@@ -7,27 +7,22 @@ import type {
   Platform,
   RegistrationMethod,
 } from './api-types.ts';
-
-/** A one-time secret as stored: never the secret itself (DESIGN §8 rules 1–3). */
-export interface StoredSecret {
-  /** sha256(salt:secret), hex; the salt is 128 random bits. */
-  hash: string;
-  salt: string;
-}
+import type { OneTimePin } from './one-time-pin.ts';
 
 /** The registration part of a device item while it is pending. */
 export interface RegistrationRecord {
   method: RegistrationMethod;
   /** ISO time. */
   expiresAt: string;
-  pin?: StoredSecret;
+  /** The registration PIN (methods PIN, and QR where PINs are on); its tries are taken before comparing. */
+  pin?: OneTimePin;
   /** sha256 of the QR token; a token whose hash is not this one no longer works. */
   qrTokenHash?: string;
-  /** Wrong PIN tries against this registration (5 invalidate it). */
-  failedAttempts: number;
-  /** Set once the PIN or token has been used; single use. */
+  /** Set once the PIN or password has been used at /go; single use. */
   usedAt?: string;
-  /** sha256 of the enrollment token /go handed out; resend and cancel make it stop working. */
+  /** sha256 of the iOS profile link's token /go handed out (single use, minutes). */
+  profileTokenHash?: string;
+  /** sha256 of the enrollment token (from /go for Android, inside the profile for iOS); resend and cancel make it stop working. */
   enrollmentTokenHash?: string;
   /** Until when that token works: the registration stays pending (and counts) until then. */
   enrollmentExpiresAt?: string;

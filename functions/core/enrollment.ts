@@ -1,6 +1,10 @@
 /**
  * Completing a registration on the device: the /go page (PIN or password, optional QR token),
- * the iOS enrollment profile, the agent's enrollment and its check-ins (DESIGN §4, §8 rules 1, 2, 5, 10).
+ * the iOS enrollment profile, the agent's enrollment and its check-ins (DESIGN §4, §8 rules 1, 2, 5,
+ * 10, 13–15).
+ *
+ * What a stranger at /go can learn is nothing: an unknown account, an account without a
+ * registration and a wrong PIN get the same status, code and message, after the same time.
  */
 import type {
   AgentCheckinResponse,
@@ -12,24 +16,23 @@ import type {
 import { auditEvent, type RequestOrigin } from './audit.ts';
 import { type DeviceRecord, effectiveStatus } from './device.ts';
 import { PortalError } from './errors.ts';
+import { pinMatches, pinState } from './one-time-pin.ts';
 import type {
   Clock,
+  CounterKey,
   Counters,
   DeviceStore,
   DirectoryUser,
+  Metrics,
   RandomSource,
+  SecretHasher,
+  SecretRecord,
   SettingsStore,
+  Sleep,
   UserDirectory,
 } from './ports.ts';
 import { ConcurrentUpdateError } from './ports.ts';
-import {
-  hashesEqual,
-  newDeviceCredential,
-  newToken,
-  parseDeviceCredential,
-  pinMatches,
-  sha256Hex,
-} from './secrets.ts';
+import { hashesEqual, newDeviceCredential, newToken, parseDeviceCredential, sha256Hex } from './secrets.ts';
 import type { PortalSettings } from './settings.ts';
 
 export interface EnrollmentPorts {
@@ -37,17 +40,25 @@ export interface EnrollmentPorts {
   directory: UserDirectory;
   clock: Clock;
   random: RandomSource;
+  hasher: SecretHasher;
+  sleep: Sleep;
+  metrics: Metrics;
 }
 
-/** What the agent's own routes need: no user directory. */
-export type DevicePorts = Omit<EnrollmentPorts, 'directory'>;
+/** What the agent's and the profile's routes need: no user directory, no PIN key. */
+export type DevicePorts = Pick<EnrollmentPorts, 'store' | 'clock' | 'random' | 'metrics'>;
 
-/** Wrong PINs that invalidate a registration (rule 1). */
-export const MAX_PIN_ATTEMPTS = 5;
 /** Failed /go sign-ins per account per day (NIST SP 800-63B §5.2.2). */
 export const MAX_DAILY_FAILURES = 100;
 /** How long the agent has to use its enrollment token. */
 export const ENROLLMENT_TOKEN_MINUTES = 60;
+/** How long the iOS profile link works; it is single use and carries no enrollment token. */
+export const PROFILE_TOKEN_MINUTES = 10;
+/**
+ * Every refusal at /go answers no sooner than this after the request started, so the time does not
+ * tell an unknown account (no table reads) from a wrong PIN (tries taken, audit written).
+ */
+export const FAILURE_FLOOR_MS = 500;
 
 const DAY_MS = 24 * 3600_000;
 const QUARTER_HOUR_MS = 15 * 60_000;
@@ -55,30 +66,48 @@ const MAX_RACE_RETRIES = 5;
 
 const windowEnd = (now: Date, size: number) => new Date(Math.floor(now.getTime() / size) * size + size);
 
-const BAD_CREDENTIALS = () =>
-  new PortalError(
-    'UNAUTHORIZED',
-    'BAD_CREDENTIALS',
-    'The email, PIN or password is not right. Check them and try again.',
-  );
-
-/** What proved the user: a PIN against one registration, or the directory password. */
-export interface RegistrationProof {
-  username: string;
-  pin?: string;
-  password?: string;
-  qrToken?: string;
+/** The one refusal at /go for a wrong PIN or password, whatever the account's state (rule 15). */
+export function badCredentials(proof: { password?: string | undefined }): PortalError {
+  return proof.password !== undefined
+    ? new PortalError(
+        'UNAUTHORIZED',
+        'BAD_CREDENTIALS',
+        'The email or password is not right, or there is no registration waiting. Check them, or start one with Register device in the portal.',
+      )
+    : new PortalError(
+        'UNAUTHORIZED',
+        'BAD_CREDENTIALS',
+        'The email or registration PIN is not right, or the PIN has expired or was used. Check them, or use Resend in the portal to get a new PIN.',
+      );
 }
 
+const QR_INVALID = () =>
+  new PortalError(
+    'GONE',
+    'QR_CODE_INVALID',
+    'This QR code is damaged or old: generate a new one in the portal.',
+  );
+
+/** What proved the user: a PIN against a registration, or the directory password. */
+export interface RegistrationProof {
+  username: string;
+  pin?: string | undefined;
+  password?: string | undefined;
+  qrToken?: string | undefined;
+}
+
+/** Who was proven, the registration they proved, and what the completing write must still match. */
 interface Authenticated {
   user: DirectoryUser;
-  device: DeviceRecord;
-  /** Secrets the completing write must use up (the QR token). */
-  useSecrets: string[];
+  deviceId: string;
+  /** The PIN's HMAC that matched (the registration must still hold this very PIN), if by PIN. */
+  pinHmac?: string;
+  /** The QR token's hash: the completing write uses it up. */
+  qrHash?: string;
 }
 
 async function takeAttempt(
-  ports: EnrollmentPorts,
+  ports: Pick<EnrollmentPorts, 'store' | 'clock'>,
   settings: PortalSettings,
   origin: RequestOrigin,
 ): Promise<void> {
@@ -98,121 +127,52 @@ async function takeAttempt(
   }
 }
 
-function dailyFailures(ports: EnrollmentPorts, user: DirectoryUser) {
+/**
+ * The day's failure counter of an account: by its sub when it exists, else by the name typed, so
+ * an unknown account counts and stops exactly as a real one does.
+ */
+export function dailyFailures(clock: Clock, user: DirectoryUser | null, typedName: string): CounterKey {
   return {
-    scope: `USER#${user.sub}`,
+    scope: user ? `USER#${user.sub}` : `GO#NAME#${sha256Hex(typedName.trim().toLowerCase())}`,
     name: 'GO_FAILURES',
-    windowEndsAt: windowEnd(ports.clock.now(), DAY_MS),
+    windowEndsAt: windowEnd(clock.now(), DAY_MS),
   };
 }
 
-const PIN_USED = () =>
-  new PortalError(
-    'GONE',
-    'PIN_USED',
-    'This PIN was already used. Use Resend in the portal to get a new one.',
-  );
-const PIN_LOCKED = () =>
-  new PortalError(
-    'GONE',
-    'PIN_LOCKED',
-    `The PIN was entered wrongly ${MAX_PIN_ATTEMPTS} times and no longer works. Use Resend in the portal to get a new one.`,
-  );
-const REGISTRATION_ENDED = () =>
-  new PortalError('GONE', 'NO_PENDING_REGISTRATION', 'This registration is finished or was cancelled.');
-
-/** Why none of these registrations can take a PIN or password, for the first of them, or none pending. */
-function noLiveRegistration(candidates: readonly DeviceRecord[], now: Date): PortalError {
-  const first = candidates[0];
+/** A registration /go may complete: pending, not used, not expired. */
+function isLive(device: DeviceRecord, now: Date): boolean {
   return (
-    (first ? pinBlocker(first, now) : null) ??
-    new PortalError(
-      'NOT_FOUND',
-      'NO_PENDING_REGISTRATION',
-      'You have no registration waiting. Start one with Register device in the portal.',
-    )
+    device.status === 'PENDING' &&
+    !!device.registration &&
+    !device.registration.usedAt &&
+    effectiveStatus(device, now) === 'PENDING' &&
+    Date.parse(device.registration.expiresAt) > now.getTime()
   );
 }
 
-/** Why a registration cannot take a PIN now, or null when it can. */
-function pinBlocker(device: DeviceRecord, now: Date): PortalError | null {
-  const registration = device.registration;
-  if (!registration) return REGISTRATION_ENDED();
-  if (registration.usedAt) return PIN_USED();
-  if (registration.failedAttempts >= MAX_PIN_ATTEMPTS) return PIN_LOCKED();
-  if (effectiveStatus(device, now) === 'EXPIRED') {
-    return new PortalError(
-      'GONE',
-      'PIN_EXPIRED',
-      'This registration has expired. Use Resend in the portal to get a new PIN.',
-    );
+/** The QR token's record, checked before any account is looked at (so it tells nothing about one). */
+async function qrSecret(
+  ports: Pick<EnrollmentPorts, 'store' | 'clock'>,
+  qrToken: string,
+): Promise<SecretRecord> {
+  const secret = await ports.store.getSecret(sha256Hex(qrToken));
+  if (secret?.kind !== 'QR' || secret.usedAt || Date.parse(secret.expiresAt) <= ports.clock.now().getTime()) {
+    throw QR_INVALID();
   }
-  if (device.status !== 'PENDING') return REGISTRATION_ENDED();
-  return null;
-}
-
-async function recordWrongPin(
-  ports: EnrollmentPorts,
-  devices: DeviceRecord[],
-  origin: RequestOrigin,
-): Promise<number> {
-  let fewestLeft = MAX_PIN_ATTEMPTS;
-  for (const device of devices) {
-    for (let attempt = 0; attempt < MAX_RACE_RETRIES; attempt++) {
-      const current = attempt === 0 ? device : await ports.store.getDevice(device.userSub, device.deviceId);
-      if (!current?.registration || pinBlocker(current, ports.clock.now())) break;
-      const failedAttempts = current.registration.failedAttempts + 1;
-      try {
-        await ports.store.saveDevice({
-          device: {
-            ...current,
-            registration: { ...current.registration, failedAttempts },
-            version: current.version + 1,
-          },
-          expectedVersion: current.version,
-          audit: auditEvent(ports, origin, {
-            userSub: current.userSub,
-            deviceId: current.deviceId,
-            action: 'REGISTRATION_PIN_REJECTED',
-            result: 'FAILURE',
-            detail: `wrong PIN ${failedAttempts} of ${MAX_PIN_ATTEMPTS}`,
-          }),
-        });
-        fewestLeft = Math.min(fewestLeft, MAX_PIN_ATTEMPTS - failedAttempts);
-        break;
-      } catch (error) {
-        if (!(error instanceof ConcurrentUpdateError)) throw error;
-      }
-    }
-  }
-  return fewestLeft;
-}
-
-async function deviceForQrToken(ports: EnrollmentPorts, user: DirectoryUser, qrToken: string) {
-  const hash = sha256Hex(qrToken);
-  const secret = await ports.store.getSecret(hash);
-  const invalid = new PortalError(
-    'GONE',
-    'QR_CODE_INVALID',
-    'This QR code has expired or was already used. Generate a new one in the portal.',
-  );
-  if (secret?.kind !== 'QR' || secret.userSub !== user.sub) throw invalid;
-  if (secret.usedAt || Date.parse(secret.expiresAt) <= ports.clock.now().getTime()) throw invalid;
-  const device = await ports.store.getDevice(user.sub, secret.deviceId);
-  if (!device?.registration?.qrTokenHash || !hashesEqual(device.registration.qrTokenHash, hash))
-    throw invalid;
-  return { device, hash };
+  return secret;
 }
 
 /**
  * Proves the user and picks the registration, without completing it: the caller's conditional
- * write completes it, so of two racing requests only one can.
+ * write completes it, so of two racing requests only one can. Every refusal here is the same one,
+ * answered no sooner than FAILURE_FLOOR_MS after `startedAt`.
  */
 async function authenticate(
   ports: EnrollmentPorts,
   settings: PortalSettings,
   proof: RegistrationProof,
   origin: RequestOrigin,
+  startedAt: Date,
 ): Promise<Authenticated> {
   if ((proof.pin === undefined) === (proof.password === undefined)) {
     throw new PortalError(
@@ -228,181 +188,307 @@ async function authenticate(
       'This portal registers devices with a PIN only. Enter your registration PIN.',
     );
   }
-  const user = await ports.directory.findUser(proof.username.trim());
-  if (!user?.enabled) throw BAD_CREDENTIALS();
+  const qr = proof.qrToken ? await qrSecret(ports, proof.qrToken) : null;
+  const typedName = proof.username.trim();
+  const user = await ports.directory.findUser(typedName);
+  const account = user?.enabled ? user : null;
+
   // Every attempt takes a failure slot first and gives it back only on success, so concurrent
   // attempts cannot all slip past the cap before any of them is counted.
-  const slot = dailyFailures(ports, user);
+  const slot = dailyFailures(ports.clock, account, typedName);
   if (!(await ports.store.increment(slot, MAX_DAILY_FAILURES))) {
     throw new PortalError(
       'RATE_LIMITED',
       'TOO_MANY_FAILURES',
-      'There were too many failed attempts on this account today. Try again tomorrow or call your helpdesk.',
+      'There were too many failed attempts on this account today. Use Resend in the portal for a new PIN, or call your helpdesk.',
       Math.ceil((slot.windowEndsAt.getTime() - ports.clock.now().getTime()) / 1000),
     );
   }
-  const succeeded = async (authenticated: Authenticated): Promise<Authenticated> => {
-    await ports.store.release(slot);
-    return authenticated;
+  const refuse = async (): Promise<never> => {
+    await ports.sleep(new Date(startedAt.getTime() + FAILURE_FLOOR_MS));
+    throw badCredentials(proof);
   };
+  if (!account || (qr && qr.userSub !== account.sub)) return refuse();
+
   const now = ports.clock.now();
-  const byQr = proof.qrToken ? await deviceForQrToken(ports, user, proof.qrToken) : null;
-  const candidates = byQr
-    ? [byQr.device]
-    : (await ports.store.listDevices(user.sub)).filter((d) => d.status === 'PENDING' && d.registration);
-  const useSecrets = byQr ? [byQr.hash] : [];
+  const candidates = qr
+    ? [await ports.store.getDevice(account.sub, qr.deviceId)].filter(
+        (d): d is DeviceRecord =>
+          !!d?.registration?.qrTokenHash && hashesEqual(d.registration.qrTokenHash, qr.hash),
+      )
+    : await ports.store.listDevices(account.sub);
+  const live = candidates
+    .filter((d) => isLive(d, now))
+    .sort((a, b) => b.createdAt.localeCompare(a.createdAt));
+  const succeeded = async (found: Omit<Authenticated, 'user' | 'qrHash'>): Promise<Authenticated> => {
+    await ports.store.release(slot);
+    return { user: account, ...found, ...(qr ? { qrHash: qr.hash } : {}) };
+  };
 
   if (proof.password !== undefined) {
-    if (!(await ports.directory.checkPassword(user.username, proof.password))) throw BAD_CREDENTIALS();
-    const live = candidates
-      .filter((d) => pinBlocker(d, now) === null)
-      .sort((a, b) => b.createdAt.localeCompare(a.createdAt));
     const device = live[0];
-    if (!device) throw noLiveRegistration(candidates, now);
-    return succeeded({ user, device, useSecrets });
+    if (!device || !(await ports.directory.checkPassword(account.username, proof.password))) return refuse();
+    return succeeded({ deviceId: device.deviceId });
   }
 
+  // A try is taken on each live PIN before it is compared; only those with a try left are compared.
   const pin = proof.pin ?? '';
-  const withPin = candidates.filter((d) => d.registration?.pin);
-  const matching = withPin.find((d) => d.registration?.pin && pinMatches(d.registration.pin, pin));
-  if (matching) {
-    const blocked = pinBlocker(matching, now);
-    if (blocked) throw blocked;
-    return succeeded({ user, device: matching, useSecrets });
-  }
-  const live = withPin.filter((d) => pinBlocker(d, now) === null);
-  if (live.length === 0) throw noLiveRegistration(withPin, now);
-  const left = await recordWrongPin(ports, live, origin);
-  if (left <= 0) throw PIN_LOCKED();
-  throw new PortalError(
-    'UNAUTHORIZED',
-    'WRONG_PIN',
-    `That PIN is not right. ${left} ${left === 1 ? 'try' : 'tries'} left before it stops working.`,
+  const withPin = live.filter((d) => d.registration?.pin && pinState(d.registration.pin, now) === 'LIVE');
+  const tried = await Promise.all(
+    withPin.map(async (device) => {
+      const stored = device.registration?.pin;
+      if (!stored) return null;
+      const version = await ports.store.takePinTry(
+        device.userSub,
+        device.deviceId,
+        'registration',
+        stored.hmac,
+        now,
+      );
+      return version === null ? null : { device, stored };
+    }),
   );
-}
-
-async function checkDeviceLimit(
-  ports: Pick<EnrollmentPorts, 'store'>,
-  settings: PortalSettings,
-  userSub: string,
-): Promise<void> {
-  const active = (await ports.store.listDevices(userSub)).filter((d) => d.status === 'ACTIVE').length;
-  if (active >= settings.deviceLimitPerUser) {
-    throw new PortalError(
-      'CONFLICT',
-      'DEVICE_LIMIT_REACHED',
-      `You already have ${active} active devices, the most this portal allows. Retire one in the portal first.`,
+  for (const attempt of tried) {
+    if (!attempt) continue;
+    const owner = { userSub: attempt.device.userSub, deviceId: attempt.device.deviceId };
+    if (await pinMatches(ports.hasher, 'REGISTRATION', owner, attempt.stored, pin)) {
+      return succeeded({ deviceId: attempt.device.deviceId, pinHmac: attempt.stored.hmac });
+    }
+  }
+  ports.metrics.count('WrongPin');
+  for (const attempt of tried) {
+    if (!attempt) continue;
+    // The try itself is already counted; this is the user's trail (shown in the portal).
+    await ports.store.appendAudit(
+      auditEvent(ports, origin, {
+        userSub: attempt.device.userSub,
+        deviceId: attempt.device.deviceId,
+        action: 'REGISTRATION_PIN_REJECTED',
+        result: 'FAILURE',
+      }),
     );
   }
+  return refuse();
 }
 
-/** POST /api/enroll/verify: the /go page. Uses up the PIN and QR token; hands out an enrollment token. */
+/**
+ * The registration as it is now, if the proof still holds for it: still live, and still the very
+ * PIN (or QR code) that was proven — a resend or another device's success since means no.
+ */
+function stillProven(
+  device: DeviceRecord | undefined,
+  proven: Authenticated,
+  now: Date,
+): device is DeviceRecord {
+  if (!device || !isLive(device, now) || !device.registration) return false;
+  if (proven.pinHmac !== undefined) {
+    const pin = device.registration.pin;
+    if (!pin || pin.usedAt || !hashesEqual(pin.hmac, proven.pinHmac)) return false;
+  }
+  if (proven.qrHash !== undefined) {
+    const qr = device.registration.qrTokenHash;
+    if (!qr || !hashesEqual(qr, proven.qrHash)) return false;
+  }
+  return true;
+}
+
+const DEVICE_LIMIT = (count: number) =>
+  new PortalError(
+    'CONFLICT',
+    'DEVICE_LIMIT_REACHED',
+    `You already have ${count} devices registered or being registered, the most this portal allows. Retire one in the portal first.`,
+  );
+
+/** Devices that hold a place: active ones, and pending ones whose /go step handed out a live token. */
+function placesTaken(devices: readonly DeviceRecord[], except: string, now: Date): number {
+  return devices.filter((d) => {
+    if (d.deviceId === except) return false;
+    if (d.status === 'ACTIVE') return true;
+    const until = Date.parse(d.registration?.enrollmentExpiresAt ?? '') || 0;
+    return d.status === 'PENDING' && !!d.registration?.usedAt && until > now.getTime();
+  }).length;
+}
+
+function storeUrl(settings: PortalSettings, enrollmentToken: string, origin: string): string {
+  const base = settings.agentApp.androidStoreUrl;
+  const referrer = `enrollmentToken=${enrollmentToken}&portal=${origin}`;
+  return `${base}${base.includes('?') ? '&' : '?'}referrer=${encodeURIComponent(referrer)}`;
+}
+
+/** The origin links point at: the administrator's, else the deployment's (never a request header). */
+export function linkOrigin(settings: PortalSettings, origin: RequestOrigin): string {
+  return settings.publicOrigin || origin.origin;
+}
+
+/**
+ * POST /api/enroll/verify: the /go page. Uses up the PIN (or password proof) and QR token; hands out
+ * the iOS profile link (its own short single-use token) or, for Android, the enrollment token.
+ */
 export async function verifyAtGo(
   ports: EnrollmentPorts,
   request: EnrollVerifyRequest,
   origin: RequestOrigin,
 ): Promise<EnrollVerifyResponse> {
+  const startedAt = ports.clock.now();
   const settings = await ports.store.getSettings();
   await takeAttempt(ports, settings, origin);
+  const proven = await authenticate(ports, settings, request, origin, startedAt);
+  const links = linkOrigin(settings, origin);
   for (let attempt = 0; attempt < MAX_RACE_RETRIES; attempt++) {
-    const { user, device, useSecrets } = await authenticate(ports, settings, request, origin);
-    await checkDeviceLimit(ports, settings, user.sub);
     const now = ports.clock.now();
-    const enrollment = newToken(ports.random);
-    const expiresAt = new Date(now.getTime() + ENROLLMENT_TOKEN_MINUTES * 60_000).toISOString();
-    if (!device.registration) throw PIN_USED();
+    const { devices, lockVersion } = await ports.store.listDevicesForLimit(proven.user.sub);
+    const device = devices.find((d) => d.deviceId === proven.deviceId);
+    if (!stillProven(device, proven, now) || !device.registration) {
+      await ports.sleep(new Date(startedAt.getTime() + FAILURE_FLOOR_MS));
+      throw badCredentials(request);
+    }
+    const taken = placesTaken(devices, device.deviceId, now);
+    if (taken >= settings.deviceLimitPerUser) throw DEVICE_LIMIT(taken);
+
+    const ios = device.platform === 'IOS';
+    const token = newToken(ports.random);
+    const minutes = ios ? PROFILE_TOKEN_MINUTES : ENROLLMENT_TOKEN_MINUTES;
+    const expiresAt = new Date(now.getTime() + minutes * 60_000).toISOString();
+    const registration = device.registration;
     try {
       await ports.store.saveDevice({
         device: {
           ...device,
           registration: {
-            ...device.registration,
+            ...registration,
             usedAt: now.toISOString(),
-            enrollmentTokenHash: enrollment.hash,
+            ...(registration.pin && proven.pinHmac
+              ? { pin: { ...registration.pin, usedAt: now.toISOString() } }
+              : {}),
+            ...(ios ? { profileTokenHash: token.hash } : { enrollmentTokenHash: token.hash }),
             enrollmentExpiresAt: expiresAt,
           },
-          version: device.version + 1,
         },
         expectedVersion: device.version,
+        limitLock: { version: lockVersion },
         putSecrets: [
           {
-            hash: enrollment.hash,
-            kind: 'ENROLLMENT',
-            userSub: user.sub,
+            hash: token.hash,
+            kind: ios ? 'PROFILE' : 'ENROLLMENT',
+            userSub: device.userSub,
             deviceId: device.deviceId,
             expiresAt,
           },
         ],
-        useSecrets,
+        useSecrets: proven.qrHash ? [proven.qrHash] : [],
         audit: auditEvent(ports, origin, {
-          userSub: user.sub,
+          userSub: device.userSub,
           deviceId: device.deviceId,
           action: 'REGISTRATION_VERIFIED',
           detail: request.pin !== undefined ? 'PIN at /go' : 'password at /go',
         }),
       });
     } catch (error) {
-      if (error instanceof ConcurrentUpdateError) continue; // someone else moved first: decide again
+      if (error instanceof ConcurrentUpdateError) {
+        ports.metrics.count('LostRace');
+        continue; // someone else moved first: read again and decide again
+      }
       throw error;
     }
-    const next =
-      device.platform === 'IOS'
-        ? ({
-            kind: 'IOS_PROFILE',
-            profileUrl: `${origin.origin}/api/enroll/profile?token=${enrollment.token}`,
-          } as const)
-        : ({
-            kind: 'ANDROID_STORE',
-            storeUrl: `${settings.agentApp.androidStoreUrl}${settings.agentApp.androidStoreUrl.includes('?') ? '&' : '?'}referrer=${encodeURIComponent(`enrollmentToken=${enrollment.token}&portal=${origin.origin}`)}`,
-          } as const);
     return {
       deviceId: device.deviceId,
       platform: device.platform,
-      enrollmentToken: enrollment.token,
       expiresAt,
-      next,
+      ...(ios
+        ? {
+            next: {
+              kind: 'IOS_PROFILE',
+              profileUrl: `${links}/api/enroll/profile?token=${token.token}`,
+            } as const,
+          }
+        : {
+            enrollmentToken: token.token,
+            next: { kind: 'ANDROID_STORE', storeUrl: storeUrl(settings, token.token, links) } as const,
+          }),
     };
   }
-  throw PIN_USED();
+  throw BUSY();
 }
 
-async function deviceForEnrollmentToken(ports: DevicePorts, token: string) {
-  const hash = sha256Hex(token);
-  const secret = await ports.store.getSecret(hash);
-  const invalid = new PortalError(
+const BUSY = () =>
+  new PortalError('CONFLICT', 'BUSY', 'Several requests changed this registration at once. Try again.');
+
+const ENROLLMENT_INVALID = () =>
+  new PortalError(
     'UNAUTHORIZED',
     'ENROLLMENT_TOKEN_INVALID',
     'This enrollment link has expired or was already used. Open the /go page again.',
   );
-  if (secret?.kind !== 'ENROLLMENT' || secret.usedAt) throw invalid;
-  if (Date.parse(secret.expiresAt) <= ports.clock.now().getTime()) throw invalid;
+
+/** A single-use token's record and its device, when both still say it is the live one. */
+async function deviceForToken(
+  ports: DevicePorts,
+  token: string,
+  kind: 'ENROLLMENT' | 'PROFILE',
+): Promise<{ device: DeviceRecord; hash: string }> {
+  const hash = sha256Hex(token);
+  const secret = await ports.store.getSecret(hash);
+  if (secret?.kind !== kind || secret.usedAt) throw ENROLLMENT_INVALID();
+  if (Date.parse(secret.expiresAt) <= ports.clock.now().getTime()) throw ENROLLMENT_INVALID();
   const device = await ports.store.getDevice(secret.userSub, secret.deviceId);
-  if (device?.status !== 'PENDING') throw invalid;
+  if (device?.status !== 'PENDING') throw ENROLLMENT_INVALID();
   // A resend or cancel since /go replaced the registration: this token belongs to the old one.
-  const current = device.registration?.enrollmentTokenHash;
-  if (!current || !hashesEqual(current, hash)) throw invalid;
+  const current =
+    kind === 'ENROLLMENT' ? device.registration?.enrollmentTokenHash : device.registration?.profileTokenHash;
+  if (!current || !hashesEqual(current, hash)) throw ENROLLMENT_INVALID();
   return { device, hash };
 }
 
-/** GET /api/enroll/profile: the iOS enrollment profile for an unused enrollment token. */
+const xml = (v: string) => v.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+
+/**
+ * GET /api/enroll/profile?token=…: the iOS enrollment profile. The link's token works once and for
+ * minutes only (a log that kept the URL holds nothing usable); the enrollment token inside the
+ * profile is minted now and is not in any URL.
+ */
 export async function enrollmentProfile(
   ports: DevicePorts,
-  token: string,
+  profileToken: string,
   origin: RequestOrigin,
 ): Promise<{ fileName: string; body: string }> {
-  const { device } = await deviceForEnrollmentToken(ports, token);
-  if (device.platform !== 'IOS') {
-    throw new PortalError(
-      'INVALID',
-      'NOT_IOS',
-      'Enrollment profiles are for iPhone and iPad; Android uses the agent app.',
-    );
-  }
   const settings = await ports.store.getSettings();
-  const xml = (v: string) => v.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-  const payloadUuid = ports.random.uuid().toUpperCase();
-  const profileUuid = ports.random.uuid().toUpperCase();
-  const body = `<?xml version="1.0" encoding="UTF-8"?>
+  for (let attempt = 0; attempt < MAX_RACE_RETRIES; attempt++) {
+    const { device, hash } = await deviceForToken(ports, profileToken, 'PROFILE');
+    if (!device.registration) throw ENROLLMENT_INVALID();
+    const now = ports.clock.now();
+    const enrollment = newToken(ports.random);
+    const expiresAt = new Date(now.getTime() + ENROLLMENT_TOKEN_MINUTES * 60_000).toISOString();
+    try {
+      await ports.store.saveDevice({
+        device: {
+          ...device,
+          registration: {
+            ...device.registration,
+            enrollmentTokenHash: enrollment.hash,
+            enrollmentExpiresAt: expiresAt,
+          },
+        },
+        expectedVersion: device.version,
+        useSecrets: [hash],
+        putSecrets: [
+          {
+            hash: enrollment.hash,
+            kind: 'ENROLLMENT',
+            userSub: device.userSub,
+            deviceId: device.deviceId,
+            expiresAt,
+          },
+        ],
+      });
+    } catch (error) {
+      if (!(error instanceof ConcurrentUpdateError)) throw error;
+      ports.metrics.count('LostRace');
+      continue;
+    }
+    const links = linkOrigin(settings, origin);
+    const payloadUuid = ports.random.uuid().toUpperCase();
+    const profileUuid = ports.random.uuid().toUpperCase();
+    const body = `<?xml version="1.0" encoding="UTF-8"?>
 <!DOCTYPE plist PUBLIC "-//Apple//DTD PLIST 1.0//EN" "http://www.apple.com/DTDs/PropertyList-1.0.dtd">
 <plist version="1.0">
 <dict>
@@ -414,9 +500,9 @@ export async function enrollmentProfile(
       <key>PayloadUUID</key><string>${payloadUuid}</string>
       <key>PayloadVersion</key><integer>1</integer>
       <key>PayloadDisplayName</key><string>Device registration</string>
-      <key>ServerURL</key><string>${xml(origin.origin)}/api/agent/enroll</string>
-      <key>CheckInURL</key><string>${xml(origin.origin)}/api/agent/checkin</string>
-      <key>EnrollmentToken</key><string>${xml(token)}</string>
+      <key>ServerURL</key><string>${xml(links)}/api/agent/enroll</string>
+      <key>CheckInURL</key><string>${xml(links)}/api/agent/checkin</string>
+      <key>EnrollmentToken</key><string>${xml(enrollment.token)}</string>
       <key>DeviceId</key><string>${xml(device.deviceId)}</string>
     </dict>
   </array>
@@ -430,7 +516,9 @@ export async function enrollmentProfile(
 </dict>
 </plist>
 `;
-  return { fileName: 'enroll.mobileconfig', body };
+    return { fileName: 'enroll.mobileconfig', body };
+  }
+  throw BUSY();
 }
 
 function cleanFacts(facts: Partial<DeviceFacts>): Partial<DeviceFacts> {
@@ -445,6 +533,7 @@ export async function enrollAgent(
   request: { enrollmentToken?: string; username?: string; pin?: string; device: DeviceFacts },
   origin: RequestOrigin,
 ): Promise<AgentEnrollResponse> {
+  const startedAt = ports.clock.now();
   const settings = await ports.store.getSettings();
   if (!request.enrollmentToken && !(request.username && request.pin)) {
     throw new PortalError(
@@ -453,22 +542,33 @@ export async function enrollAgent(
       'Send the enrollment token, or the user name and registration PIN.',
     );
   }
-  if (!request.enrollmentToken) await takeAttempt(ports, settings, origin);
+  let proven: { userSub: string; deviceId: string; tokenHash?: string; pin?: Authenticated };
+  if (request.enrollmentToken) {
+    const found = await deviceForToken(ports, request.enrollmentToken, 'ENROLLMENT');
+    proven = { userSub: found.device.userSub, deviceId: found.device.deviceId, tokenHash: found.hash };
+  } else {
+    await takeAttempt(ports, settings, origin);
+    const auth = await authenticate(
+      ports,
+      settings,
+      { username: request.username ?? '', pin: request.pin },
+      origin,
+      startedAt,
+    );
+    proven = { userSub: auth.user.sub, deviceId: auth.deviceId, pin: auth };
+  }
   for (let attempt = 0; attempt < MAX_RACE_RETRIES; attempt++) {
-    let device: DeviceRecord;
-    let useSecrets: string[];
-    if (request.enrollmentToken) {
-      const found = await deviceForEnrollmentToken(ports, request.enrollmentToken);
-      // Checked again here: other devices may have become active since /go handed out the token.
-      await checkDeviceLimit(ports, settings, found.device.userSub);
-      device = found.device;
-      useSecrets = [found.hash];
-    } else {
-      const proof = { username: request.username ?? '', pin: request.pin ?? '' };
-      const found = await authenticate(ports, settings, proof, origin);
-      await checkDeviceLimit(ports, settings, found.user.sub);
-      device = found.device;
-      useSecrets = found.useSecrets;
+    const now = ports.clock.now();
+    const { devices, lockVersion } = await ports.store.listDevicesForLimit(proven.userSub);
+    const device = devices.find((d) => d.deviceId === proven.deviceId);
+    const stillValid = proven.pin
+      ? stillProven(device, proven.pin, now)
+      : device?.status === 'PENDING' &&
+        !!device.registration?.enrollmentTokenHash &&
+        hashesEqual(device.registration.enrollmentTokenHash, proven.tokenHash ?? '');
+    if (!device || !stillValid) {
+      if (proven.pin) throw badCredentials({});
+      throw ENROLLMENT_INVALID();
     }
     if (device.platform !== request.device.platform) {
       throw new PortalError(
@@ -477,7 +577,9 @@ export async function enrollAgent(
         `This registration is for ${device.platform === 'IOS' ? 'an iPhone or iPad' : 'an Android device'}. Register this device separately in the portal.`,
       );
     }
-    const now = ports.clock.now().toISOString();
+    const active = devices.filter((d) => d.status === 'ACTIVE' && d.deviceId !== device.deviceId).length;
+    if (active >= settings.deviceLimitPerUser) throw DEVICE_LIMIT(active);
+    const at = now.toISOString();
     const credential = newDeviceCredential(ports.random, device.userSub, device.deviceId);
     try {
       await ports.store.saveDevice({
@@ -485,14 +587,14 @@ export async function enrollAgent(
           ...device,
           status: 'ACTIVE',
           facts: { ...device.facts, ...cleanFacts(request.device) },
-          registeredAt: now,
-          lastCheckInAt: now,
+          registeredAt: at,
+          lastCheckInAt: at,
           registration: null,
           credentialHash: credential.hash,
-          version: device.version + 1,
         },
         expectedVersion: device.version,
-        useSecrets,
+        limitLock: { version: lockVersion },
+        useSecrets: proven.tokenHash ? [proven.tokenHash] : proven.pin?.qrHash ? [proven.pin.qrHash] : [],
         audit: auditEvent(ports, origin, {
           userSub: device.userSub,
           deviceId: device.deviceId,
@@ -504,25 +606,19 @@ export async function enrollAgent(
       });
     } catch (error) {
       if (error instanceof ConcurrentUpdateError) {
-        if (request.enrollmentToken) {
-          throw new PortalError(
-            'UNAUTHORIZED',
-            'ENROLLMENT_TOKEN_INVALID',
-            'This enrollment link was already used. Open the /go page again.',
-          );
-        }
+        ports.metrics.count('LostRace');
         continue;
       }
       throw error;
     }
     return { deviceId: device.deviceId, deviceCredential: credential.credential };
   }
-  throw PIN_USED();
+  throw BUSY();
 }
 
 /** The device behind an `Authorization: Device <credential>` header, or 401. */
 export async function authenticateDevice(
-  ports: DevicePorts,
+  ports: Pick<DevicePorts, 'store'>,
   authorization: string | undefined,
 ): Promise<DeviceRecord> {
   const unauthorized = new PortalError(
@@ -530,7 +626,7 @@ export async function authenticateDevice(
     'DEVICE_CREDENTIAL_INVALID',
     'The device credential is missing or not valid. Enroll the device again.',
   );
-  const match = /^Device\s+(\S+)$/i.exec(authorization ?? '');
+  const match = /^Device\s+(\S{1,200})$/i.exec(authorization ?? '');
   const parsed = match?.[1] ? parseDeviceCredential(match[1]) : null;
   if (!parsed) throw unauthorized;
   const device = await ports.store.getDevice(parsed.userSub, parsed.deviceId);
@@ -563,17 +659,13 @@ export async function checkIn(
     const now = ports.clock.now().toISOString();
     try {
       await ports.store.saveDevice({
-        device: {
-          ...device,
-          facts: { ...device.facts, ...cleanFacts(facts) },
-          lastCheckInAt: now,
-          version: device.version + 1,
-        },
+        device: { ...device, facts: { ...device.facts, ...cleanFacts(facts) }, lastCheckInAt: now },
         expectedVersion: device.version,
       });
       return { deviceId: device.deviceId, status: device.status, lastCheckInAt: now, commands: [] };
     } catch (error) {
       if (!(error instanceof ConcurrentUpdateError)) throw error;
+      ports.metrics.count('LostRace');
     }
   }
   throw new PortalError('CONFLICT', 'BUSY', 'The device record is busy. Check in again in a moment.');

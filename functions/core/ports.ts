@@ -6,6 +6,25 @@ export interface Clock {
   now(): Date;
 }
 
+/** Waits until a moment (e.g. so every failed sign-in at /go answers after the same time). */
+export type Sleep = (until: Date) => Promise<void>;
+
+/** What the operator's dashboards and alarms count (CloudWatch, namespace DevicePortal). */
+export type MetricName = 'WrongPin' | 'RateLimited' | 'LostRace' | 'DeliveryFailed' | 'ServiceUnavailable';
+
+export interface Metrics {
+  count(name: MetricName, value?: number): void;
+}
+
+/**
+ * A keyed hash for one-time secrets (HMAC-SHA-256 with a key the table does not hold, rule 14):
+ * a copy of the table alone cannot be used to try all 10^8 PINs offline.
+ */
+export interface SecretHasher {
+  /** Hex HMAC of the parts joined; the parts name what the secret is for, so it cannot be replayed elsewhere. */
+  hash(...parts: string[]): Promise<string>;
+}
+
 export interface RandomSource {
   /** Cryptographically random bytes. */
   bytes(count: number): Uint8Array;
@@ -74,7 +93,7 @@ export interface AuditEvent {
   at: string;
 }
 
-export type SecretKind = 'QR' | 'ENROLLMENT';
+export type SecretKind = 'QR' | 'ENROLLMENT' | 'PROFILE';
 
 /** A one-time token as stored under SECRET#{sha256(token)}. */
 export interface SecretRecord {
@@ -100,14 +119,38 @@ export interface DeviceChange {
   /** Marks these secrets used; fails if one was used already or has expired. */
   useSecrets?: string[];
   audit?: AuditEvent;
+  /**
+   * The version of the user's device-limit lock read with the devices that were counted: the write
+   * fails with ConcurrentUpdateError if another write that adds or activates a device came first.
+   */
+  limitLock?: { version: number | null };
 }
+
+/** Which one-time PIN of a device a try is taken on. */
+export type PinSlot = 'registration';
 
 export interface DeviceStore {
   listDevices(userSub: string): Promise<DeviceRecord[]>;
+  /** The devices, read consistently, with the version of the user's device-limit lock. */
+  listDevicesForLimit(userSub: string): Promise<{ devices: DeviceRecord[]; lockVersion: number | null }>;
+  /**
+   * Takes one try of the PIN in `slot` by a single conditional write, before any comparison: only
+   * while that PIN (same HMAC) is unused, unexpired and has tries left. Bumps the device's version.
+   * The device's new version, or null when no try was left to take.
+   */
+  takePinTry(
+    userSub: string,
+    deviceId: string,
+    slot: PinSlot,
+    hmac: string,
+    now: Date,
+  ): Promise<number | null>;
   getDevice(userSub: string, deviceId: string): Promise<DeviceRecord | null>;
   /** Writes the device (bumping its version), its secrets and its audit event in one transaction. */
   saveDevice(change: DeviceChange): Promise<void>;
   getSecret(hash: string): Promise<SecretRecord | null>;
+  /** An audit event that records no state change of its own (e.g. a refused PIN). */
+  appendAudit(event: AuditEvent): Promise<void>;
 }
 
 /** Fixed-window counters for rate limits and spend caps. */
@@ -116,6 +159,8 @@ export interface Counters {
   increment(key: CounterKey, limit: number): Promise<boolean>;
   /** Gives back one taken with increment (never below zero). */
   release(key: CounterKey): Promise<void>;
+  /** Sets the counter back to zero (e.g. after the user proved who they are). */
+  reset(key: CounterKey): Promise<void>;
 }
 
 export interface CounterKey {

@@ -11,8 +11,10 @@ import type {
 } from './api-types.ts';
 import { auditEvent, type RequestOrigin } from './audit.ts';
 import { countsAgainstLimit, type DeviceRecord, effectiveStatus, toDeviceSummary } from './device.ts';
+import { dailyFailures, linkOrigin } from './enrollment.ts';
 import { PortalError } from './errors.ts';
 import { sendInvitations } from './invitations.ts';
+import { issuePin } from './one-time-pin.ts';
 import type {
   Caller,
   Clock,
@@ -21,14 +23,16 @@ import type {
   DeviceStore,
   DirectoryUser,
   Mailer,
+  Metrics,
   RandomSource,
+  SecretHasher,
   SecretRecord,
   SettingsStore,
   SmsSender,
   UserDirectory,
 } from './ports.ts';
 import { ConcurrentUpdateError } from './ports.ts';
-import { newPin, newToken } from './secrets.ts';
+import { newToken } from './secrets.ts';
 import type { PortalSettings } from './settings.ts';
 
 export interface RegistrationPorts {
@@ -38,7 +42,11 @@ export interface RegistrationPorts {
   sms: SmsSender;
   clock: Clock;
   random: RandomSource;
+  hasher: SecretHasher;
+  metrics: Metrics;
 }
+
+const MAX_RACE_RETRIES = 5;
 
 const HOUR_MS = 3600_000;
 const DAY_MS = 24 * HOUR_MS;
@@ -47,8 +55,8 @@ function windowEnd(now: Date, sizeMs: number): Date {
   return new Date(Math.floor(now.getTime() / sizeMs) * sizeMs + sizeMs);
 }
 
-export function goBaseUrl(settings: PortalSettings, origin: string): string {
-  return settings.externalHost ? `https://${settings.externalHost}/go` : `${origin}/go`;
+export function goBaseUrl(settings: PortalSettings, origin: RequestOrigin): string {
+  return `${linkOrigin(settings, origin)}/go`;
 }
 
 async function requireUser(directory: UserDirectory, caller: Caller): Promise<DirectoryUser> {
@@ -96,22 +104,23 @@ interface IssuedSecrets {
 }
 
 /** New secrets for a registration: a PIN for PIN and QR (where PINs are on), a token for QR. */
-function issueSecrets(
+async function issueSecrets(
   ports: RegistrationPorts,
   settings: PortalSettings,
   device: Pick<DeviceRecord, 'userSub' | 'deviceId'>,
   method: NonNullable<DeviceRecord['registration']>['method'],
-): IssuedSecrets {
+): Promise<IssuedSecrets> {
   const now = ports.clock.now();
   const expiresAt = new Date(now.getTime() + settings.pinLifetimeMinutes * 60_000).toISOString();
   const withPin = method === 'PIN' || (method === 'QR' && settings.registrationMethods.pin);
-  const pin = withPin ? newPin(ports.random, settings.pinLength) : undefined;
+  const pin = withPin
+    ? await issuePin(ports, 'REGISTRATION', device, settings.pinLength, expiresAt)
+    : undefined;
   const qr = method === 'QR' ? newToken(ports.random) : undefined;
   return {
     registration: {
       method,
       expiresAt,
-      failedAttempts: 0,
       deliveries: [],
       ...(pin ? { pin: pin.stored } : {}),
       ...(qr ? { qrTokenHash: qr.hash } : {}),
@@ -188,6 +197,8 @@ async function deliverAndRecord(
       expiresAt: device.registration.expiresAt,
     },
   );
+  const failed = deliveries.filter((d) => d.status === 'FAILED').length;
+  if (failed > 0) ports.metrics.count('DeliveryFailed', failed);
   // What the caller is shown even if recording fails below: the one-time PIN is in this very
   // response, so a failed bookkeeping write must not turn it into an error and lose the PIN.
   const outcome: DeviceRecord = { ...device, registration: { ...device.registration, deliveries } };
@@ -196,13 +207,9 @@ async function deliverAndRecord(
     try {
       const current = attempt === 0 ? device : await ports.store.getDevice(device.userSub, device.deviceId);
       if (!current?.registration) return outcome;
-      const updated: DeviceRecord = {
-        ...current,
-        registration: { ...current.registration, deliveries },
-        version: current.version + 1,
-      };
+      const updated: DeviceRecord = { ...current, registration: { ...current.registration, deliveries } };
       await ports.store.saveDevice({ device: updated, expectedVersion: current.version });
-      return updated;
+      return { ...updated, version: current.version + 1 };
     } catch (error) {
       if (!(error instanceof ConcurrentUpdateError)) return outcome;
     }
@@ -240,69 +247,91 @@ function checkMethodEnabled(settings: PortalSettings, method: CreateRegistration
   }
 }
 
+const deviceLimitReached = (inUse: number) =>
+  new PortalError(
+    'CONFLICT',
+    'DEVICE_LIMIT_REACHED',
+    `You already have ${inUse} devices registered or pending, the most this portal allows. Retire or cancel one first.`,
+  );
+
+/** The user proved who they are in the portal: strangers' failed tries at /go no longer hold them back. */
+async function forgiveGoFailures(ports: RegistrationPorts, user: DirectoryUser): Promise<void> {
+  await ports.store.reset(dailyFailures(ports.clock, user, user.email));
+}
+
 export async function createRegistration(
   ports: RegistrationPorts,
   caller: Caller,
   request: CreateRegistrationRequest,
   origin: RequestOrigin,
 ): Promise<RegistrationResponse> {
-  const [settings, user, devices] = await Promise.all([
+  const [settings, user] = await Promise.all([
     ports.store.getSettings(),
     requireUser(ports.directory, caller),
-    ports.store.listDevices(caller.sub),
   ]);
   checkMethodEnabled(settings, request.method);
   const ownership = resolveOwnership(settings, request.ownership);
   const phoneNumber = request.phoneNumber ?? user.phoneNumber;
   checkDelivery(request.delivery, phoneNumber);
-  const now = ports.clock.now();
-  const inUse = devices.filter((d) => countsAgainstLimit(d, now)).length;
-  if (inUse >= settings.deviceLimitPerUser) {
-    throw new PortalError(
-      'CONFLICT',
-      'DEVICE_LIMIT_REACHED',
-      `You already have ${inUse} devices registered or pending, the most this portal allows. Retire or cancel one first.`,
-    );
-  }
-  await takeInvitationAllowance(ports, settings, caller);
-
-  const deviceId = ports.random.uuid();
-  const secrets = issueSecrets(ports, settings, { userSub: caller.sub, deviceId }, request.method);
-  const device: DeviceRecord = {
-    userSub: caller.sub,
-    deviceId,
-    status: 'PENDING',
-    platform: request.platform,
-    ownership,
-    facts: { platform: request.platform, ...(phoneNumber ? { phoneNumber } : {}) },
-    createdAt: now.toISOString(),
-    registeredAt: null,
-    lastCheckInAt: null,
-    registration: secrets.registration,
-    version: 1,
-  };
-  await ports.store.saveDevice({
-    device,
-    expectedVersion: null,
-    putSecrets: secrets.putSecrets,
-    audit: auditEvent(ports, origin, {
+  let allowanceTaken = false;
+  for (let attempt = 0; attempt < MAX_RACE_RETRIES; attempt++) {
+    // The count and the write are tied by the user's limit lock: of parallel creates that counted
+    // the same devices, one writes and the others count again.
+    const { devices, lockVersion } = await ports.store.listDevicesForLimit(caller.sub);
+    const now = ports.clock.now();
+    const inUse = devices.filter((d) => countsAgainstLimit(d, now)).length;
+    if (inUse >= settings.deviceLimitPerUser) throw deviceLimitReached(inUse);
+    if (!allowanceTaken) {
+      await takeInvitationAllowance(ports, settings, caller);
+      allowanceTaken = true;
+    }
+    const deviceId = ports.random.uuid();
+    const secrets = await issueSecrets(ports, settings, { userSub: caller.sub, deviceId }, request.method);
+    const device: DeviceRecord = {
       userSub: caller.sub,
       deviceId,
-      action: 'REGISTRATION_CREATED',
-      detail: `${request.method} for ${request.platform}`,
-    }),
-  });
-  const goUrl = goBaseUrl(settings, origin.origin);
-  const delivered = await deliverAndRecord(
-    ports,
-    settings,
-    device,
-    request.delivery,
-    user,
-    phoneNumber,
-    goUrl,
-  );
-  return registrationResponse(delivered, secrets, goUrl, now);
+      status: 'PENDING',
+      platform: request.platform,
+      ownership,
+      facts: { platform: request.platform, ...(phoneNumber ? { phoneNumber } : {}) },
+      createdAt: now.toISOString(),
+      registeredAt: null,
+      lastCheckInAt: null,
+      registration: secrets.registration,
+      version: 1,
+    };
+    try {
+      await ports.store.saveDevice({
+        device,
+        expectedVersion: null,
+        limitLock: { version: lockVersion },
+        putSecrets: secrets.putSecrets,
+        audit: auditEvent(ports, origin, {
+          userSub: caller.sub,
+          deviceId,
+          action: 'REGISTRATION_CREATED',
+          detail: `${request.method} for ${request.platform}`,
+        }),
+      });
+    } catch (error) {
+      if (!(error instanceof ConcurrentUpdateError)) throw error;
+      ports.metrics.count('LostRace');
+      continue;
+    }
+    await forgiveGoFailures(ports, user);
+    const goUrl = goBaseUrl(settings, origin);
+    const delivered = await deliverAndRecord(
+      ports,
+      settings,
+      device,
+      request.delivery,
+      user,
+      phoneNumber,
+      goUrl,
+    );
+    return registrationResponse(delivered, secrets, goUrl, now);
+  }
+  throw new PortalError('CONFLICT', 'BUSY', 'Several registrations were started at once. Try again.');
 }
 
 /** A change the user asked for; losing a race to another change is theirs to retry, knowingly. */
@@ -324,9 +353,11 @@ async function saveUserChange(ports: Pick<RegistrationPorts, 'store'>, change: D
 /** The one-time tokens a registration handed out (QR, and the enrollment token of /go). */
 function issuedSecretHashes(device: DeviceRecord): string[] {
   const registration = device.registration;
-  return [registration?.qrTokenHash, registration?.enrollmentTokenHash].filter((h): h is string =>
-    Boolean(h),
-  );
+  return [
+    registration?.qrTokenHash,
+    registration?.profileTokenHash,
+    registration?.enrollmentTokenHash,
+  ].filter((h): h is string => Boolean(h));
 }
 
 async function requirePendingDevice(
@@ -355,38 +386,54 @@ export async function resendRegistration(
   request: ResendRegistrationRequest,
   origin: RequestOrigin,
 ): Promise<RegistrationResponse> {
-  const [settings, user, device] = await Promise.all([
+  const [settings, user, first] = await Promise.all([
     ports.store.getSettings(),
     requireUser(ports.directory, caller),
     requirePendingDevice(ports, caller, deviceId),
   ]);
-  const method = device.registration?.method ?? 'PIN';
+  const method = first.registration?.method ?? 'PIN';
   checkMethodEnabled(settings, method);
   const channels = request.delivery ?? [
-    ...new Set((device.registration?.deliveries ?? []).map((d) => d.channel)),
+    ...new Set((first.registration?.deliveries ?? []).map((d) => d.channel)),
   ];
-  const phoneNumber = request.phoneNumber ?? device.facts.phoneNumber ?? user.phoneNumber;
+  const phoneNumber = request.phoneNumber ?? first.facts.phoneNumber ?? user.phoneNumber;
   checkDelivery(channels, phoneNumber);
   await takeInvitationAllowance(ports, settings, caller);
 
+  const { devices, lockVersion } = await ports.store.listDevicesForLimit(caller.sub);
+  const device = devices.find((d) => d.deviceId === deviceId);
   const now = ports.clock.now();
-  const secrets = issueSecrets(ports, settings, device, method);
+  if (!device || !['PENDING', 'EXPIRED'].includes(effectiveStatus(device, now))) {
+    throw new PortalError(
+      'CONFLICT',
+      'REGISTRATION_CHANGED',
+      'This registration changed meanwhile. Reload and try again.',
+    );
+  }
+  // An expired registration comes back to life: it takes a place again, so the limit applies.
+  const others = devices.filter((d) => d.deviceId !== deviceId && countsAgainstLimit(d, now)).length;
+  if (effectiveStatus(device, now) === 'EXPIRED' && others >= settings.deviceLimitPerUser) {
+    throw deviceLimitReached(others);
+  }
+  const secrets = await issueSecrets(ports, settings, device, method);
   const renewed: DeviceRecord = {
     ...device,
     status: 'PENDING',
     facts: { ...device.facts, ...(phoneNumber ? { phoneNumber } : {}) },
     registration: secrets.registration,
-    version: device.version + 1,
   };
   await saveUserChange(ports, {
     device: renewed,
     expectedVersion: device.version,
+    limitLock: { version: lockVersion },
     putSecrets: secrets.putSecrets,
     deleteSecrets: issuedSecretHashes(device),
     audit: auditEvent(ports, origin, { userSub: caller.sub, deviceId, action: 'REGISTRATION_RESENT' }),
   });
-  const goUrl = goBaseUrl(settings, origin.origin);
-  const delivered = await deliverAndRecord(ports, settings, renewed, channels, user, phoneNumber, goUrl);
+  await forgiveGoFailures(ports, user);
+  const goUrl = goBaseUrl(settings, origin);
+  const saved = { ...renewed, version: device.version + 1 };
+  const delivered = await deliverAndRecord(ports, settings, saved, channels, user, phoneNumber, goUrl);
   return registrationResponse(delivered, secrets, goUrl, now);
 }
 
@@ -400,17 +447,12 @@ export async function cancelRegistration(
   origin: RequestOrigin,
 ): Promise<DeviceRecord> {
   const device = await requirePendingDevice(ports, caller, deviceId);
-  const cancelled: DeviceRecord = {
-    ...device,
-    status: 'CANCELLED',
-    registration: null,
-    version: device.version + 1,
-  };
+  const cancelled: DeviceRecord = { ...device, status: 'CANCELLED', registration: null };
   await saveUserChange(ports, {
     device: cancelled,
     expectedVersion: device.version,
     deleteSecrets: issuedSecretHashes(device),
     audit: auditEvent(ports, origin, { userSub: caller.sub, deviceId, action: 'REGISTRATION_CANCELLED' }),
   });
-  return cancelled;
+  return { ...cancelled, version: device.version + 1 };
 }

@@ -1,9 +1,9 @@
 /**
- * One-time secrets (DESIGN §8 rules 1–5): drawn from the port's CSPRNG, stored only as hashes,
- * compared in constant time.
+ * One-time tokens and the device credential (DESIGN §8 rules 2, 4, 5): 128 or 256 bits from the
+ * port's CSPRNG, stored only as SHA-256 hashes (at that length no copy of the table can be searched
+ * for them), compared in constant time. PINs, short enough to try all of, are in one-time-pin.ts.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
-import type { StoredSecret } from './device.ts';
 import type { RandomSource } from './ports.ts';
 
 export function base64url(bytes: Uint8Array): string {
@@ -12,19 +12,6 @@ export function base64url(bytes: Uint8Array): string {
 
 export function sha256Hex(value: string): string {
   return createHash('sha256').update(value, 'utf8').digest('hex');
-}
-
-/** A PIN of `length` digits and its salted hash; only the hash is stored. */
-export function newPin(random: RandomSource, length: number): { pin: string; stored: StoredSecret } {
-  const pin = random.digits(length);
-  const salt = base64url(random.bytes(16));
-  return { pin, stored: { salt, hash: sha256Hex(`${salt}:${pin}`) } };
-}
-
-export function pinMatches(stored: StoredSecret, candidate: string): boolean {
-  const expected = Buffer.from(stored.hash, 'hex');
-  const actual = Buffer.from(sha256Hex(`${stored.salt}:${candidate}`), 'hex');
-  return expected.length === actual.length && timingSafeEqual(expected, actual);
 }
 
 /** A 128-bit single-use token (QR, enrollment, derived-credential state); stored as sha256(token). */
@@ -54,10 +41,13 @@ export function newDeviceCredential(
 export function parseDeviceCredential(
   credential: string,
 ): { userSub: string; deviceId: string; secretHash: string } | null {
+  // Shape and length first: nothing a client made up reaches a DynamoDB key.
+  if (credential.length > 200) return null;
   const parts = credential.split('.');
   if (parts.length !== 4 || parts[0] !== CREDENTIAL_PREFIX) return null;
   const [, userSub, deviceId, secret] = parts as [string, string, string, string];
-  if (!userSub || !deviceId || !/^[A-Za-z0-9_-]{43}$/.test(secret)) return null;
+  const id = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+  if (!id.test(userSub) || !id.test(deviceId) || !/^[A-Za-z0-9_-]{43}$/.test(secret)) return null;
   return { userSub, deviceId, secretHash: sha256Hex(secret) };
 }
 

@@ -1,5 +1,19 @@
-import { ROLES, type Role } from '../routes.ts';
+import * as z from 'zod/mini';
+import type { Role } from '../routes.ts';
 import type { HelpdeskContact, Ownership, Platform, RegistrationMethods } from './api-types.ts';
+
+/** The portal roles (DESIGN §7); routes.ts names the one each route needs. */
+export const ROLES = [
+  'self-service',
+  'register-device',
+  'lock',
+  'unlock',
+  'locate',
+  'wipe',
+  'retire',
+  'change-ownership',
+  'reset-secure-apps-passcode',
+] as const;
 
 /** Portal settings and role assignments: the CONFIG/SETTINGS item (DESIGN §7). */
 export interface PortalSettings {
@@ -19,8 +33,11 @@ export interface PortalSettings {
   secureAppsPinLifetimeMinutes: number;
   helpdesk: HelpdeskContact;
   invitationTemplates: Record<Platform, { emailSubject: string; emailBody: string; sms: string }>;
-  /** Host name used in /go links, e.g. portal.example.com; empty means the request's own host. */
-  externalHost: string;
+  /**
+   * The origin used in links (/go in invitations, the iOS profile, the Android referrer), e.g.
+   * https://devices.example.com; empty means the deployment's own (PORTAL_ORIGIN).
+   */
+  publicOrigin: string;
   /** Rate limits (DESIGN §8 rule 10). */
   invitationsPerUserPerHour: number;
   smsPerDayCap: number;
@@ -69,7 +86,7 @@ export function defaultSettings(): PortalSettings {
         sms: 'Register your Android device: open {{goUrl}} on the device, then install the agent app. Expires {{expiresAt}}.',
       },
     },
-    externalHost: '',
+    publicOrigin: '',
     invitationsPerUserPerHour: 10,
     smsPerDayCap: 200,
     goAttemptsPerAddress: 60,
@@ -90,4 +107,125 @@ export function effectiveRoles(settings: PortalSettings, groups: readonly string
   }
   roles.add('self-service');
   return [...roles];
+}
+
+const role = z.enum(ROLES);
+const text = (max: number) => z.string().check(z.maxLength(max));
+const minutes = (min: number, max: number) => z.int().check(z.gte(min), z.lte(max));
+const template = z.strictObject({ emailSubject: text(200), emailBody: text(5000), sms: text(480) });
+/** An exact https origin (no path, query or user info), so a link can only ever point at it. */
+const origin = z
+  .string()
+  .check(
+    z.refine(
+      (value) => value === '' || /^https:\/\/[a-z0-9.-]+(:\d{1,5})?$/i.test(value),
+      'an https origin such as https://devices.example.com, or empty',
+    ),
+  );
+
+/** The one schema of the settings: every read and every write goes through it (DESIGN §7). */
+export const settingsSchema = z.strictObject({
+  version: z.int().check(z.gte(0)),
+  defaultRoles: z.array(role),
+  groupRoles: z.record(z.string().check(z.minLength(1), z.maxLength(128)), z.array(role)),
+  registrationMethods: z.strictObject({
+    invitation: z.boolean(),
+    pin: z.boolean(),
+    qr: z.boolean(),
+    passwordAtGo: z.boolean(),
+  }),
+  pinLength: z.int().check(z.gte(6), z.lte(12)),
+  pinLifetimeMinutes: minutes(10, 72 * 60),
+  deviceLimitPerUser: z.int().check(z.gte(1), z.lte(50)),
+  defaultOwnership: z.enum(['EMPLOYEE', 'COMPANY']),
+  usersMayChooseOwnership: z.boolean(),
+  derivedCredential: z.strictObject({ enabled: z.boolean(), entrustUrl: origin }),
+  secureAppsPinLifetimeMinutes: minutes(5, 24 * 60),
+  helpdesk: z.strictObject({
+    name: text(100),
+    phone: text(40),
+    email: text(254),
+    url: text(500),
+    hours: text(200),
+    note: text(500),
+  }),
+  invitationTemplates: z.strictObject({ IOS: template, ANDROID: template }),
+  publicOrigin: origin,
+  invitationsPerUserPerHour: z.int().check(z.gte(1), z.lte(1000)),
+  smsPerDayCap: z.int().check(z.gte(0), z.lte(100_000)),
+  goAttemptsPerAddress: z.int().check(z.gte(1), z.lte(100_000)),
+  agentApp: z.strictObject({ androidStoreUrl: text(500), iosAppStoreUrl: text(500) }),
+});
+
+type Json = Record<string, unknown>;
+const isObject = (value: unknown): value is Json =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/**
+ * `base` with `override` laid over it field by field, objects merged to any depth, so a stored
+ * partial object (helpdesk: { phone }) keeps the sibling fields it does not name. Arrays and
+ * scalars replace; fields the base does not have are dropped (a stale or unknown field).
+ */
+export function mergeDeep<T>(base: T, override: unknown): T {
+  if (!isObject(base) || !isObject(override)) return base;
+  const merged: Json = { ...base };
+  for (const [key, value] of Object.entries(override)) {
+    if (!Object.hasOwn(base, key) || value === undefined) continue;
+    const current = (base as Json)[key];
+    // groupRoles is a map whose keys are data (group names), not fields: it replaces whole.
+    merged[key] =
+      isObject(current) && isObject(value) && key !== 'groupRoles' ? mergeDeep(current, value) : value;
+  }
+  return merged as T;
+}
+
+/**
+ * Stored settings made whole: the defaults with what is stored laid over them, then validated.
+ * A stored field that does not validate (a hand edit, an older release) falls back to its default,
+ * alone: its siblings are kept. `invalid` names what fell back, for the log.
+ */
+export function readSettings(
+  stored: unknown,
+  version?: number,
+): { settings: PortalSettings; invalid: string[] } {
+  const defaults = defaultSettings();
+  let candidate = mergeDeep(defaults, stored);
+  if (typeof version === 'number') candidate = { ...candidate, version };
+  const invalid: string[] = [];
+  for (let round = 0; round < 3; round++) {
+    const result = settingsSchema.safeParse(candidate);
+    if (result.success) return { settings: result.data as PortalSettings, invalid };
+    for (const issue of result.error.issues) {
+      const path = issue.path.map(String);
+      invalid.push(path.join('.'));
+      candidate = resetPath(candidate, defaults, path);
+    }
+  }
+  return { settings: { ...defaults, version: candidate.version }, invalid };
+}
+
+/** `target` with the value at `path` put back to the default's (the nearest path the default has). */
+function resetPath<T>(target: T, defaults: T, path: string[]): T {
+  const [head, ...rest] = path;
+  if (head === undefined || !isObject(target) || !isObject(defaults)) return defaults;
+  const base = (defaults as Json)[head];
+  if (rest.length === 0 || !isObject(base)) return { ...target, [head]: base } as T;
+  return { ...target, [head]: resetPath((target as Json)[head], base, rest) } as T;
+}
+
+/**
+ * An administrator's change laid over the current settings and checked: the whole result must
+ * validate, or the change is refused with every field that is wrong.
+ */
+export function applySettingsChange(
+  current: PortalSettings,
+  change: unknown,
+): { ok: true; settings: PortalSettings } | { ok: false; issues: { path: string; message: string }[] } {
+  const candidate = mergeDeep(current, change);
+  const result = settingsSchema.safeParse({ ...candidate, version: current.version });
+  if (result.success) return { ok: true, settings: result.data as PortalSettings };
+  return {
+    ok: false,
+    issues: result.error.issues.map((issue) => ({ path: issue.path.join('.'), message: issue.message })),
+  };
 }

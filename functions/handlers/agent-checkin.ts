@@ -1,14 +1,9 @@
-import { portalTable } from '../adapters/portal-table.ts';
-import { cryptoRandom, systemClock } from '../adapters/system.ts';
+import { devicePorts } from '../adapters/enrollment-ports.ts';
 import { checkIn } from '../core/enrollment.ts';
 import { publicApi } from '../http/api-handler.ts';
-import { agentCheckinBody } from '../http/schemas.ts';
+import { AgentCheckin } from '../routes.ts';
 
-export const handler = publicApi('AgentCheckin', { body: agentCheckinBody }, async (request) => ({
+export const handler = publicApi(AgentCheckin, async (request) => ({
   status: 200,
-  body: await checkIn(
-    { store: portalTable(), clock: systemClock, random: cryptoRandom },
-    request.event.headers.authorization,
-    request.body.device,
-  ),
+  body: await checkIn(devicePorts(), request.event.headers.authorization, request.body.device),
 }));

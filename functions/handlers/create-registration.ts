@@ -1,9 +1,9 @@
 import { registrationPorts } from '../adapters/default-ports.ts';
 import { createRegistration } from '../core/registration.ts';
 import { userApi } from '../http/api-handler.ts';
-import { createRegistrationBody } from '../http/schemas.ts';
+import { CreateRegistration } from '../routes.ts';
 
-export const handler = userApi('CreateRegistration', { body: createRegistrationBody }, async (request) => ({
+export const handler = userApi(CreateRegistration, async (request) => ({
   status: 201,
   body: await createRegistration(registrationPorts(), request.caller, request.body, request),
 }));

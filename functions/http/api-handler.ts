@@ -1,15 +1,20 @@
 /**
- * The shared middy stack every handler is built with: the route's access and role come from the
- * route table, then body parsing and validation, then the use-case, then JSON errors.
+ * The shared middy stack every handler is built with. A handler is bound to its own entry of the
+ * route table (it receives the entry, not a name), and the stack takes everything it enforces from
+ * that entry: only requests that came through CloudFront (the origin secret), the caller's token,
+ * role and a recent sign-in, then the path, query and body schemas; then the use-case; then JSON
+ * errors and one log line per request.
  */
 import middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import type * as z from 'zod/mini';
+import { emfMetrics } from '../adapters/emf-metrics.ts';
 import { portalTable } from '../adapters/portal-table.ts';
-import { PortalError, STATUS_BY_KIND } from '../core/errors.ts';
+import { isOriginSecret } from '../adapters/secret-values.ts';
+import { DependencyError, isAwsServiceError, PortalError, STATUS_BY_KIND } from '../core/errors.ts';
 import type { Caller } from '../core/ports.ts';
 import { ADMIN_GROUP, effectiveRoles } from '../core/settings.ts';
-import { type Role, type Route, routes } from '../routes.ts';
+import type { Role, Route } from '../routes.ts';
 
 /** A payload 2.0 event; on user and admin routes the JWT authorizer has filled the claims. */
 export type ApiEvent = APIGatewayProxyEventV2 & {
@@ -24,18 +29,19 @@ export interface SignedInCaller extends Caller {
   isAdmin: boolean;
 }
 
-export interface ApiRequest<TBody> {
+export interface ApiRequest<TBody, TPath = Record<string, string>, TQuery = Record<string, string>> {
   event: ApiEvent;
   body: TBody;
-  pathParameters: Record<string, string>;
-  query: Record<string, string>;
+  pathParameters: TPath;
+  query: TQuery;
+  /** The viewer's address as CloudFront saw it (never a header the client chose). */
   sourceIp: string;
   userAgent: string;
-  /** https://host of the request, for links back to the portal. */
+  /** The portal's public origin from configuration, for links back to it; never from a request header. */
   origin: string;
 }
 
-export interface UserRequest<TBody> extends ApiRequest<TBody> {
+export interface UserRequest<TBody, TPath, TQuery> extends ApiRequest<TBody, TPath, TQuery> {
   caller: SignedInCaller;
 }
 
@@ -50,6 +56,12 @@ export interface ApiResponse {
 
 /** Bodies above this are refused before parsing (DESIGN §8 rule 7). */
 export const MAX_BODY_BYTES = 64 * 1024;
+/** Rule 9: wipe, retire and ownership changes need a sign-in this recent. */
+export const RECENT_SIGN_IN_SECONDS = 5 * 60;
+/** The header CloudFront adds with the origin secret; requests without it did not come through it. */
+export const ORIGIN_SECRET_HEADER = 'x-origin-verify';
+/** Seconds a caller is asked to wait when an AWS service is throttling or failing. */
+const RETRY_AFTER_UNAVAILABLE_S = 5;
 
 const BASE_HEADERS = {
   'content-type': 'application/json; charset=utf-8',
@@ -66,15 +78,9 @@ export function json(status: number, body?: unknown, headers: Record<string, str
 }
 
 function errorResponse(error: PortalError): ApiResult {
-  const headers: Record<string, string> = {};
+  const headers: Record<string, string> = { ...error.headers };
   if (error.retryAfterSeconds !== undefined) headers['retry-after'] = String(error.retryAfterSeconds);
   return json(STATUS_BY_KIND[error.kind], { error: { code: error.code, message: error.message } }, headers);
-}
-
-function findRoute(name: string): Route {
-  const route = routes.find((r) => r.name === name);
-  if (!route) throw new Error(`No route named ${name} in functions/routes.ts`);
-  return route;
 }
 
 /** API Gateway passes array claims as "[a b]"; the local twin passes the same. */
@@ -87,15 +93,14 @@ export function claimList(value: unknown): string[] {
     .filter(Boolean);
 }
 
+const SIGN_IN_AGAIN = () =>
+  new PortalError('UNAUTHORIZED', 'UNAUTHORIZED', 'Sign in again: your session is missing or not valid.');
+
 function callerFromClaims(event: ApiEvent): Caller {
   const claims = event.requestContext.authorizer?.jwt?.claims;
   // The authorizer admits only verified tokens; a route without claims was deployed wrong.
-  if (claims?.token_use !== 'access' || typeof claims.sub !== 'string') {
-    throw new PortalError(
-      'UNAUTHORIZED',
-      'UNAUTHORIZED',
-      'Sign in again: your session is missing or not valid.',
-    );
+  if (claims?.token_use !== 'access' || typeof claims.sub !== 'string' || claims.sub.length > 128) {
+    throw SIGN_IN_AGAIN();
   }
   return {
     sub: claims.sub,
@@ -105,18 +110,30 @@ function callerFromClaims(event: ApiEvent): Caller {
   };
 }
 
-function formatIssues(error: z.core.$ZodError): string {
+/** Rule 9, as a step-up challenge the web app understands (RFC 9470). */
+function requireRecentSignIn(caller: Caller): void {
+  const age = Math.floor(Date.now() / 1000) - caller.authTime;
+  if (!Number.isFinite(caller.authTime) || age > RECENT_SIGN_IN_SECONDS) {
+    throw new PortalError(
+      'UNAUTHORIZED',
+      'RECENT_SIGN_IN_REQUIRED',
+      'For this, confirm it is you: enter your password again.',
+      undefined,
+      {
+        'www-authenticate': `Bearer error="insufficient_user_authentication", max_age=${RECENT_SIGN_IN_SECONDS}`,
+      },
+    );
+  }
+}
+
+function formatIssues(error: z.core.$ZodError, where: string): string {
   return error.issues
     .slice(0, 5)
-    .map((issue) => {
-      const where = issue.path.length > 0 ? issue.path.join('.') : 'body';
-      return `${where}: ${issue.message}`;
-    })
+    .map((issue) => `${issue.path.length > 0 ? issue.path.join('.') : where}: ${issue.message}`)
     .join('; ');
 }
 
 function parseBody<T>(event: ApiEvent, schema: z.ZodMiniType<T> | undefined): T {
-  if (!schema) return undefined as T;
   const raw = event.body
     ? event.isBase64Encoded
       ? Buffer.from(event.body, 'base64').toString('utf8')
@@ -129,6 +146,22 @@ function parseBody<T>(event: ApiEvent, schema: z.ZodMiniType<T> | undefined): T 
       `The request body is over ${MAX_BODY_BYTES} bytes.`,
     );
   }
+  if (!schema) {
+    if (raw.trim() !== '') {
+      throw new PortalError('INVALID', 'UNEXPECTED_BODY', 'This request takes no body; send none.');
+    }
+    return undefined as T;
+  }
+  if (raw !== '') {
+    const contentType = (event.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase();
+    if (contentType !== 'application/json') {
+      throw new PortalError(
+        'UNSUPPORTED_MEDIA_TYPE',
+        'JSON_REQUIRED',
+        'Send the request body as JSON with Content-Type: application/json.',
+      );
+    }
+  }
   let data: unknown;
   try {
     data = raw === '' ? {} : JSON.parse(raw);
@@ -140,23 +173,61 @@ function parseBody<T>(event: ApiEvent, schema: z.ZodMiniType<T> | undefined): T 
     throw new PortalError(
       'INVALID',
       'VALIDATION_FAILED',
-      `Check the request: ${formatIssues(result.error)}.`,
+      `Check the request: ${formatIssues(result.error, 'body')}.`,
     );
   }
   return result.data;
 }
 
-function baseRequest<T>(event: ApiEvent, body: T): ApiRequest<T> {
-  const host = event.headers['x-forwarded-host'] ?? event.headers.host ?? event.requestContext.domainName;
-  const proto = event.headers['x-forwarded-proto'] ?? 'https';
+function parsePath<T>(event: ApiEvent, schema: z.ZodMiniType<T> | undefined): T {
+  const values = event.pathParameters ?? {};
+  if (!schema) return {} as T;
+  const result = schema.safeParse(values);
+  // An id of the wrong shape names nothing this portal issued: the same answer as an unknown one.
+  if (!result.success) throw new PortalError('NOT_FOUND', 'NOT_FOUND', 'There is nothing here by that id.');
+  return result.data;
+}
+
+function parseQuery<T>(event: ApiEvent, schema: z.ZodMiniType<T> | undefined): T {
+  const values = event.queryStringParameters ?? {};
+  if (!schema) return values as T;
+  const result = schema.safeParse(values);
+  if (!result.success) {
+    throw new PortalError(
+      'INVALID',
+      'VALIDATION_FAILED',
+      `Check the query string: ${formatIssues(result.error, 'query')}.`,
+    );
+  }
+  return result.data;
+}
+
+/**
+ * The viewer's address: CloudFront-Viewer-Address ("ip:port", IPv6 unbracketed), which CloudFront
+ * sets itself; it is trusted because only requests carrying the origin secret get this far.
+ */
+export function viewerAddress(event: ApiEvent): string {
+  const header = event.headers['cloudfront-viewer-address'];
+  const cut = header?.lastIndexOf(':') ?? -1;
+  const ip = header && cut > 0 ? header.slice(0, cut) : '';
+  return /^[0-9A-Fa-f.:]{2,45}$/.test(ip) ? ip : event.requestContext.http.sourceIp;
+}
+
+/** The portal's public origin (DESIGN §8 rule 13): the deployment says it, a request never does. */
+export function portalOrigin(): string {
+  const origin = process.env.PORTAL_ORIGIN;
+  if (!origin) throw new Error('Environment variable PORTAL_ORIGIN is not set');
+  return origin.replace(/\/+$/, '');
+}
+
+function baseRequest(
+  event: ApiEvent,
+): Omit<ApiRequest<unknown, unknown, unknown>, 'body' | 'pathParameters' | 'query'> {
   return {
     event,
-    body,
-    pathParameters: (event.pathParameters ?? {}) as Record<string, string>,
-    query: (event.queryStringParameters ?? {}) as Record<string, string>,
-    sourceIp: event.requestContext.http.sourceIp,
-    userAgent: event.requestContext.http.userAgent ?? '',
-    origin: `${proto}://${host}`,
+    sourceIp: viewerAddress(event),
+    userAgent: (event.requestContext.http.userAgent ?? '').slice(0, 512),
+    origin: portalOrigin(),
   };
 }
 
@@ -171,69 +242,152 @@ function toResult(response: ApiResponse): ApiResult {
   return json(response.status, response.body, response.headers);
 }
 
-/** Maps typed errors to their status; anything else is logged and answered with a bare 500. */
+async function logUnexpected(message: string, fields: Record<string, unknown>): Promise<void> {
+  // Loaded on the first unexpected error only: the logger costs ~6 ms of every cold start
+  // (measured with npm run bench), and it has nothing to say on the happy path.
+  const { logger } = await import('./logger.ts');
+  logger.error(message, fields);
+}
+
+/** Maps typed errors to their status; AWS failures to 503; anything else is logged and a bare 500. */
 const jsonErrors = (): middy.MiddlewareObj<ApiEvent, ApiResult, Error, Context> => ({
   onError: async (request) => {
     const error = request.error;
     if (error instanceof PortalError) {
+      if (error.kind === 'RATE_LIMITED') emfMetrics.count('RateLimited');
       request.response = errorResponse(error);
       return;
     }
-    // Loaded on the first unexpected error only: the logger costs ~6 ms of every cold start
-    // (measured with npm run bench), and it has nothing to say on the happy path.
-    const { logger } = await import('./logger.ts');
-    logger.error('Unhandled error', { error });
+    if (error instanceof DependencyError || isAwsServiceError(error)) {
+      emfMetrics.count('ServiceUnavailable');
+      await logUnexpected('AWS service failure', {
+        error,
+        ...(error instanceof DependencyError
+          ? { causeName: error.causeName, cancellationReasons: error.reasons }
+          : {}),
+      });
+      request.response = json(
+        503,
+        {
+          error: {
+            code: 'SERVICE_UNAVAILABLE',
+            message: 'The portal is busy right now. Wait a few seconds, then try again.',
+          },
+        },
+        { 'retry-after': String(RETRY_AFTER_UNAVAILABLE_S) },
+      );
+      return;
+    }
+    await logUnexpected('Unhandled error', { error });
     request.response = json(500, {
       error: { code: 'INTERNAL', message: 'Something went wrong on our side. Try again in a minute.' },
     });
   },
 });
 
-interface HandlerSpec<TBody> {
-  body?: z.ZodMiniType<TBody>;
+/**
+ * One structured line per request (route, status, duration, request id), with nothing secret in it:
+ * no body, no header, no query string.
+ */
+const requestLog = (route: Route): middy.MiddlewareObj<ApiEvent, ApiResult, Error, Context> => {
+  // Keyed by the event: the local twin runs one handler for many requests at once.
+  const startedAt = new WeakMap<ApiEvent, number>();
+  const write = (request: middy.Request<ApiEvent, ApiResult, Error, Context>) => {
+    if (process.env.PORTAL_REQUEST_LOG === 'off') return;
+    process.stdout.write(
+      `${JSON.stringify({
+        level: 'INFO',
+        message: 'request',
+        route: route.name,
+        routeKey: `${route.method} ${route.path}`,
+        status: request.response?.statusCode ?? 500,
+        durationMs: Date.now() - (startedAt.get(request.event) ?? Date.now()),
+        requestId: request.event.requestContext?.requestId,
+      })}\n`,
+    );
+  };
+  return {
+    before: (request) => {
+      startedAt.set(request.event, Date.now());
+    },
+    after: write,
+    // Runs after jsonErrors has turned the error into a response (middy runs onError in reverse).
+    onError: write,
+  };
+};
+
+/** Refuses requests that did not come through CloudFront, before anything else runs. */
+async function requireCloudFront(event: ApiEvent): Promise<void> {
+  if (!(await isOriginSecret(event.headers[ORIGIN_SECRET_HEADER]))) {
+    throw new PortalError(
+      'FORBIDDEN',
+      'DIRECT_ACCESS',
+      'Use the portal address; this endpoint is not public.',
+    );
+  }
 }
 
-type LambdaHandler = (event: ApiEvent, context: Context) => Promise<ApiResult>;
+type LambdaHandler = ((event: ApiEvent, context: Context) => Promise<ApiResult>) & {
+  /** The route-table entry this handler serves (checked by a test against every entry). */
+  readonly route: Route;
+};
 
-/** A handler for a user or admin route: the caller is signed in and holds the route's role. */
-export function userApi<TBody = undefined>(
-  routeName: string,
-  spec: HandlerSpec<TBody>,
-  useCase: (request: UserRequest<TBody>) => Promise<ApiResponse>,
-): LambdaHandler {
-  const route = findRoute(routeName);
-  return middy<ApiEvent, ApiResult, Error, Context>()
+function build(route: Route, run: (event: ApiEvent) => Promise<ApiResponse>): LambdaHandler {
+  const handler = middy<ApiEvent, ApiResult, Error, Context>()
+    .use(requestLog(route))
     .use(jsonErrors())
     .handler(async (event) => {
-      const caller = callerFromClaims(event);
-      const settings = await portalTable().getSettings();
-      const isAdmin = caller.groups.includes(ADMIN_GROUP);
-      const roles = effectiveRoles(settings, caller.groups);
-      if (route.access === 'admin' && !isAdmin) {
-        throw new PortalError('FORBIDDEN', 'ADMIN_ONLY', 'Only portal administrators can do this.');
-      }
-      if (route.role && !roles.includes(route.role)) {
-        throw new PortalError(
-          'FORBIDDEN',
-          'ROLE_REQUIRED',
-          `Your portal role does not allow this (needs "${route.role}"). Ask your helpdesk if you need it.`,
-        );
-      }
-      const body = parseBody(event, spec.body);
-      return toResult(await useCase({ ...baseRequest(event, body), caller: { ...caller, roles, isAdmin } }));
-    }) as unknown as LambdaHandler;
+      await requireCloudFront(event);
+      return toResult(await run(event));
+    });
+  return Object.assign(handler as unknown as (event: ApiEvent, context: Context) => Promise<ApiResult>, {
+    route,
+  });
+}
+
+/** A handler for a user or admin route: the caller is signed in and holds the route's role. */
+export function userApi<TBody, TPath, TQuery>(
+  route: Route<TBody, TPath, TQuery>,
+  useCase: (request: UserRequest<TBody, TPath, TQuery>) => Promise<ApiResponse>,
+): LambdaHandler {
+  return build(route as Route, async (event) => {
+    const caller = callerFromClaims(event);
+    const settings = await portalTable().getSettings();
+    const isAdmin = caller.groups.includes(ADMIN_GROUP);
+    const roles = effectiveRoles(settings, caller.groups);
+    if (route.access === 'admin' && !isAdmin) {
+      throw new PortalError('FORBIDDEN', 'ADMIN_ONLY', 'Only portal administrators can do this.');
+    }
+    if (route.role && !roles.includes(route.role)) {
+      throw new PortalError(
+        'FORBIDDEN',
+        'ROLE_REQUIRED',
+        `Your portal role does not allow this (needs "${route.role}"). Ask your helpdesk if you need it.`,
+      );
+    }
+    if (route.recentSignIn) requireRecentSignIn(caller);
+    const pathParameters = parsePath(event, route.pathParameters);
+    const query = parseQuery(event, route.query);
+    const body = parseBody(event, route.body);
+    return useCase({
+      ...baseRequest(event),
+      body,
+      pathParameters,
+      query,
+      caller: { ...caller, roles, isAdmin },
+    });
+  });
 }
 
 /** A handler for a public or agent route: no user token; the use-case checks its own secret. */
-export function publicApi<TBody = undefined>(
-  routeName: string,
-  spec: HandlerSpec<TBody>,
-  useCase: (request: ApiRequest<TBody>) => Promise<ApiResponse>,
+export function publicApi<TBody, TPath, TQuery>(
+  route: Route<TBody, TPath, TQuery>,
+  useCase: (request: ApiRequest<TBody, TPath, TQuery>) => Promise<ApiResponse>,
 ): LambdaHandler {
-  findRoute(routeName);
-  return middy<ApiEvent, ApiResult, Error, Context>()
-    .use(jsonErrors())
-    .handler(async (event) =>
-      toResult(await useCase(baseRequest(event, parseBody(event, spec.body)))),
-    ) as unknown as LambdaHandler;
+  return build(route as Route, async (event) => {
+    const pathParameters = parsePath(event, route.pathParameters);
+    const query = parseQuery(event, route.query);
+    const body = parseBody(event, route.body);
+    return useCase({ ...baseRequest(event), body, pathParameters, query });
+  });
 }

@@ -22,7 +22,7 @@ import {
   UpdateTimeToLiveCommand,
 } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
-import { GSI1, keys } from '../../functions/adapters/portal-table.ts';
+import { GSI1, settingsToItem } from '../../functions/adapters/items.ts';
 import { ADMIN_GROUP, defaultSettings } from '../../functions/core/settings.ts';
 
 export const LOCAL_TABLE_NAME = 'device-portal';
@@ -88,7 +88,7 @@ export async function ensureDefaultSettings(
     await documents.send(
       new PutCommand({
         TableName: tableName,
-        Item: { ...keys.settings, settings, version: settings.version },
+        Item: settingsToItem(settings),
         ConditionExpression: 'attribute_not_exists(pk)',
       }),
     );

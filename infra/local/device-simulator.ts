@@ -179,7 +179,7 @@ async function main(): Promise<void> {
       } else {
         console.log(`/go accepted: the phone would open the store at ${verified.next.storeUrl}`);
       }
-      return enroll(goPortal, platformOption(verified.platform), { enrollmentToken });
+      return enroll(goPortal, platformOption(verified.platform), { enrollmentToken: enrollmentToken ?? '' });
     }
     case 'checkin': {
       if (!saved)

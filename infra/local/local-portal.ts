@@ -17,6 +17,7 @@ import {
 } from './bootstrap.ts';
 import { type RunningEmulators, startEmulators } from './emulators.ts';
 import { createJwtAuthorizer } from './jwt-authorizer.ts';
+import { LOCAL_SECRET_ARNS, LocalSecrets } from './local-secrets.ts';
 import type { Faults } from './outbox.ts';
 import { SmsOutbox } from './outbox.ts';
 import { createLocalServer, REPO_ROOT } from './server.ts';
@@ -54,7 +55,13 @@ function configureEnvironment(portal: {
   userPoolId: string;
   clientId: string;
 }) {
+  const base = `http://127.0.0.1:${portal.port}`;
   Object.assign(process.env, {
+    // The portal's public origin, as CloudFront's domain is passed to each function in AWS.
+    PORTAL_ORIGIN: base,
+    ORIGIN_SECRET_ARN: LOCAL_SECRET_ARNS.originSecret,
+    ONE_TIME_SECRET_KEY_ARN: LOCAL_SECRET_ARNS.oneTimeSecretKey,
+    AWS_ENDPOINT_URL_SECRETS_MANAGER: `${base}/_local/secretsmanager`,
     AWS_REGION: LOCAL_REGION,
     AWS_ACCESS_KEY_ID: 'local',
     AWS_SECRET_ACCESS_KEY: 'local',
@@ -124,6 +131,7 @@ export async function startLocalPortal(options: LocalPortalOptions): Promise<Loc
       sesEndpoint: emulators.endpoints.ses,
       authorizer,
       outbox: new SmsOutbox(join(dataDir, 'sms-outbox.json')),
+      secrets: new LocalSecrets(join(dataDir, 'secrets')),
     });
     server = local.server;
     await new Promise<void>((listening, failed) => {

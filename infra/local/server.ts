@@ -12,7 +12,9 @@ import type { Context } from 'aws-lambda';
 import type { ApiEvent, ApiResult } from '../../functions/http/api-handler.ts';
 import { handlerFile, needsUserToken, type Route, routes } from '../../functions/routes.ts';
 import type { LocalJwtAuthorizer } from './jwt-authorizer.ts';
+import { answerSecretsManager, type LocalSecrets } from './local-secrets.ts';
 import { answerSnsPublish, type Faults, readEmails, renderOutboxPage, type SmsOutbox } from './outbox.ts';
+import { installPermissionGuard, runAs } from './permission-guard.ts';
 
 export const REPO_ROOT = resolve(import.meta.dirname, '..', '..');
 
@@ -38,8 +40,16 @@ const MIME: Record<string, string> = {
   '.map': 'application/json',
 };
 
-/** API Gateway refuses payloads over 10 MB; handlers apply their own, smaller cap. */
+/** API Gateway refuses payloads over 10 MB with 413; handlers apply their own, smaller cap. */
 const MAX_REQUEST_BYTES = 10 * 1024 * 1024;
+
+class BodyTooLarge extends Error {}
+
+/**
+ * Headers CloudFront sets itself on the way to the API: whatever a client sent under these names
+ * is dropped, and the real values are set, as the /api/* behaviour does in AWS.
+ */
+const CLOUDFRONT_SET_HEADERS = ['x-origin-verify', 'cloudfront-viewer-address', 'x-forwarded-for', 'via'];
 
 export interface LocalServerOptions {
   port: number;
@@ -49,6 +59,7 @@ export interface LocalServerOptions {
   sesEndpoint: string;
   authorizer: LocalJwtAuthorizer;
   outbox: SmsOutbox;
+  secrets: LocalSecrets;
 }
 
 interface CompiledRoute {
@@ -99,8 +110,8 @@ function readBody(request: IncomingMessage): Promise<Buffer> {
     request.on('data', (chunk: Buffer) => {
       size += chunk.length;
       if (size > MAX_REQUEST_BYTES) {
-        reject(new Error('too large'));
-        request.destroy();
+        reject(new BodyTooLarge('too large'));
+        request.resume(); // keep reading (and dropping) so the 413 can still be sent
         return;
       }
       chunks.push(chunk);
@@ -186,6 +197,16 @@ async function serveApi(
     }
   }
   const values = match.pattern.exec(url.pathname)?.slice(1) ?? [];
+  const remote = request.socket.remoteAddress ?? '127.0.0.1';
+  const viewerIp = remote.replace(/^::ffff:/, '');
+  const forwardedFor = headers['x-forwarded-for'];
+  for (const name of CLOUDFRONT_SET_HEADERS) delete headers[name];
+  // What CloudFront adds: the origin secret, the viewer's own address, the forwarded chain.
+  headers['x-origin-verify'] = options.secrets.originSecret;
+  headers['cloudfront-viewer-address'] = `${viewerIp}:${request.socket.remotePort ?? 0}`;
+  headers['x-forwarded-for'] = forwardedFor ? `${forwardedFor}, ${viewerIp}` : viewerIp;
+  // The origin request carries the API's own Host (AllViewerExceptHostHeader), not the portal's.
+  headers.host = 'local.execute-api.localhost';
   const pathParameters = Object.fromEntries(
     match.paramNames.map((name, i) => [name, safeDecode(values[i] ?? '')]),
   );
@@ -197,23 +218,20 @@ async function serveApi(
     routeKey,
     rawPath: url.pathname,
     rawQueryString: url.search.replace(/^\?/, ''),
-    headers: {
-      ...headers,
-      'x-forwarded-proto': 'http',
-      'x-forwarded-for': request.socket.remoteAddress ?? '127.0.0.1',
-    },
+    headers: { ...headers, 'x-forwarded-proto': 'https' },
     queryStringParameters: url.search ? query : undefined,
     pathParameters: match.paramNames.length > 0 ? pathParameters : undefined,
     requestContext: {
       accountId: '000000000000',
       apiId: 'local',
-      domainName: headers.host ?? `127.0.0.1:${options.port}`,
+      domainName: 'local.execute-api.localhost',
       domainPrefix: 'local',
       http: {
         method,
         path: url.pathname,
         protocol: 'HTTP/1.1',
-        sourceIp: request.socket.remoteAddress ?? '127.0.0.1',
+        // What API Gateway sees behind CloudFront is an edge address, never the viewer's.
+        sourceIp: '198.51.100.1',
         userAgent: headers['user-agent'] ?? '',
       },
       requestId: randomUUID(),
@@ -227,7 +245,7 @@ async function serveApi(
     isBase64Encoded: false,
   };
   const handler = await loadHandler(match.route);
-  const result = await handler(event, lambdaContext(match.route));
+  const result = await runAs(match.route, () => handler(event, lambdaContext(match.route)));
   const resultHeaders: Record<string, string> = {};
   for (const [name, value] of Object.entries(result.headers ?? {})) resultHeaders[name] = String(value);
   response.writeHead(result.statusCode ?? 200, resultHeaders);
@@ -320,6 +338,7 @@ function serveStatic(options: LocalServerOptions, response: ServerResponse, url:
 
 export function createLocalServer(options: LocalServerOptions): { server: Server; faults: Faults } {
   const faults: Faults = { sms: null, email: null };
+  installPermissionGuard((line) => console.error(line));
   if (!existsSync(join(options.webDist, 'index.html'))) {
     throw new Error(`${options.webDist}/index.html is missing: run npm run build:web first.`);
   }
@@ -335,9 +354,27 @@ export function createLocalServer(options: LocalServerOptions): { server: Server
       return;
     }
     const handle = async () => {
-      const body =
-        request.method === 'GET' || request.method === 'HEAD' ? Buffer.alloc(0) : await readBody(request);
+      let body: Buffer;
+      try {
+        body =
+          request.method === 'GET' || request.method === 'HEAD' ? Buffer.alloc(0) : await readBody(request);
+      } catch (error) {
+        if (!(error instanceof BodyTooLarge)) throw error;
+        return sendJson(response, 413, {
+          error: { code: 'BODY_TOO_LARGE', message: 'The request body is over 10 MB.' },
+        });
+      }
       if (url.pathname.startsWith('/api/')) return serveApi(options, request, response, url, body);
+      if (url.pathname.startsWith('/_local/secretsmanager')) {
+        const answer = answerSecretsManager(
+          String(request.headers['x-amz-target'] ?? ''),
+          body.toString('utf8'),
+          options.secrets,
+        );
+        response.writeHead(answer.status, { 'content-type': 'application/x-amz-json-1.1' });
+        response.end(JSON.stringify(answer.json));
+        return;
+      }
       if (url.pathname === '/config.json') {
         return sendJson(response, 200, {
           ...options.config,

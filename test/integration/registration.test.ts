@@ -71,15 +71,19 @@ afterEach(async () => {
 });
 
 describe('storage of secrets', () => {
-  it('stores the registration PIN only as a salted hash', async () => {
+  it('stores the registration PIN only as an HMAC under a key the table does not hold', async () => {
     const user = await newUser();
     const { pin, device } = await registered(user);
     expect(pin).toMatch(/^\d{8}$/);
     const items = await userItems(user.sub);
     expect(JSON.stringify(items)).not.toContain(pin);
     const stored = await storedDevice(user.sub, device.deviceId);
-    expect(stored.registration?.pin?.hash).toMatch(/^[0-9a-f]{64}$/);
-    expect(stored.registration?.pin?.salt).toBeTruthy();
+    expect(stored.registration?.pin?.hmac).toMatch(/^[0-9a-f]{64}$/);
+    // Not a plain hash of the PIN (or of anything built from the table's own values alone).
+    expect(stored.registration?.pin?.hmac).not.toBe(sha256Hex(pin ?? ''));
+    expect(stored.registration?.pin?.hmac).not.toBe(
+      sha256Hex(['REGISTRATION', user.sub, device.deviceId, pin].join('\u001f')),
+    );
   });
 
   it('stores the QR token only as its sha256, under SECRET#hash', async () => {
@@ -124,13 +128,13 @@ describe('storage of secrets', () => {
 });
 
 describe('registration PIN (rule 1)', () => {
-  it('works once: the second use is refused as already used', async () => {
+  it('works once: the second use is refused, as any wrong PIN is', async () => {
     const user = await newUser();
     const { pin } = await registered(user);
     expect((await verify({ username: user.email, pin })).status).toBe(200);
     const again = await verify({ username: user.email, pin });
-    expect(again.status).toBe(410);
-    expect(again.body.error.code).toBe('PIN_USED');
+    expect(again.status).toBe(401);
+    expect(again.body.error.code).toBe('BAD_CREDENTIALS');
   });
 
   it('of 20 concurrent uses of one PIN, exactly one succeeds', async () => {
@@ -141,7 +145,7 @@ describe('registration PIN (rule 1)', () => {
     );
     const statuses = answers.map((a) => a.status);
     expect(statuses.filter((s) => s === 200)).toHaveLength(1);
-    expect(statuses.filter((s) => s === 410)).toHaveLength(19);
+    expect(statuses.filter((s) => s === 401)).toHaveLength(19);
     const tokens = answers.filter((a) => a.status === 200).map((a) => a.body.enrollmentToken);
     expect(tokens).toHaveLength(1);
     expect((await storedDevice(user.sub, device.deviceId)).registration?.usedAt).toBeTruthy();
@@ -157,8 +161,8 @@ describe('registration PIN (rule 1)', () => {
       registration: { ...stored.registration, expiresAt: new Date(Date.now() - 1000).toISOString() },
     });
     const answer = await verify({ username: user.email, pin });
-    expect(answer.status).toBe(410);
-    expect(answer.body.error.code).toBe('PIN_EXPIRED');
+    expect(answer.status).toBe(401);
+    expect(answer.body.error.code).toBe('BAD_CREDENTIALS');
     const list = await api<DeviceListResponse>('/api/devices', { token: user.accessToken });
     expect(list.body.devices.find((d) => d.deviceId === device.deviceId)?.status).toBe('EXPIRED');
   });
@@ -170,10 +174,10 @@ describe('registration PIN (rule 1)', () => {
     const codes: string[] = [];
     for (let i = 0; i < 5; i++)
       codes.push((await verify({ username: user.email, pin: wrong })).body.error.code);
-    expect(codes).toEqual(['WRONG_PIN', 'WRONG_PIN', 'WRONG_PIN', 'WRONG_PIN', 'PIN_LOCKED']);
+    expect(codes).toEqual(Array(5).fill('BAD_CREDENTIALS'));
     const right = await verify({ username: user.email, pin });
-    expect(right.status).toBe(410);
-    expect(right.body.error.code).toBe('PIN_LOCKED');
+    expect(right.status).toBe(401);
+    expect(right.body.error.code).toBe('BAD_CREDENTIALS');
   });
 
   it('stops an account after 100 failures in a day', async () => {
@@ -197,9 +201,9 @@ describe('registration PIN (rule 1)', () => {
       Array.from({ length: 20 }, () => verify({ username: user.email, pin: wrong })),
     );
     const codes = answers.map((a) => a.body.error.code);
-    expect(codes.filter((c) => c === 'WRONG_PIN')).toHaveLength(1);
+    expect(codes.filter((c) => c === 'BAD_CREDENTIALS')).toHaveLength(1);
     expect(codes.filter((c) => c === 'TOO_MANY_FAILURES')).toHaveLength(19);
-    expect((await storedDevice(user.sub, device.deviceId)).registration?.failedAttempts).toBe(1);
+    expect((await storedDevice(user.sub, device.deviceId)).registration?.pin?.tries).toBe(1);
   });
 
   it('is never sent in the invitation email or SMS', async () => {
@@ -238,19 +242,30 @@ describe('QR code (rule 2)', () => {
     const { qr } = await registered(owner, { method: 'QR' });
     const qrToken = new URLSearchParams(new URL(qr?.url ?? '').hash.slice(1)).get('t') ?? '';
     const answer = await verify({ username: other.email, qrToken, password: 'Passw0rd!demo' });
-    expect(answer.status).toBe(410);
+    expect(answer.status).toBe(401);
+    expect(answer.body.error.code).toBe('BAD_CREDENTIALS');
   });
 
-  it('gives iOS a profile holding a one-time enrollment token', async () => {
+  it('gives iOS a single-use profile link; the profile holds a fresh enrollment token that enrolls', async () => {
     const user = await newUser();
     const { qr, pin } = await registered(user, { method: 'QR', platform: 'IOS' });
     const qrToken = new URLSearchParams(new URL(qr?.url ?? '').hash.slice(1)).get('t') ?? '';
     const verified = await verify({ username: user.email, qrToken, pin });
     expect(verified.body.next.kind).toBe('IOS_PROFILE');
     const profileUrl = verified.body.next.kind === 'IOS_PROFILE' ? verified.body.next.profileUrl : '';
+    expect(verified.body.enrollmentToken).toBeUndefined();
     const profile = await fetch(profileUrl);
     expect(profile.headers.get('content-type')).toBe('application/x-apple-aspen-config');
-    expect(await profile.text()).toContain(`<string>${verified.body.enrollmentToken}</string>`);
+    const plist = await profile.text();
+    const enrollmentToken = /<key>EnrollmentToken<\/key><string>([^<]+)<\/string>/.exec(plist)?.[1] ?? '';
+    expect(enrollmentToken).toMatch(/^[A-Za-z0-9_-]{22}$/);
+    expect(profileUrl).not.toContain(enrollmentToken);
+    expect((await fetch(profileUrl)).status).toBe(401); // the link works once
+    const enrolled = await api('/api/agent/enroll', {
+      method: 'POST',
+      body: { enrollmentToken, device: { ...ANDROID, platform: 'IOS', deviceType: 'iPhone 15', manufacturer: 'Apple' } },
+    });
+    expect(enrolled.status).toBe(201);
   });
 });
 
@@ -298,7 +313,7 @@ describe('resend and cancel', () => {
       token: user.accessToken,
     });
     expect(cancelled.body.device.status).toBe('CANCELLED');
-    expect((await verify({ username: user.email, pin })).status).toBe(404);
+    expect((await verify({ username: user.email, pin })).status).toBe(401);
   });
 
   it("another user's device is not found", async () => {

@@ -25,6 +25,9 @@ export interface TestPortal {
 /** The portal on `port`, its emulators on port+1 … port+3 (infra/local/local-portal.ts). */
 export async function startTestPortal(port: number, label: string): Promise<TestPortal> {
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
+  // One log line per request and EMF metric lines are for npm start and Lambda, not test output.
+  process.env.PORTAL_REQUEST_LOG ??= 'off';
+  process.env.PORTAL_METRICS ??= 'off';
   const ports = [port, port + 1, port + 2, port + 3];
   const busy: number[] = [];
   for (const p of ports) if (!(await portIsFree(p))) busy.push(p);

@@ -14,6 +14,11 @@ Object.assign(process.env, {
   AWS_ACCESS_KEY_ID: 'test',
   AWS_SECRET_ACCESS_KEY: 'test',
   POWERTOOLS_SERVICE_NAME: 'device-portal-test',
+  PORTAL_ORIGIN: 'https://portal.example.com',
+  ORIGIN_SECRET_ARN: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:origin-test',
+  ONE_TIME_SECRET_KEY_ARN: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:one-time-key-test',
+  PORTAL_REQUEST_LOG: 'off',
+  PORTAL_METRICS: 'off',
   // The handler logs unexpected errors; keep test output quiet (tests assert on responses).
   POWERTOOLS_LOG_LEVEL: 'SILENT',
   // The SDK's notice that releases after January 2027 need Node 22: known, and noise in test output.
