@@ -263,7 +263,10 @@ describe('QR code (rule 2)', () => {
     expect((await fetch(profileUrl)).status).toBe(401); // the link works once
     const enrolled = await api('/api/agent/enroll', {
       method: 'POST',
-      body: { enrollmentToken, device: { ...ANDROID, platform: 'IOS', deviceType: 'iPhone 15', manufacturer: 'Apple' } },
+      body: {
+        enrollmentToken,
+        device: { ...ANDROID, platform: 'IOS', deviceType: 'iPhone 15', manufacturer: 'Apple' },
+      },
     });
     expect(enrolled.status).toBe(201);
   });
