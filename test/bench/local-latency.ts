@@ -24,7 +24,7 @@ import {
   QueryCommand,
   ScanCommand,
 } from '@aws-sdk/lib-dynamodb';
-import { keys } from '../../functions/adapters/portal-table.ts';
+import { deviceToItem, keys } from '../../functions/adapters/items.ts';
 import type { DeviceListResponse } from '../../functions/core/api-types.ts';
 import type { DeviceRecord } from '../../functions/core/device.ts';
 import { DEFAULT_DEMO_PASSWORD, type LocalPortal, startLocalPortal } from '../../infra/local/local-portal.ts';
@@ -58,17 +58,8 @@ export interface LatencyResult {
   leftoverProcesses: string[];
 }
 
-function deviceItem(device: DeviceRecord): Record<string, unknown> {
-  // The layout PortalTable.saveDevice writes (functions/adapters/portal-table.ts).
-  return {
-    pk: keys.user(device.userSub),
-    sk: keys.device(device.deviceId),
-    gsi1pk: keys.device(device.deviceId),
-    gsi1sk: 'DEVICE',
-    type: 'DEVICE',
-    device,
-  };
-}
+/** The layout PortalTable writes, from the one mapper (functions/adapters/items.ts). */
+const deviceItem = deviceToItem;
 
 function activeDevice(userSub: string, deviceId: string, index: number): DeviceRecord {
   const created = new Date(Date.UTC(2025, 0, 1) + index * 60_000).toISOString();
@@ -109,8 +100,11 @@ function callerDevices(userSub: string): DeviceRecord[] {
     registration: {
       method: 'PIN',
       expiresAt: new Date(Date.now() + 7 * 24 * 3600_000).toISOString(),
-      pin: { hash: 'ab'.repeat(32), salt: 'cd'.repeat(16) },
-      failedAttempts: 0,
+      pin: {
+        hmac: 'ab'.repeat(32),
+        tries: 0,
+        expiresAt: new Date(Date.now() + 7 * 24 * 3600_000).toISOString(),
+      },
       deliveries: [],
     },
   };
@@ -370,12 +364,20 @@ export async function measureListDevices(options: LatencyOptions): Promise<Laten
     /** The same two round trips, issued directly: the settings GetItem, then the device Query. */
     const rawOnce = async (): Promise<number> => {
       const started = performance.now();
-      await documents.send(new GetCommand({ TableName: tableName, Key: keys.settings }));
+      await documents.send(
+        new GetCommand({ TableName: tableName, Key: keys.settings, ConsistentRead: true }),
+      );
       const page = await documents.send(
         new QueryCommand({
           TableName: tableName,
           KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-          ExpressionAttributeValues: { ':pk': keys.user(user.sub), ':prefix': 'DEVICE#' },
+          FilterExpression: '#type = :device',
+          ExpressionAttributeNames: { '#type': 'type' },
+          ExpressionAttributeValues: {
+            ':pk': keys.user(user.sub),
+            ':prefix': 'DEVICE#',
+            ':device': 'DEVICE',
+          },
         }),
       );
       const elapsed = performance.now() - started;
