@@ -44,31 +44,86 @@ Options:
   --device-type T --manufacturer M --os-version V --imei N --phone +E164 --carrier C
 `;
 
-const { values, positionals } = parseArgs({
-  allowPositionals: true,
-  options: {
-    portal: { type: 'string' },
-    state: { type: 'string', default: '.device-simulator.json' },
-    user: { type: 'string' },
-    pin: { type: 'string' },
-    password: { type: 'string' },
-    token: { type: 'string' },
-    'qr-url': { type: 'string' },
-    platform: { type: 'string' },
-    'device-type': { type: 'string' },
-    manufacturer: { type: 'string' },
-    'os-version': { type: 'string' },
-    imei: { type: 'string' },
-    phone: { type: 'string' },
-    carrier: { type: 'string' },
-    help: { type: 'boolean', short: 'h' },
-  },
-});
+const OPTIONS = {
+  portal: { type: 'string' },
+  state: { type: 'string', default: '.device-simulator.json' },
+  user: { type: 'string' },
+  pin: { type: 'string' },
+  password: { type: 'string' },
+  token: { type: 'string' },
+  'qr-url': { type: 'string' },
+  platform: { type: 'string' },
+  'device-type': { type: 'string' },
+  manufacturer: { type: 'string' },
+  'os-version': { type: 'string' },
+  imei: { type: 'string' },
+  phone: { type: 'string' },
+  carrier: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
 
 class SimulatorError extends Error {}
 
+function parseOptions() {
+  try {
+    return parseArgs({ allowPositionals: true, options: OPTIONS });
+  } catch (error) {
+    // An unknown option or a missing value: one line and the usage, never a stack trace.
+    console.error(`device simulator: ${(error as Error).message}\n\n${USAGE}`);
+    process.exit(2);
+  }
+}
+
+const { values, positionals } = parseOptions();
+
 function loadState(): SimulatorState | null {
-  return existsSync(values.state) ? (JSON.parse(readFileSync(values.state, 'utf8')) as SimulatorState) : null;
+  if (!existsSync(values.state)) return null;
+  try {
+    return JSON.parse(readFileSync(values.state, 'utf8')) as SimulatorState;
+  } catch {
+    throw new SimulatorError(`${values.state} is not a device state file; delete it and enroll again.`);
+  }
+}
+
+/**
+ * The enrollment token, and the portal it came from when the value says: a bare token, the store
+ * link /go opened (its referrer), or that referrer itself ("enrollmentToken=…&portal=…").
+ */
+function tokenAndPortal(value: string): { token: string; portal?: string } {
+  let referrer = value;
+  if (/^https?:\/\//.test(value)) {
+    try {
+      referrer = new URL(value).searchParams.get('referrer') ?? '';
+    } catch {
+      throw new SimulatorError('--token is not a token, nor a link from the /go page');
+    }
+  }
+  const params = new URLSearchParams(referrer);
+  const token = params.get('enrollmentToken');
+  if (token) return { token, ...(params.get('portal') ? { portal: params.get('portal') ?? '' } : {}) };
+  if (!/^[A-Za-z0-9_-]{16,64}$/.test(value)) {
+    throw new SimulatorError('--token is not a token, nor a link from the /go page');
+  }
+  return { token: value };
+}
+
+function parseUrl(value: string, option: string): URL {
+  try {
+    return new URL(value);
+  } catch {
+    throw new SimulatorError(`${option} is not a URL: ${value}`);
+  }
+}
+
+/** fetch, with an unreachable portal said in one line. */
+async function reach(url: string, init?: RequestInit): Promise<Response> {
+  try {
+    return await fetch(url, init);
+  } catch {
+    throw new SimulatorError(
+      `cannot reach the portal at ${new URL(url).origin}: is it running (npm start), and is --portal right?`,
+    );
+  }
 }
 
 function saveState(state: SimulatorState): void {
@@ -82,7 +137,7 @@ async function call<T>(
   body: unknown,
   headers: Record<string, string> = {},
 ): Promise<T> {
-  const response = await fetch(`${portal}${path}`, {
+  const response = await reach(`${portal}${path}`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', 'user-agent': 'device-simulator/1', ...headers },
     body: JSON.stringify(body),
@@ -149,17 +204,20 @@ async function main(): Promise<void> {
 
   switch (command) {
     case 'enroll': {
-      if (values.token) return enroll(portal, platformOption('ANDROID'), { enrollmentToken: values.token });
+      if (values.token) {
+        const from = tokenAndPortal(values.token);
+        const target = values.portal ? portal : (from.portal ?? portal).replace(/\/$/, '');
+        return enroll(target, platformOption('ANDROID'), { enrollmentToken: from.token });
+      }
       if (!values.user || !values.pin) throw new SimulatorError('enroll needs --user and --pin, or --token');
       return enroll(portal, platformOption('ANDROID'), { username: values.user, pin: values.pin });
     }
     case 'go': {
       if (!values.user || (!values.pin && !values.password))
         throw new SimulatorError('go needs --user and --pin or --password');
-      const qrToken = values['qr-url']
-        ? (new URLSearchParams(new URL(values['qr-url']).hash.slice(1)).get('t') ?? undefined)
-        : undefined;
-      const goPortal = values['qr-url'] ? new URL(values['qr-url']).origin : portal;
+      const qrUrl = values['qr-url'] ? parseUrl(values['qr-url'], '--qr-url') : null;
+      const qrToken = qrUrl ? (new URLSearchParams(qrUrl.hash.slice(1)).get('t') ?? undefined) : undefined;
+      const goPortal = qrUrl ? qrUrl.origin : portal;
       const verified = await call<EnrollVerifyResponse>(goPortal, '/api/enroll/verify', {
         username: values.user,
         ...(values.pin ? { pin: values.pin } : { password: values.password }),
@@ -168,7 +226,7 @@ async function main(): Promise<void> {
       let enrollmentToken = verified.enrollmentToken;
       if (verified.next.kind === 'IOS_PROFILE') {
         // As iOS does: download the profile and take the enrollment token from its payload.
-        const profile = await fetch(verified.next.profileUrl);
+        const profile = await reach(verified.next.profileUrl);
         const plist = await profile.text();
         if (!profile.ok)
           throw new SimulatorError(`The profile download answered ${profile.status}: ${plist}`);
@@ -220,6 +278,7 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
+  // A user's mistake is one line; only a bug in the simulator itself shows its stack.
   console.error(error instanceof SimulatorError ? `device simulator: ${error.message}` : error);
   process.exit(1);
 });
