@@ -1,5 +1,5 @@
 import { AdminGetUserCommand } from '@aws-sdk/client-cognito-identity-provider';
-import { TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { AgentEnrollResponse, DeviceFacts } from '../../functions/core/api-types.ts';
 import type { SecretRecord } from '../../functions/core/ports.ts';
@@ -9,6 +9,7 @@ import { ALICE_EMAIL, ALICE_SUB, apiEvent, jsonBody, lambdaContext } from './fix
 import {
   auditEvents,
   cognito,
+  counterUpdates,
   devicePut,
   dynamo,
   errorOf,
@@ -20,6 +21,7 @@ import {
   PENDING_ID,
   pendingRegistration,
   pinRegistration,
+  pinTries,
   resetMocks,
   transactionCanceled,
   updates,
@@ -133,12 +135,25 @@ describe('POST /api/agent/enroll with an enrollment token', () => {
   it('marks the enrollment secret used in the same transaction, only if it was unused', async () => {
     await enrolled({ enrollmentToken: TOKEN, device: FACTS });
 
-    expect(updates(onlyTransaction())).toEqual([
+    const secretUpdates = updates(onlyTransaction()).filter((u) => String(u.Key?.pk).startsWith('SECRET#'));
+    expect(secretUpdates).toEqual([
       expect.objectContaining({
         Key: { pk: `SECRET#${TOKEN_HASH}`, sk: 'SECRET' },
         UpdateExpression: 'SET #secret.#usedAt = :now',
         ConditionExpression: expect.stringContaining('attribute_not_exists(#secret.#usedAt)'),
         ExpressionAttributeNames: expect.objectContaining({ '#secret': 'secret', '#usedAt': 'usedAt' }),
+      }),
+    ]);
+  });
+
+  it("checks the user's device-limit lock in the same transaction", async () => {
+    await enrolled({ enrollmentToken: TOKEN, device: FACTS });
+
+    const lockUpdates = updates(onlyTransaction()).filter((u) => u.Key?.sk === 'LIMIT#DEVICES');
+    expect(lockUpdates).toEqual([
+      expect.objectContaining({
+        Key: { pk: `USER#${ALICE_SUB}`, sk: 'LIMIT#DEVICES' },
+        ConditionExpression: 'attribute_not_exists(pk)',
       }),
     ]);
   });
@@ -173,7 +188,11 @@ describe('POST /api/agent/enroll with an enrollment token', () => {
   });
 
   it('answers 401 ENROLLMENT_TOKEN_INVALID to the second of two agents racing with the same token', async () => {
-    dynamo.on(TransactWriteCommand).rejects(transactionCanceled());
+    dynamo.on(TransactWriteCommand).callsFake(() => {
+      // The other agent enrolled first: its write is what the re-read finds.
+      table.putDevice(pendingRegistration({ status: 'ACTIVE', registration: null, version: 3 }));
+      throw transactionCanceled();
+    });
 
     const result = await enroll({ enrollmentToken: TOKEN, device: FACTS });
 
@@ -217,16 +236,21 @@ describe('POST /api/agent/enroll with a user name and PIN', () => {
       `USER#${ALICE_SUB} COUNTER#GO_FAILURES#2025-06-03T00:00:00.000Z`,
       `USER#${ALICE_SUB} COUNTER#GO_FAILURES#2025-06-03T00:00:00.000Z`,
     ]);
-    const [, taken, givenBack] = dynamo.commandCalls(UpdateCommand).map((call) => call.args[0].input);
+    const [, taken, givenBack] = counterUpdates();
     expect(taken?.UpdateExpression).toContain('ADD #count :one');
     expect(givenBack?.UpdateExpression).toBe('ADD #count :minusOne');
   });
 
-  it('answers 401 WRONG_PIN to a wrong PIN and writes no active device', async () => {
+  it('answers 401 BAD_CREDENTIALS to a wrong PIN, taking a try and writing no active device', async () => {
     const result = await enroll({ username: ALICE_EMAIL, pin: '11112222', device: FACTS });
 
-    expect(errorOf(result)).toMatchObject({ status: 401, code: 'WRONG_PIN' });
-    expect(writtenDevice(onlyTransaction())).toMatchObject({ status: 'PENDING' });
+    expect(errorOf(result)).toMatchObject({ status: 401, code: 'BAD_CREDENTIALS' });
+    expect(pinTries()).toHaveLength(1);
+    expect(dynamo).not.toHaveReceivedCommand(TransactWriteCommand);
+    expect(table.device(PENDING_ID)).toMatchObject({
+      status: 'PENDING',
+      registration: { pin: { tries: 1 } },
+    });
   });
 
   it('answers 400 PLATFORM_MISMATCH when the facts name another platform', async () => {

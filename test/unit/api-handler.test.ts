@@ -1,17 +1,24 @@
+import { ProvisionedThroughputExceededException } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import * as z from 'zod/mini';
 import type { ApiErrorBody } from '../../functions/core/api-types.ts';
 import { PortalError } from '../../functions/core/errors.ts';
-import { claimList, MAX_BODY_BYTES, userApi } from '../../functions/http/api-handler.ts';
+import {
+  claimList,
+  MAX_BODY_BYTES,
+  RECENT_SIGN_IN_SECONDS,
+  userApi,
+} from '../../functions/http/api-handler.ts';
 // Handlers take their schemas from here, and with them zod's English messages.
-import '../../functions/http/schemas.ts';
+import { uuid } from '../../functions/http/schemas.ts';
 import type { Route } from '../../functions/routes.ts';
 import {
   ALICE_SUB,
   accessClaims,
   apiEvent,
+  type EventOptions,
   freshClock,
   groupClaims,
   idTokenClaims,
@@ -21,8 +28,8 @@ import {
 
 /** Routes that exist only in this file, so the shared stack is tried on roles nobody has by default. */
 const { TEST_ROUTES } = vi.hoisted(() => {
-  const testRoutes: Route[] = [
-    {
+  const testRoutes = {
+    wipe: {
       name: 'TestWipe',
       method: 'POST',
       path: '/api/test/{deviceId}/wipe',
@@ -30,7 +37,7 @@ const { TEST_ROUTES } = vi.hoisted(() => {
       role: 'wipe',
       permissions: {},
     },
-    {
+    echo: {
       name: 'TestSelfService',
       method: 'POST',
       path: '/api/test/echo',
@@ -38,50 +45,72 @@ const { TEST_ROUTES } = vi.hoisted(() => {
       role: 'self-service',
       permissions: {},
     },
-    {
+    admin: {
       name: 'TestAdmin',
       method: 'GET',
       path: '/api/test/admin',
       access: 'admin',
       permissions: {},
     },
-  ];
+    stepUp: {
+      name: 'TestStepUp',
+      method: 'POST',
+      path: '/api/test/step-up',
+      access: 'user',
+      role: 'self-service',
+      recentSignIn: true,
+      permissions: {},
+    },
+  } satisfies Record<string, Route>;
   return { TEST_ROUTES: testRoutes };
 });
 
 vi.mock(import('../../functions/routes.ts'), async (importOriginal) => {
   const original = await importOriginal();
-  return { ...original, routes: [...original.routes, ...TEST_ROUTES] };
+  return { ...original, routes: [...original.routes, ...Object.values(TEST_ROUTES)] };
 });
 
 const dynamo = mockClient(DynamoDBDocumentClient);
 
+const DEVICE_ID = 'd0000000-0000-4000-8000-000000000001';
 const ok = vi.fn(async () => ({ status: 200, body: { done: true } }));
-const wipe = userApi('TestWipe', {}, ok);
-const admin = userApi('TestAdmin', {}, ok);
-const echo = userApi(
-  'TestSelfService',
-  { body: z.strictObject({ note: z.string().check(z.maxLength(20)) }) },
-  async ({ body, caller, pathParameters, sourceIp, userAgent, origin }) => ({
-    status: 201,
-    body: { note: body.note, caller, pathParameters, sourceIp, userAgent, origin },
-  }),
-);
+const wipe = userApi({ ...TEST_ROUTES.wipe, pathParameters: z.strictObject({ deviceId: uuid }) }, ok);
+const admin = userApi(TEST_ROUTES.admin, ok);
+const stepUp = userApi(TEST_ROUTES.stepUp, ok);
+const echoRoute = {
+  ...TEST_ROUTES.echo,
+  body: z.strictObject({ note: z.string().check(z.maxLength(20)) }),
+  query: z.strictObject({ lang: z.optional(z.string()) }),
+};
+const echo = userApi(echoRoute, async ({ body, caller, pathParameters, sourceIp, userAgent, origin }) => ({
+  status: 201,
+  body: { note: body.note, caller, pathParameters, sourceIp, userAgent, origin },
+}));
 const INTERNAL_DETAIL = 'ProvisionedThroughputExceeded on arn:aws:dynamodb:us-east-1:123456789012:table/x';
-const broken = userApi('TestSelfService', {}, async () => {
+const broken = userApi(TEST_ROUTES.echo, async () => {
   throw new Error(INTERNAL_DETAIL);
 });
 
-const wipeEvent = (claims?: Record<string, string>) =>
+const wipeEvent = (claims?: Record<string, string>, options: EventOptions = {}) =>
   apiEvent({
     method: 'POST',
-    path: '/api/test/dev-1/wipe',
+    path: `/api/test/${DEVICE_ID}/wipe`,
     routeKey: 'POST /api/test/{deviceId}/wipe',
-    pathParameters: { deviceId: 'dev-1' },
+    pathParameters: { deviceId: DEVICE_ID },
     ...(claims ? { claims } : {}),
+    ...options,
   });
-const echoEvent = (body: string | undefined, claims = accessClaims()) =>
-  apiEvent({ method: 'POST', path: '/api/test/echo', claims, ...(body !== undefined ? { body } : {}) });
+const echoEvent = (body: string | undefined, claims = accessClaims(), options: EventOptions = {}) =>
+  apiEvent({
+    method: 'POST',
+    path: '/api/test/echo',
+    claims,
+    ...(body !== undefined ? { body } : {}),
+    ...options,
+  });
+/** Access-token claims of a sign-in `secondsAgo` before the (faked) now. */
+const signedInAgo = (secondsAgo: number) =>
+  accessClaims({ auth_time: String(Math.floor(Date.now() / 1000) - secondsAgo) });
 
 beforeEach(() => {
   dynamo.reset();
@@ -156,6 +185,45 @@ describe('the shared handler stack: authorization', () => {
   });
 });
 
+describe('the shared handler stack: recent sign-in (rule 9)', () => {
+  it('answers 401 RECENT_SIGN_IN_REQUIRED with a step-up challenge when the sign-in is older than 5 minutes', async () => {
+    const result = await stepUp(
+      apiEvent({
+        method: 'POST',
+        path: '/api/test/step-up',
+        claims: signedInAgo(RECENT_SIGN_IN_SECONDS + 1),
+      }),
+      lambdaContext(),
+    );
+
+    expect(result.statusCode).toBe(401);
+    expect(jsonBody<ApiErrorBody>(result).error.code).toBe('RECENT_SIGN_IN_REQUIRED');
+    expect(result.headers?.['www-authenticate']).toBe(
+      `Bearer error="insufficient_user_authentication", max_age=${RECENT_SIGN_IN_SECONDS}`,
+    );
+    expect(ok).not.toHaveBeenCalled();
+  });
+
+  it('runs the use-case of a recent-sign-in route for a sign-in within the last 5 minutes', async () => {
+    const result = await stepUp(
+      apiEvent({ method: 'POST', path: '/api/test/step-up', claims: signedInAgo(60) }),
+      lambdaContext(),
+    );
+
+    expect(result.statusCode).toBe(200);
+    expect(ok).toHaveBeenCalledOnce();
+  });
+
+  it('does not ask for a recent sign-in on a route without recentSignIn', async () => {
+    const result = await wipe(
+      wipeEvent(groupClaims(['portal-admins'], { auth_time: String(Math.floor(Date.now() / 1000) - 3600) })),
+      lambdaContext(),
+    );
+
+    expect(result.statusCode).toBe(200);
+  });
+});
+
 describe('the shared handler stack: request and response', () => {
   it('hands the use-case the validated body, the caller with its roles, path parameters and client facts', async () => {
     const result = await echo(echoEvent('{"note":"hello"}'), lambdaContext());
@@ -218,8 +286,102 @@ describe('the shared handler stack: request and response', () => {
     expect(jsonBody<{ note: string }>(result).note).toBe('b64');
   });
 
+  it('answers 415 JSON_REQUIRED to a body sent with a content type other than JSON', async () => {
+    const result = await echo(
+      echoEvent('note=hello', accessClaims(), { headers: { 'content-type': 'text/plain' } }),
+      lambdaContext(),
+    );
+
+    expect(result.statusCode).toBe(415);
+    expect(jsonBody<ApiErrorBody>(result).error.code).toBe('JSON_REQUIRED');
+  });
+
+  it('answers 400 UNEXPECTED_BODY to a body on a route that takes none, without running the use-case', async () => {
+    const result = await wipe(
+      wipeEvent(groupClaims(['portal-admins']), { body: '{"force":true}' }),
+      lambdaContext(),
+    );
+
+    expect(result.statusCode).toBe(400);
+    expect(jsonBody<ApiErrorBody>(result).error.code).toBe('UNEXPECTED_BODY');
+    expect(ok).not.toHaveBeenCalled();
+  });
+
+  it('answers 404 NOT_FOUND to a path parameter that fails its schema, without running the use-case', async () => {
+    const result = await wipe(
+      wipeEvent(groupClaims(['portal-admins']), { pathParameters: { deviceId: '..%2FCONFIG' } }),
+      lambdaContext(),
+    );
+
+    expect(result.statusCode).toBe(404);
+    expect(jsonBody<ApiErrorBody>(result).error.code).toBe('NOT_FOUND');
+    expect(ok).not.toHaveBeenCalled();
+  });
+
+  it('answers 400 VALIDATION_FAILED, naming it, to a query parameter the route does not know', async () => {
+    const result = await echo(
+      echoEvent('{"note":"hi"}', accessClaims(), { queryStringParameters: { debug: '1' } }),
+      lambdaContext(),
+    );
+
+    expect(result.statusCode).toBe(400);
+    const { error } = jsonBody<ApiErrorBody>(result);
+    expect(error.code).toBe('VALIDATION_FAILED');
+    expect(error.message).toContain('debug');
+  });
+
+  it('takes the source address from CloudFront-Viewer-Address, not from X-Forwarded-For', async () => {
+    const event = echoEvent('{"note":"ip"}', accessClaims(), {
+      headers: { 'cloudfront-viewer-address': '198.51.100.23:50312', 'x-forwarded-for': '192.0.2.66' },
+    });
+
+    const result = await echo(event, lambdaContext());
+
+    expect(jsonBody<{ sourceIp: string }>(result).sourceIp).toBe('198.51.100.23');
+  });
+
+  it('takes an IPv6 viewer address without its port', async () => {
+    const event = echoEvent('{"note":"ip"}', accessClaims(), {
+      headers: { 'cloudfront-viewer-address': '2001:db8::7:443' },
+    });
+
+    const result = await echo(event, lambdaContext());
+
+    expect(jsonBody<{ sourceIp: string }>(result).sourceIp).toBe('2001:db8::7');
+  });
+
+  it('hands the use-case the configured PORTAL_ORIGIN, whatever Host or X-Forwarded-Host say', async () => {
+    const event = echoEvent('{"note":"o"}', accessClaims(), {
+      headers: { host: 'evil.example', 'x-forwarded-host': 'evil.example', forwarded: 'host=evil.example' },
+    });
+
+    const result = await echo(event, lambdaContext());
+
+    expect(jsonBody<{ origin: string }>(result).origin).toBe('https://portal.example.com');
+  });
+
+  it('answers 503 SERVICE_UNAVAILABLE with retry-after 5 when DynamoDB throttles', async () => {
+    dynamo.on(GetCommand).rejects(
+      new ProvisionedThroughputExceededException({
+        message: 'The level of configured provisioned throughput for the table was exceeded.',
+        $metadata: { httpStatusCode: 400 },
+      }),
+    );
+
+    const result = await wipe(wipeEvent(groupClaims(['portal-admins'])), lambdaContext());
+
+    expect(result.statusCode).toBe(503);
+    expect(result.headers?.['retry-after']).toBe('5');
+    expect(jsonBody<ApiErrorBody>(result).error).toEqual({
+      code: 'SERVICE_UNAVAILABLE',
+      message: expect.any(String),
+    });
+    expect(result.body).not.toContain('provisioned throughput');
+    expect(ok).not.toHaveBeenCalled();
+  });
+
   it('answers a typed error with its status, code, message and Retry-After', async () => {
-    const limited = userApi('TestSelfService', {}, async () => {
+    const limited = userApi(TEST_ROUTES.echo, async () => {
       throw new PortalError('RATE_LIMITED', 'TOO_MANY_INVITATIONS', 'Wait an hour.', 3600);
     });
 

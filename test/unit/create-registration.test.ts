@@ -1,10 +1,10 @@
 import { AdminGetUserCommand } from '@aws-sdk/client-cognito-identity-provider';
 import { SendEmailCommand, type SendEmailCommandInput } from '@aws-sdk/client-ses';
 import { PublishCommand } from '@aws-sdk/client-sns';
-import { TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { PutCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { CreateRegistrationRequest, RegistrationResponse } from '../../functions/core/api-types.ts';
-import { pinMatches, sha256Hex } from '../../functions/core/secrets.ts';
+import { sha256Hex } from '../../functions/core/secrets.ts';
 import { defaultSettings, type PortalSettings } from '../../functions/core/settings.ts';
 import { handler } from '../../functions/handlers/create-registration.ts';
 import { MAX_BODY_BYTES } from '../../functions/http/api-handler.ts';
@@ -23,19 +23,24 @@ import {
   aliceInPool,
   auditEvents,
   cognito,
+  counterUpdates,
   devicePut,
+  deviceWrites,
   dynamo,
   errorOf,
   type FakeTable,
   incrementedCounters,
+  pinHmac,
   resetMocks,
   secretPuts,
   ses,
   sns,
   transaction,
   transactions,
+  updates,
   versionCondition,
   writtenDevice,
+  writtenDeviceAt,
 } from './portal-mocks.ts';
 
 vi.hoisted(() => {
@@ -118,13 +123,34 @@ describe('POST /api/registrations: the invitation', () => {
     expect(html).toContain('Hello Alice Martin,');
   });
 
-  it('uses the external host of the settings for the /go link when one is set', async () => {
-    table.putSettings({ invitationTemplates: TEMPLATES, externalHost: 'devices.example.org' });
+  it('uses the public origin of the settings for the /go link when one is set', async () => {
+    table.putSettings({ invitationTemplates: TEMPLATES, publicOrigin: 'https://devices.example.org' });
 
     const response = await created({ platform: 'ANDROID', method: 'PIN', delivery: ['EMAIL'] });
 
     expect(response.goUrl).toBe('https://devices.example.org/go');
     expect(sentEmail().Message?.Body?.Text?.Data).toContain('Open https://devices.example.org/go and');
+  });
+
+  it('keeps the /go link at PORTAL_ORIGIN whatever Host, X-Forwarded-Host or Forwarded say', async () => {
+    const result = await handler(
+      apiEvent({
+        method: 'POST',
+        path: '/api/registrations',
+        claims: accessClaims(),
+        body: JSON.stringify({ platform: 'ANDROID', method: 'PIN', delivery: ['EMAIL'] }),
+        headers: {
+          host: 'evil.example',
+          'x-forwarded-host': 'evil.example',
+          forwarded: 'for=192.0.2.1;host=evil.example;proto=https',
+        },
+      }),
+      lambdaContext('CreateRegistration'),
+    );
+
+    expect(jsonBody<RegistrationResponse>(result).goUrl).toBe('https://portal.example.com/go');
+    expect(sentEmail().Message?.Body?.Text?.Data).toContain(`Open ${GO_URL} and`);
+    expect(JSON.stringify(sentEmail())).not.toContain('evil.example');
   });
 
   it("texts the invitation as a transactional SMS to the profile's phone number", async () => {
@@ -173,7 +199,9 @@ describe('POST /api/registrations: the invitation', () => {
       { channel: 'SMS', status: 'SENT', at: '2025-06-02T10:00:00.000Z' },
     ];
     expect(response.device.registration?.deliveries).toEqual(expected);
-    expect(writtenDevice(transaction(1)).registration?.deliveries).toEqual(expected);
+    // The follow-up write is of the device alone: a plain conditional Put, no transaction.
+    expect(transactions()).toHaveLength(1);
+    expect(writtenDeviceAt(1).registration?.deliveries).toEqual(expected);
   });
 
   it('sends nothing for a QR code that is only shown on screen', async () => {
@@ -182,7 +210,7 @@ describe('POST /api/registrations: the invitation', () => {
     expect(response.qr).toBeDefined();
     expect(ses).not.toHaveReceivedCommand(SendEmailCommand);
     expect(sns).not.toHaveReceivedCommand(PublishCommand);
-    expect(transactions()).toHaveLength(1);
+    expect(deviceWrites()).toHaveLength(1);
   });
 });
 
@@ -209,30 +237,67 @@ describe('POST /api/registrations: what is stored', () => {
       createdAt: '2025-06-02T10:00:00.000Z',
       registeredAt: null,
       version: 1,
-      registration: { method: 'PIN', expiresAt: '2025-06-02T11:00:00.000Z', failedAttempts: 0 },
+      registration: {
+        method: 'PIN',
+        expiresAt: '2025-06-02T11:00:00.000Z',
+        pin: { tries: 0, expiresAt: '2025-06-02T11:00:00.000Z' },
+      },
     });
     expect(response.device).toMatchObject({ status: 'PENDING', platform: 'ANDROID' });
     expect(response.expiresAt).toBe('2025-06-02T11:00:00.000Z');
   });
 
-  it('stores the PIN only as a salted hash of the PIN shown in the response', async () => {
+  it('stores the PIN only as the HMAC of purpose, user, device and the PIN shown in the response', async () => {
     const response = await created({ platform: 'ANDROID', method: 'PIN', delivery: [] });
 
     const stored = writtenDevice(transaction(0)).registration?.pin;
-    expect(Object.keys(stored ?? {}).sort()).toEqual(['hash', 'salt']);
-    expect(stored?.hash).toMatch(/^[0-9a-f]{64}$/);
-    expect(stored && pinMatches(stored, response.pin ?? '')).toBe(true);
+    expect(stored).toEqual({
+      hmac: pinHmac(response.pin ?? '', response.device.deviceId),
+      tries: 0,
+      expiresAt: '2025-06-02T11:00:00.000Z',
+    });
   });
 
-  it('never writes the plain PIN anywhere in any transaction', async () => {
+  it('never writes the plain PIN anywhere, in the transaction or the follow-up Put', async () => {
     const response = await created({ platform: 'ANDROID', method: 'PIN', delivery: ['EMAIL', 'SMS'] });
 
     const pin = response.pin ?? '';
     expect(pin).toMatch(/^\d{8}$/);
-    expect(transactions()).toHaveLength(2);
-    for (const call of dynamo.commandCalls(TransactWriteCommand)) {
+    expect(dynamo).toHaveReceivedCommandTimes(TransactWriteCommand, 1);
+    expect(dynamo).toHaveReceivedCommandTimes(PutCommand, 1);
+    for (const call of dynamo.calls()) {
       expect(JSON.stringify(call.args[0].input)).not.toContain(pin);
     }
+  });
+
+  it("writes the device under the user's device-limit lock, read with the devices it counted", async () => {
+    table.put({ pk: `USER#${ALICE_SUB}`, sk: 'LIMIT#DEVICES', type: 'LIMIT', version: 6 });
+
+    await created({ platform: 'ANDROID', method: 'PIN', delivery: [] });
+
+    expect(updates(transaction(0))).toEqual([
+      {
+        TableName: 'portal-test',
+        Key: { pk: `USER#${ALICE_SUB}`, sk: 'LIMIT#DEVICES' },
+        UpdateExpression: 'SET #version = :next, #type = :type',
+        ConditionExpression: '#version = :read',
+        ExpressionAttributeNames: { '#version': 'version', '#type': 'type' },
+        ExpressionAttributeValues: { ':next': 7, ':type': 'LIMIT', ':read': 6 },
+      },
+    ]);
+  });
+
+  it("resets the /go failure counter of the user's account after the registration is written", async () => {
+    table.putCounter(`USER#${ALICE_SUB}`, 'GO_FAILURES', new Date('2025-06-03T00:00:00.000Z'), 37);
+
+    await created({ platform: 'ANDROID', method: 'PIN', delivery: [] });
+
+    expect(counterUpdates()).toContainEqual(
+      expect.objectContaining({
+        Key: { pk: `USER#${ALICE_SUB}`, sk: 'COUNTER#GO_FAILURES#2025-06-03T00:00:00.000Z' },
+        UpdateExpression: 'SET #count = :zero',
+      }),
+    );
   });
 
   it('writes a REGISTRATION_CREATED audit event in the same transaction as the device', async () => {
@@ -308,8 +373,9 @@ describe('POST /api/registrations: QR codes', () => {
 
     expect(response.pin).toMatch(/^\d{8}$/);
     expect(writtenDevice(transaction(0)).registration?.pin).toEqual({
-      salt: expect.any(String),
-      hash: expect.any(String),
+      hmac: pinHmac(response.pin ?? '', response.device.deviceId),
+      tries: 0,
+      expiresAt: '2025-06-02T11:00:00.000Z',
     });
   });
 });
@@ -373,7 +439,6 @@ describe('POST /api/registrations: refusals', () => {
           registration: {
             method: 'PIN',
             expiresAt: '2025-06-02T10:30:00.000Z',
-            failedAttempts: 0,
             deliveries: [],
           },
         }),
@@ -396,7 +461,6 @@ describe('POST /api/registrations: refusals', () => {
           registration: {
             method: 'PIN',
             expiresAt: '2025-06-02T09:59:59.000Z',
-            failedAttempts: 0,
             deliveries: [],
           },
         }),
@@ -427,7 +491,7 @@ describe('POST /api/registrations: refusals', () => {
     expect(dynamo).toHaveReceivedCommandWith(UpdateCommand, {
       Key: { pk: `USER#${ALICE_SUB}`, sk: 'COUNTER#INVITATIONS#2025-06-02T11:00:00.000Z' },
       ConditionExpression: 'attribute_not_exists(#count) OR #count < :limit',
-      ExpressionAttributeValues: { ':one': 1, ':limit': 3, ':ttl': 1748862000 },
+      ExpressionAttributeValues: { ':one': 1, ':limit': 3, ':ttl': 1748862000, ':type': 'COUNTER' },
     });
   });
 
@@ -472,15 +536,15 @@ describe('POST /api/registrations: delivery failures keep the registration (rule
     expect(devicePut(transaction(0)).ConditionExpression).toBe('attribute_not_exists(pk)');
   });
 
-  it('records the failed delivery on the device with a follow-up write conditioned on the version', async () => {
+  it('records the failed delivery on the device with a follow-up Put conditioned on the version', async () => {
     ses.on(SendEmailCommand).rejects(Object.assign(new Error('rejected'), { name: 'MessageRejected' }));
 
     await create({ platform: 'ANDROID', method: 'PIN', delivery: ['EMAIL'] });
 
-    expect(transactions()).toHaveLength(2);
-    const followUp = transaction(1);
-    expect(devicePut(followUp)).toMatchObject(versionCondition(1));
-    expect(writtenDevice(followUp)).toMatchObject({
+    expect(deviceWrites()).toHaveLength(2);
+    const followUp = deviceWrites()[1];
+    expect(followUp).toMatchObject(versionCondition(1));
+    expect(followUp?.Item?.device).toMatchObject({
       status: 'PENDING',
       version: 2,
       registration: {
@@ -540,7 +604,7 @@ describe('POST /api/registrations: delivery failures keep the registration (rule
         reason: expect.stringContaining('InvalidParameterException'),
       }),
     ]);
-    expect(writtenDevice(transaction(1)).registration?.deliveries[0]?.status).toBe('FAILED');
+    expect(writtenDeviceAt(1).registration?.deliveries[0]?.status).toBe('FAILED');
   });
 });
 

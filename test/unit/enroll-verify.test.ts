@@ -4,16 +4,20 @@ import {
   NotAuthorizedException,
   UserNotFoundException,
 } from '@aws-sdk/client-cognito-identity-provider';
-import { TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { PutCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { EnrollVerifyResponse } from '../../functions/core/api-types.ts';
+import { FAILURE_FLOOR_MS } from '../../functions/core/enrollment.ts';
+import type { AuditEvent } from '../../functions/core/ports.ts';
 import { sha256Hex } from '../../functions/core/secrets.ts';
 import { defaultSettings } from '../../functions/core/settings.ts';
 import { handler } from '../../functions/handlers/enroll-verify.ts';
-import { ALICE_EMAIL, ALICE_SUB, apiEvent, deviceRecord, jsonBody, lambdaContext } from './fixtures.ts';
+import { ALICE_EMAIL, ALICE_SUB, apiEvent, deviceRecord, jsonBody, lambdaContext, NOW } from './fixtures.ts';
 import {
   auditEvents,
   cognito,
+  conditionalCheckFailed,
+  counterUpdates,
   DAY_WINDOW_END,
   devicePut,
   dynamo,
@@ -21,14 +25,19 @@ import {
   type FakeTable,
   incrementedCounters,
   KNOWN_PIN,
+  KNOWN_PIN_HMAC,
+  knownPin,
   minutesAfterNow,
   OTHER_ID,
   onlyTransaction,
   PENDING_ID,
   pendingRegistration,
+  pinHmac,
   pinRegistration,
+  pinTries,
   resetMocks,
   secretPuts,
+  singlePuts,
   transaction,
   transactionCanceled,
   transactions,
@@ -42,6 +51,20 @@ vi.hoisted(() => {
 });
 
 const WRONG_PIN = '11112222';
+/** The one refusal at /go for anything wrong with a PIN proof (and, with its own message, a password). */
+const BAD_PIN = {
+  status: 401,
+  code: 'BAD_CREDENTIALS',
+  message:
+    'The email or registration PIN is not right, or the PIN has expired or was used. Check them, or use Resend in the portal to get a new PIN.',
+};
+const BAD_PASSWORD = {
+  status: 401,
+  code: 'BAD_CREDENTIALS',
+  message:
+    'The email or password is not right, or there is no registration waiting. Check them, or start one with Register device in the portal.',
+};
+const GO_FAILURES = `USER#${ALICE_SUB} COUNTER#GO_FAILURES#${DAY_WINDOW_END.toISOString()}`;
 const QR_TOKEN = 'qr-token-for-tests-0001';
 const QR_HASH = sha256Hex(QR_TOKEN);
 
@@ -112,34 +135,39 @@ describe('POST /api/enroll/verify with the right PIN', () => {
   });
 
   it('puts the enrollment token as an ENROLLMENT secret keyed by its hash, never the token', async () => {
-    const response = await verified({ username: ALICE_EMAIL, pin: KNOWN_PIN });
+    const { enrollmentToken = '' } = await verified({ username: ALICE_EMAIL, pin: KNOWN_PIN });
 
+    expect(enrollmentToken).toMatch(/^[A-Za-z0-9_-]{22}$/);
     const items = onlyTransaction();
     const secrets = secretPuts(items);
     expect(secrets).toHaveLength(1);
     expect(secrets[0]?.put).toMatchObject({
       ConditionExpression: 'attribute_not_exists(pk)',
-      Item: { pk: `SECRET#${sha256Hex(response.enrollmentToken)}`, sk: 'SECRET' },
+      Item: { pk: `SECRET#${sha256Hex(enrollmentToken)}`, sk: 'SECRET' },
     });
     expect(secrets[0]?.secret).toEqual({
-      hash: sha256Hex(response.enrollmentToken),
+      hash: sha256Hex(enrollmentToken),
       kind: 'ENROLLMENT',
       userSub: ALICE_SUB,
       deviceId: PENDING_ID,
       expiresAt: minutesAfterNow(60),
     });
-    expect(JSON.stringify(items)).not.toContain(response.enrollmentToken);
+    expect(JSON.stringify(items)).not.toContain(enrollmentToken);
   });
 
-  it('marks the registration used, with the version condition, in the same transaction', async () => {
+  it('marks the registration and its PIN used, with the version condition, in the same transaction', async () => {
     await verified({ username: ALICE_EMAIL, pin: KNOWN_PIN });
 
     const items = onlyTransaction();
-    expect(devicePut(items)).toMatchObject(versionCondition(2));
+    // The try taken before the comparison bumped the version 2 → 3: the write expects 3.
+    expect(devicePut(items)).toMatchObject(versionCondition(3));
     expect(writtenDevice(items)).toMatchObject({
       status: 'PENDING',
-      version: 3,
-      registration: { usedAt: '2025-06-02T10:00:00.000Z', failedAttempts: 0 },
+      version: 4,
+      registration: {
+        usedAt: '2025-06-02T10:00:00.000Z',
+        pin: { hmac: KNOWN_PIN_HMAC, tries: 1, usedAt: '2025-06-02T10:00:00.000Z' },
+      },
     });
     expect(auditEvents(items)).toEqual([
       expect.objectContaining({
@@ -162,15 +190,42 @@ describe('POST /api/enroll/verify with the right PIN', () => {
     expect(referrer.get('portal')).toBe('https://portal.example.com');
   });
 
-  it('sends an iOS device to the enrollment profile URL with the token', async () => {
+  it('sends an iOS device to a profile link with its own PROFILE token, and hands out no enrollment token', async () => {
     table.putDevice(pendingRegistration({ platform: 'IOS', facts: { platform: 'IOS' } }));
 
     const response = await verified({ username: ALICE_EMAIL, pin: KNOWN_PIN });
 
-    expect(response.next).toEqual({
-      kind: 'IOS_PROFILE',
-      profileUrl: `https://portal.example.com/api/enroll/profile?token=${response.enrollmentToken}`,
-    });
+    expect(response).not.toHaveProperty('enrollmentToken');
+    expect(response.expiresAt).toBe(minutesAfterNow(10));
+    const url = new URL(response.next.kind === 'IOS_PROFILE' ? response.next.profileUrl : '');
+    expect(`${url.origin}${url.pathname}`).toBe('https://portal.example.com/api/enroll/profile');
+    const token = url.searchParams.get('token') ?? '';
+    expect(token).toMatch(/^[A-Za-z0-9_-]{22}$/);
+    const items = onlyTransaction();
+    expect(secretPuts(items).map((s) => s.secret)).toEqual([
+      {
+        hash: sha256Hex(token),
+        kind: 'PROFILE',
+        userSub: ALICE_SUB,
+        deviceId: PENDING_ID,
+        expiresAt: minutesAfterNow(10),
+      },
+    ]);
+    expect(writtenDevice(items).registration).toMatchObject({ profileTokenHash: sha256Hex(token) });
+    expect(writtenDevice(items).registration?.enrollmentTokenHash).toBeUndefined();
+    expect(JSON.stringify(items)).not.toContain(token);
+  });
+
+  it("takes a place under the user's device-limit lock in the same transaction", async () => {
+    await verified({ username: ALICE_EMAIL, pin: KNOWN_PIN });
+
+    expect(updates(onlyTransaction())).toEqual([
+      expect.objectContaining({
+        Key: { pk: `USER#${ALICE_SUB}`, sk: 'LIMIT#DEVICES' },
+        ConditionExpression: 'attribute_not_exists(pk)',
+        ExpressionAttributeValues: { ':next': 1, ':type': 'LIMIT' },
+      }),
+    ]);
   });
 
   it('looks the user up in the pool by what was typed, trimmed', async () => {
@@ -186,7 +241,7 @@ describe('POST /api/enroll/verify with the right PIN', () => {
     table.putDevice(
       pendingRegistration({
         deviceId: OTHER_ID,
-        registration: pinRegistration({ pin: { salt: 'x', hash: sha256Hex('x:99998888') } }),
+        registration: pinRegistration({ pin: knownPin({ hmac: pinHmac('99998888', OTHER_ID) }) }),
       }),
     );
 
@@ -207,37 +262,73 @@ describe('POST /api/enroll/verify with the right PIN', () => {
 });
 
 describe('POST /api/enroll/verify: wrong, locked, expired and used PINs', () => {
-  it('answers 401 WRONG_PIN with the tries left and writes failedAttempts + 1', async () => {
-    table.putDevice(pendingRegistration({ registration: pinRegistration({ failedAttempts: 1 }) }));
+  it('takes one try of the PIN by a conditional update before comparing it', async () => {
+    await verify({ username: ALICE_EMAIL, pin: WRONG_PIN });
+
+    expect(pinTries()).toEqual([
+      expect.objectContaining({
+        Key: { pk: `USER#${ALICE_SUB}`, sk: `DEVICE#${PENDING_ID}` },
+        UpdateExpression:
+          'SET #device.#registration.#pin.#tries = #device.#registration.#pin.#tries + :one, #device.#version = #device.#version + :one',
+        ConditionExpression: expect.stringContaining('#device.#registration.#pin.#hmac = :hmac'),
+        ExpressionAttributeValues: {
+          ':one': 1,
+          ':hmac': KNOWN_PIN_HMAC,
+          ':max': 5,
+          ':now': NOW.toISOString(),
+        },
+        ReturnValues: 'UPDATED_NEW',
+      }),
+    ]);
+  });
+
+  it('takes a try for the right PIN too: every comparison costs one', async () => {
+    await verified({ username: ALICE_EMAIL, pin: KNOWN_PIN });
+
+    expect(pinTries()).toHaveLength(1);
+  });
+
+  it('answers 401 BAD_CREDENTIALS to a wrong PIN, with the try counted and a REGISTRATION_PIN_REJECTED audit event', async () => {
+    table.putDevice(pendingRegistration({ registration: pinRegistration({ pin: knownPin({ tries: 1 }) }) }));
 
     const result = await verify({ username: ALICE_EMAIL, pin: WRONG_PIN });
 
-    expect(errorOf(result)).toMatchObject({ status: 401, code: 'WRONG_PIN' });
-    expect(errorOf(result).message).toContain('3 tries left');
-    const items = onlyTransaction();
-    expect(devicePut(items)).toMatchObject(versionCondition(2));
-    expect(writtenDevice(items).registration).toMatchObject({ failedAttempts: 2 });
-    expect(writtenDevice(items).registration?.usedAt).toBeUndefined();
-    expect(auditEvents(items)).toEqual([
-      expect.objectContaining({ action: 'REGISTRATION_PIN_REJECTED', result: 'FAILURE' }),
+    expect(errorOf(result)).toEqual(BAD_PIN);
+    expect(table.device(PENDING_ID)).toMatchObject({ version: 3, registration: { pin: { tries: 2 } } });
+    expect(table.device(PENDING_ID)?.registration?.usedAt).toBeUndefined();
+    expect(dynamo).not.toHaveReceivedCommand(TransactWriteCommand);
+    expect(singlePuts('AUDIT').map((put) => put.Item?.event as AuditEvent)).toEqual([
+      expect.objectContaining({
+        action: 'REGISTRATION_PIN_REJECTED',
+        result: 'FAILURE',
+        deviceId: PENDING_ID,
+        userSub: ALICE_SUB,
+      }),
     ]);
+  });
+
+  it('answers a wrong PIN no sooner than the failure floor after the request started', async () => {
+    const started = performance.now();
+
+    await verify({ username: ALICE_EMAIL, pin: WRONG_PIN });
+
+    expect(performance.now() - started).toBeGreaterThanOrEqual(FAILURE_FLOOR_MS - 5);
   });
 
   it("counts a wrong PIN against the account's daily failures", async () => {
     await verify({ username: ALICE_EMAIL, pin: WRONG_PIN });
 
-    expect(incrementedCounters()).toContain(
-      `USER#${ALICE_SUB} COUNTER#GO_FAILURES#${DAY_WINDOW_END.toISOString()}`,
-    );
+    expect(incrementedCounters()).toEqual([
+      'GO#203.0.113.7 COUNTER#ATTEMPTS#2025-06-02T10:15:00.000Z',
+      GO_FAILURES,
+    ]);
   });
 
   it('gives the daily failure slot back when the PIN is right', async () => {
     await verified({ username: ALICE_EMAIL, pin: KNOWN_PIN });
 
-    const slot = `USER#${ALICE_SUB} COUNTER#GO_FAILURES#${DAY_WINDOW_END.toISOString()}`;
-    expect(incrementedCounters().filter((counter) => counter === slot)).toHaveLength(2);
-    const lastUpdate = dynamo.commandCalls(UpdateCommand).at(-1)?.args[0].input;
-    expect(lastUpdate?.UpdateExpression).toBe('ADD #count :minusOne');
+    expect(incrementedCounters().filter((counter) => counter === GO_FAILURES)).toHaveLength(2);
+    expect(counterUpdates().at(-1)?.UpdateExpression).toBe('ADD #count :minusOne');
   });
 
   it('answers 400 VALIDATION_FAILED to a user name with a space, without asking Cognito', async () => {
@@ -256,75 +347,90 @@ describe('POST /api/enroll/verify: wrong, locked, expired and used PINs', () => 
 
     const result = await verify({ username: ALICE_EMAIL, pin: KNOWN_PIN });
 
-    expect(errorOf(result)).toMatchObject({ status: 401, code: 'BAD_CREDENTIALS' });
+    expect(errorOf(result)).toEqual(BAD_PIN);
   });
 
-  it('answers 410 PIN_LOCKED to the fifth wrong PIN', async () => {
-    table.putDevice(pendingRegistration({ registration: pinRegistration({ failedAttempts: 4 }) }));
+  it('takes the fifth and last try on a fifth wrong PIN and answers BAD_CREDENTIALS', async () => {
+    table.putDevice(pendingRegistration({ registration: pinRegistration({ pin: knownPin({ tries: 4 }) }) }));
 
     const result = await verify({ username: ALICE_EMAIL, pin: WRONG_PIN });
 
-    expect(errorOf(result)).toMatchObject({ status: 410, code: 'PIN_LOCKED' });
-    expect(writtenDevice(onlyTransaction()).registration?.failedAttempts).toBe(5);
+    expect(errorOf(result)).toEqual(BAD_PIN);
+    expect(table.device(PENDING_ID)?.registration?.pin?.tries).toBe(5);
   });
 
-  it('answers 410 PIN_LOCKED to the right PIN after five wrong ones', async () => {
-    table.putDevice(pendingRegistration({ registration: pinRegistration({ failedAttempts: 5 }) }));
+  it('answers the right PIN after five tries with BAD_CREDENTIALS, taking no try and writing nothing', async () => {
+    table.putDevice(pendingRegistration({ registration: pinRegistration({ pin: knownPin({ tries: 5 }) }) }));
 
     const result = await verify({ username: ALICE_EMAIL, pin: KNOWN_PIN });
 
-    expect(errorOf(result)).toMatchObject({ status: 410, code: 'PIN_LOCKED' });
+    expect(errorOf(result)).toEqual(BAD_PIN);
+    expect(pinTries()).toEqual([]);
     expect(dynamo).not.toHaveReceivedCommand(TransactWriteCommand);
   });
 
-  it('answers 410 PIN_EXPIRED to the right PIN after the registration expired', async () => {
+  it('answers the right PIN with BAD_CREDENTIALS when its try cannot be taken (parallel guesses used the last ones)', async () => {
+    dynamo
+      .on(UpdateCommand, { Key: { pk: `USER#${ALICE_SUB}`, sk: `DEVICE#${PENDING_ID}` } })
+      .rejects(conditionalCheckFailed());
+
+    const result = await verify({ username: ALICE_EMAIL, pin: KNOWN_PIN });
+
+    expect(errorOf(result)).toEqual(BAD_PIN);
+    expect(pinTries()).toHaveLength(1);
+    expect(dynamo).not.toHaveReceivedCommand(TransactWriteCommand);
+  });
+
+  it('answers 401 BAD_CREDENTIALS to the right PIN after the registration expired', async () => {
     table.putDevice(
       pendingRegistration({ registration: pinRegistration({ expiresAt: minutesAfterNow(-1) }) }),
     );
 
     const result = await verify({ username: ALICE_EMAIL, pin: KNOWN_PIN });
 
-    expect(errorOf(result)).toMatchObject({ status: 410, code: 'PIN_EXPIRED' });
+    expect(errorOf(result)).toEqual(BAD_PIN);
     expect(dynamo).not.toHaveReceivedCommand(TransactWriteCommand);
   });
 
-  it('answers 410 PIN_EXPIRED at the very moment of expiry', async () => {
+  it('answers 401 BAD_CREDENTIALS at the very moment of expiry', async () => {
     table.putDevice(
       pendingRegistration({ registration: pinRegistration({ expiresAt: minutesAfterNow(0) }) }),
     );
 
     const result = await verify({ username: ALICE_EMAIL, pin: KNOWN_PIN });
 
-    expect(errorOf(result)).toMatchObject({ status: 410, code: 'PIN_EXPIRED' });
+    expect(errorOf(result)).toEqual(BAD_PIN);
   });
 
-  it('answers 410 PIN_USED to a PIN that was already used', async () => {
+  it('answers 401 BAD_CREDENTIALS to a PIN that was already used', async () => {
     table.putDevice(pendingRegistration({ registration: pinRegistration({ usedAt: minutesAfterNow(-2) }) }));
 
     const result = await verify({ username: ALICE_EMAIL, pin: KNOWN_PIN });
 
-    expect(errorOf(result)).toMatchObject({ status: 410, code: 'PIN_USED' });
+    expect(errorOf(result)).toEqual(BAD_PIN);
+    expect(pinTries()).toEqual([]);
     expect(dynamo).not.toHaveReceivedCommand(TransactWriteCommand);
   });
 
-  it('answers 410 PIN_USED to the request that loses the race for the same PIN', async () => {
+  it('answers 401 BAD_CREDENTIALS to the request that loses the race for the same PIN', async () => {
     dynamo.on(TransactWriteCommand).callsFake(() => {
       // The other request completed first: its write is what the re-read finds.
       table.putDevice(
-        pendingRegistration({ registration: pinRegistration({ usedAt: minutesAfterNow(0) }), version: 3 }),
+        pendingRegistration({ registration: pinRegistration({ usedAt: minutesAfterNow(0) }), version: 4 }),
       );
       throw transactionCanceled();
     });
 
     const result = await verify({ username: ALICE_EMAIL, pin: KNOWN_PIN });
 
-    expect(errorOf(result)).toMatchObject({ status: 410, code: 'PIN_USED' });
+    expect(errorOf(result)).toEqual(BAD_PIN);
     expect(dynamo).toHaveReceivedCommandTimes(TransactWriteCommand, 1);
   });
+
   it('decides again on a fresh read after a lost race: a concurrent version bump is retried and succeeds', async () => {
     dynamo.on(TransactWriteCommand).callsFakeOnce(() => {
-      // Meanwhile the portal recorded an invitation delivery on the device: version 2 → 3.
-      table.putDevice(pendingRegistration({ version: 3 }));
+      // Meanwhile the portal recorded an invitation delivery on the device: version 3 → 4.
+      table.putDevice(pendingRegistration({ version: 4 }));
       throw transactionCanceled();
     });
 
@@ -332,7 +438,8 @@ describe('POST /api/enroll/verify: wrong, locked, expired and used PINs', () => 
 
     expect(result.statusCode).toBe(200);
     expect(transactions()).toHaveLength(2);
-    expect(devicePut(transaction(1))).toMatchObject(versionCondition(3));
+    expect(devicePut(transaction(0))).toMatchObject(versionCondition(3));
+    expect(devicePut(transaction(1))).toMatchObject(versionCondition(4));
   });
 });
 
@@ -410,18 +517,17 @@ describe('POST /api/enroll/verify with a password', () => {
 
     const result = await verify({ username: ALICE_EMAIL, password: 'wrong' });
 
-    expect(errorOf(result)).toMatchObject({ status: 401, code: 'BAD_CREDENTIALS' });
+    expect(errorOf(result)).toEqual(BAD_PASSWORD);
     expect(dynamo).not.toHaveReceivedCommand(TransactWriteCommand);
-    expect(incrementedCounters()).toContain(
-      `USER#${ALICE_SUB} COUNTER#GO_FAILURES#${DAY_WINDOW_END.toISOString()}`,
-    );
+    expect(incrementedCounters()).toContain(GO_FAILURES);
   });
 
-  it('answers an unknown user exactly as a wrong password: 401 BAD_CREDENTIALS, same message', async () => {
+  it('answers an unknown user exactly as a wrong password or a wrong PIN, per proof kind', async () => {
     cognito
       .on(AdminInitiateAuthCommand)
       .rejects(new NotAuthorizedException({ message: 'Incorrect username or password.', $metadata: {} }));
     const wrongPassword = await verify({ username: ALICE_EMAIL, password: 'wrong' });
+    const wrongPin = await verify({ username: ALICE_EMAIL, pin: WRONG_PIN });
     cognito
       .on(AdminGetUserCommand)
       .rejects(new UserNotFoundException({ message: 'User does not exist.', $metadata: {} }));
@@ -429,9 +535,23 @@ describe('POST /api/enroll/verify with a password', () => {
     const unknownWithPin = await verify({ username: 'nobody@example.com', pin: KNOWN_PIN });
     const unknownWithPassword = await verify({ username: 'nobody@example.com', password: 'wrong' });
 
-    expect(errorOf(unknownWithPin)).toMatchObject({ status: 401, code: 'BAD_CREDENTIALS' });
-    expect(errorOf(unknownWithPin)).toEqual(errorOf(wrongPassword));
+    expect(errorOf(wrongPassword)).toEqual(BAD_PASSWORD);
     expect(errorOf(unknownWithPassword)).toEqual(errorOf(wrongPassword));
+    expect(errorOf(wrongPin)).toEqual(BAD_PIN);
+    expect(errorOf(unknownWithPin)).toEqual(errorOf(wrongPin));
+  });
+
+  it('counts an unknown account by the sha-256 of the lowercased name typed, as a real one is by its sub', async () => {
+    cognito
+      .on(AdminGetUserCommand)
+      .rejects(new UserNotFoundException({ message: 'User does not exist.', $metadata: {} }));
+
+    await verify({ username: ' Nobody@Example.com', pin: KNOWN_PIN });
+
+    expect(incrementedCounters()).toContain(
+      `GO#NAME#${sha256Hex('nobody@example.com')} COUNTER#GO_FAILURES#${DAY_WINDOW_END.toISOString()}`,
+    );
+    expect(dynamo).not.toHaveReceivedCommand(PutCommand);
   });
 
   it('answers 401 BAD_CREDENTIALS to a disabled account, even with the right PIN', async () => {
@@ -439,7 +559,8 @@ describe('POST /api/enroll/verify with a password', () => {
 
     const result = await verify({ username: ALICE_EMAIL, pin: KNOWN_PIN });
 
-    expect(errorOf(result)).toMatchObject({ status: 401, code: 'BAD_CREDENTIALS' });
+    expect(errorOf(result)).toEqual(BAD_PIN);
+    expect(pinTries()).toEqual([]);
     expect(dynamo).not.toHaveReceivedCommand(TransactWriteCommand);
   });
 });
@@ -450,7 +571,8 @@ describe('POST /api/enroll/verify with a QR token', () => {
 
     await verified({ username: ALICE_EMAIL, pin: KNOWN_PIN, qrToken: QR_TOKEN });
 
-    expect(updates(onlyTransaction())).toEqual([
+    const secretUpdates = updates(onlyTransaction()).filter((u) => String(u.Key?.pk).startsWith('SECRET#'));
+    expect(secretUpdates).toEqual([
       expect.objectContaining({
         Key: { pk: `SECRET#${QR_HASH}`, sk: 'SECRET' },
         UpdateExpression: 'SET #secret.#usedAt = :now',
@@ -460,16 +582,16 @@ describe('POST /api/enroll/verify with a QR token', () => {
     ]);
   });
 
-  it('still needs the PIN: a QR token with a wrong PIN answers 401 WRONG_PIN', async () => {
+  it('still needs the PIN: a QR token with a wrong PIN answers 401 BAD_CREDENTIALS and uses nothing up', async () => {
     withQrRegistration();
 
     const result = await verify({ username: ALICE_EMAIL, pin: WRONG_PIN, qrToken: QR_TOKEN });
 
-    expect(errorOf(result)).toMatchObject({ status: 401, code: 'WRONG_PIN' });
-    expect(secretPuts(onlyTransaction())).toEqual([]);
+    expect(errorOf(result)).toEqual(BAD_PIN);
+    expect(dynamo).not.toHaveReceivedCommand(TransactWriteCommand);
   });
 
-  it("answers 410 QR_CODE_INVALID to another user's QR token", async () => {
+  it("answers 401 BAD_CREDENTIALS to another user's QR token, even with the right PIN", async () => {
     withQrRegistration();
     table.putSecret({
       hash: QR_HASH,
@@ -481,7 +603,8 @@ describe('POST /api/enroll/verify with a QR token', () => {
 
     const result = await verify({ username: ALICE_EMAIL, pin: KNOWN_PIN, qrToken: QR_TOKEN });
 
-    expect(errorOf(result)).toMatchObject({ status: 410, code: 'QR_CODE_INVALID' });
+    expect(errorOf(result)).toEqual(BAD_PIN);
+    expect(pinTries()).toEqual([]);
     expect(dynamo).not.toHaveReceivedCommand(TransactWriteCommand);
   });
 
@@ -501,7 +624,7 @@ describe('POST /api/enroll/verify with a QR token', () => {
     expect(errorOf(result)).toMatchObject({ status: 410, code: 'QR_CODE_INVALID' });
   });
 
-  it('answers 410 QR_CODE_INVALID to a QR token that a resend replaced', async () => {
+  it('answers 401 BAD_CREDENTIALS to a QR token whose registration a resend has moved on from', async () => {
     withQrRegistration();
     table.putDevice(
       pendingRegistration({
@@ -512,13 +635,16 @@ describe('POST /api/enroll/verify with a QR token', () => {
 
     const result = await verify({ username: ALICE_EMAIL, pin: KNOWN_PIN, qrToken: QR_TOKEN });
 
-    expect(errorOf(result)).toMatchObject({ status: 410, code: 'QR_CODE_INVALID' });
+    expect(errorOf(result)).toEqual(BAD_PIN);
+    expect(dynamo).not.toHaveReceivedCommand(TransactWriteCommand);
   });
 
-  it('answers 410 QR_CODE_INVALID to an unknown QR token', async () => {
+  it('answers 410 QR_CODE_INVALID to an unknown QR token before looking at the account', async () => {
     const result = await verify({ username: ALICE_EMAIL, pin: KNOWN_PIN, qrToken: QR_TOKEN });
 
     expect(errorOf(result)).toMatchObject({ status: 410, code: 'QR_CODE_INVALID' });
+    expect(cognito).not.toHaveReceivedCommand(AdminGetUserCommand);
+    expect(incrementedCounters().filter((counter) => counter.includes('GO_FAILURES'))).toEqual([]);
   });
 });
 

@@ -1,6 +1,7 @@
 /** Builders for what Lambda hands a handler: an HTTP API payload 2.0 event and a context. */
 import type { Context } from 'aws-lambda';
 import { vi } from 'vitest';
+import { deviceToItem } from '../../functions/adapters/items.ts';
 import type { DeviceRecord } from '../../functions/core/device.ts';
 import type { ApiEvent } from '../../functions/http/api-handler.ts';
 
@@ -9,6 +10,11 @@ export type JwtClaims = Record<string, string>;
 
 export const ALICE_SUB = '11111111-2222-4333-8444-555555555555';
 export const ALICE_EMAIL = 'alice@example.com';
+
+/** The CloudFront origin secret (AWSCURRENT) the mocked Secrets Manager answers; apiEvent sends it. */
+export const ORIGIN_SECRET = 'origin-secret-for-unit-tests-0001';
+/** The key one-time PINs are HMACed with (the value of ONE_TIME_SECRET_KEY_ARN in the tests). */
+export const ONE_TIME_SECRET_KEY = 'one-time-secret-key-for-unit-tests';
 
 /** Fixed "now" of the unit tests: 2025-06-02T10:00:00Z. */
 export const NOW = new Date('2025-06-02T10:00:00.000Z');
@@ -61,6 +67,8 @@ export interface EventOptions {
   headers?: Record<string, string>;
   pathParameters?: Record<string, string>;
   queryStringParameters?: Record<string, string>;
+  /** The x-origin-verify header CloudFront adds: ORIGIN_SECRET unless given; null sends none. */
+  originSecret?: string | null;
 }
 
 /** An HTTP API (payload format 2.0) event as API Gateway sends it to a Lambda integration. */
@@ -69,6 +77,7 @@ export function apiEvent(options: EventOptions = {}): ApiEvent {
   const path = options.path ?? '/api/me';
   const routeKey = options.routeKey ?? `${method} ${path}`;
   const query = options.queryStringParameters;
+  const originSecret = options.originSecret === undefined ? ORIGIN_SECRET : options.originSecret;
   return {
     version: '2.0',
     routeKey,
@@ -80,6 +89,7 @@ export function apiEvent(options: EventOptions = {}): ApiEvent {
       'x-forwarded-proto': 'https',
       'x-forwarded-for': '203.0.113.7',
       ...(options.body !== undefined ? { 'content-type': 'application/json' } : {}),
+      ...(originSecret !== null ? { 'x-origin-verify': originSecret } : {}),
       ...options.headers,
     },
     queryStringParameters: query,
@@ -188,8 +198,7 @@ export function pendingDevice(deviceId: string, createdAt: string, expiresAt: st
     registration: {
       method: 'PIN',
       expiresAt,
-      pin: { hash: 'ab12', salt: 'cd34' },
-      failedAttempts: 0,
+      pin: { hmac: 'ab12', tries: 0, expiresAt },
       deliveries: [],
     },
   });
@@ -197,11 +206,5 @@ export function pendingDevice(deviceId: string, createdAt: string, expiresAt: st
 
 /** The table item holding a device, as the Query returns it. */
 export function deviceItem(device: DeviceRecord): Record<string, unknown> {
-  return {
-    pk: `USER#${device.userSub}`,
-    sk: `DEVICE#${device.deviceId}`,
-    gsi1pk: `DEVICE#${device.deviceId}`,
-    gsi1sk: 'DEVICE',
-    device,
-  };
+  return deviceToItem(device);
 }

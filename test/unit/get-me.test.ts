@@ -119,12 +119,13 @@ describe('GET /api/me', () => {
     expect(me.roles).toHaveLength(defaults.defaultRoles.length);
   });
 
-  it('reads the settings item by its key from the configured table', async () => {
+  it('reads the settings item by its key from the configured table, consistently', async () => {
     await getMe();
 
     expect(dynamo).toHaveReceivedCommandWith(GetCommand, {
       TableName: 'portal-test',
       Key: { pk: 'CONFIG', sk: 'SETTINGS' },
+      ConsistentRead: true,
     });
   });
 

@@ -41,20 +41,34 @@ afterEach(() => {
 });
 
 describe('GET /api/devices', () => {
-  it("queries only the caller's device items, by partition key and sort-key prefix", async () => {
+  it("queries only the caller's device items, by partition key, sort-key prefix and item type", async () => {
     await listDevices();
 
-    expect(dynamo).toHaveReceivedCommandExactlyOnceWith(QueryCommand, {
-      TableName: 'portal-test',
-      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-      ExpressionAttributeValues: { ':pk': `USER#${ALICE_SUB}`, ':prefix': 'DEVICE#' },
-    });
+    expect(dynamo).toHaveReceivedCommandTimes(QueryCommand, 1);
     const [call] = dynamo.commandCalls(QueryCommand);
     expect(call?.args[0].input).toEqual({
       TableName: 'portal-test',
       KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-      ExpressionAttributeValues: { ':pk': `USER#${ALICE_SUB}`, ':prefix': 'DEVICE#' },
+      FilterExpression: '#type = :device',
+      ExpressionAttributeNames: { '#type': 'type' },
+      ExpressionAttributeValues: { ':pk': `USER#${ALICE_SUB}`, ':prefix': 'DEVICE#', ':device': 'DEVICE' },
+      ConsistentRead: false,
     });
+  });
+
+  it('skips an item under a device prefix that is not a device (a command sits next to its device)', async () => {
+    const { type: _type, ...untyped } = deviceItem(deviceRecord({ deviceId: 'dev-untyped' }));
+    dynamo.on(QueryCommand).resolves({
+      Items: [
+        deviceItem(deviceRecord()),
+        { ...deviceItem(deviceRecord({ deviceId: 'dev-cmd' })), type: 'COMMAND' },
+        untyped,
+      ],
+    });
+
+    const { devices } = await listDevices();
+
+    expect(devices.map((d) => d.deviceId)).toEqual(['dev-active-1']);
   });
 
   it('never scans the table', async () => {
@@ -92,13 +106,13 @@ describe('GET /api/devices', () => {
     ]);
   });
 
-  it('never returns stored secrets: no credential hash, PIN hash, salt or failed-try count', async () => {
+  it('never returns stored secrets: no credential hash, PIN HMAC or try count', async () => {
     const pending = pendingDevice('dev-pending', minutesFromNow(-5), minutesFromNow(55));
     dynamo.on(QueryCommand).resolves({ Items: [deviceItem(deviceRecord()), deviceItem(pending)] });
 
     const body = JSON.stringify(await listDevices());
 
-    expect(body).not.toMatch(/credentialHash|c0ffee|"pin"|"hash"|"salt"|failedAttempts|userSub|version/);
+    expect(body).not.toMatch(/credentialHash|c0ffee|"pin"|"hmac"|ab12|"tries"|userSub|version/);
   });
 
   it('shows a pending registration with its method, expiry and deliveries', async () => {

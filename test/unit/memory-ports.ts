@@ -1,10 +1,14 @@
 /**
  * In-memory ports for testing the use-cases in functions/core directly: a store with the same
- * conditional-write semantics as PortalTable (version check, single-use secrets), a directory,
- * a recording mailer and SMS sender, a settable clock and a scripted random source.
+ * conditional-write semantics as PortalTable (version check, single-use secrets, the device-limit
+ * lock, PIN tries taken by one conditional step), a directory, a recording mailer and SMS sender,
+ * a settable clock, a scripted random source, a real HMAC hasher with a fixed test key, a sleep
+ * that records what it was asked to wait for, and metrics that record their counts.
  */
+import { createHmac } from 'node:crypto';
 import type { DeviceRecord } from '../../functions/core/device.ts';
 import type { EnrollmentPorts } from '../../functions/core/enrollment.ts';
+import { MAX_PIN_TRIES } from '../../functions/core/one-time-pin.ts';
 import {
   type AuditEvent,
   type Clock,
@@ -14,14 +18,19 @@ import {
   type DeviceChange,
   type DeviceStore,
   type DirectoryUser,
+  type MetricName,
+  type Metrics,
   type OutgoingEmail,
+  type PinSlot,
+  type SecretHasher,
   type SecretRecord,
   type SettingsStore,
+  type Sleep,
   type UserDirectory,
 } from '../../functions/core/ports.ts';
 import type { RegistrationPorts } from '../../functions/core/registration.ts';
 import { defaultSettings, type PortalSettings } from '../../functions/core/settings.ts';
-import { ALICE_EMAIL, ALICE_SUB, NOW } from './fixtures.ts';
+import { ALICE_EMAIL, ALICE_SUB, NOW, ONE_TIME_SECRET_KEY } from './fixtures.ts';
 import { fakeRandom } from './portal-mocks.ts';
 
 export class MemoryStore implements DeviceStore, SettingsStore, Counters {
@@ -30,6 +39,8 @@ export class MemoryStore implements DeviceStore, SettingsStore, Counters {
   readonly secrets = new Map<string, SecretRecord>();
   readonly counters = new Map<string, number>();
   readonly audit: AuditEvent[] = [];
+  /** userSub → version of the user's device-limit lock (absent until a write carries limitLock). */
+  readonly limitLocks = new Map<string, number>();
 
   constructor(private readonly clock: Clock) {}
 
@@ -39,6 +50,34 @@ export class MemoryStore implements DeviceStore, SettingsStore, Counters {
 
   async listDevices(userSub: string): Promise<DeviceRecord[]> {
     return [...this.devices.values()].filter((d) => d.userSub === userSub).map((d) => structuredClone(d));
+  }
+
+  async listDevicesForLimit(
+    userSub: string,
+  ): Promise<{ devices: DeviceRecord[]; lockVersion: number | null }> {
+    return { devices: await this.listDevices(userSub), lockVersion: this.limitLocks.get(userSub) ?? null };
+  }
+
+  // Synchronous between check and write, as the conditional UpdateItem is atomic.
+  async takePinTry(
+    userSub: string,
+    deviceId: string,
+    slot: PinSlot,
+    hmac: string,
+    now: Date,
+  ): Promise<number | null> {
+    const device = this.devices.get(`${userSub}|${deviceId}`);
+    const pin = slot === 'registration' ? device?.registration?.pin : undefined;
+    if (!device || !pin) return null;
+    if (pin.hmac !== hmac || pin.tries >= MAX_PIN_TRIES || pin.usedAt) return null;
+    if (Date.parse(pin.expiresAt) <= now.getTime()) return null;
+    pin.tries += 1;
+    device.version += 1;
+    return device.version;
+  }
+
+  async appendAudit(event: AuditEvent): Promise<void> {
+    this.audit.push(structuredClone(event));
   }
 
   async getDevice(userSub: string, deviceId: string): Promise<DeviceRecord | null> {
@@ -57,6 +96,12 @@ export class MemoryStore implements DeviceStore, SettingsStore, Counters {
     const lost =
       change.expectedVersion === null ? current !== undefined : current?.version !== change.expectedVersion;
     if (lost) throw new ConcurrentUpdateError('version');
+    if (
+      change.limitLock &&
+      change.limitLock.version !== (this.limitLocks.get(change.device.userSub) ?? null)
+    ) {
+      throw new ConcurrentUpdateError('device-limit lock');
+    }
     for (const hash of change.useSecrets ?? []) {
       const secret = this.secrets.get(hash);
       if (!secret || secret.usedAt || secret.expiresAt <= now) throw new ConcurrentUpdateError('secret');
@@ -72,6 +117,7 @@ export class MemoryStore implements DeviceStore, SettingsStore, Counters {
       if (secret) secret.usedAt = now;
     }
     if (change.audit) this.audit.push(change.audit);
+    if (change.limitLock) this.limitLocks.set(change.device.userSub, (change.limitLock.version ?? 0) + 1);
   }
 
   async getSecret(hash: string): Promise<SecretRecord | null> {
@@ -96,6 +142,43 @@ export class MemoryStore implements DeviceStore, SettingsStore, Counters {
     const id = this.counterKey(key);
     this.counters.set(id, Math.max(0, (this.counters.get(id) ?? 0) - 1));
   }
+
+  async reset(key: CounterKey): Promise<void> {
+    const id = this.counterKey(key);
+    if (this.counters.has(id)) this.counters.set(id, 0);
+  }
+
+  /** The count of a counter now (0 when it was never taken), by scope and name in NOW's window. */
+  counter(scope: string, name: string): number {
+    const prefix = `${scope}|${name}|`;
+    return [...this.counters].filter(([id]) => id.startsWith(prefix)).reduce((sum, [, n]) => sum + n, 0);
+  }
+}
+
+/** The HMAC hasher of the adapter (HMAC-SHA-256, parts joined by U+001F), under the test key. */
+export const testHasher: SecretHasher = {
+  hash: async (...parts: string[]) =>
+    createHmac('sha256', ONE_TIME_SECRET_KEY).update(parts.join('\u001f'), 'utf8').digest('hex'),
+};
+
+/** A sleep that returns at once and records each moment it was asked to wait until. */
+export function recordingSleep(): Sleep & { deadlines: Date[] } {
+  const deadlines: Date[] = [];
+  const sleep = async (until: Date) => {
+    deadlines.push(until);
+  };
+  return Object.assign(sleep, { deadlines });
+}
+
+/** Metrics that record every count by name. */
+export function recordingMetrics(): Metrics & { counts: Partial<Record<MetricName, number>> } {
+  const counts: Partial<Record<MetricName, number>> = {};
+  return {
+    counts,
+    count(name, value = 1) {
+      counts[name] = (counts[name] ?? 0) + value;
+    },
+  };
 }
 
 export const ALICE: DirectoryUser = {
@@ -140,11 +223,16 @@ export function memoryPorts(pins: string[] = []) {
   const emails: OutgoingEmail[] = [];
   const texts: { to: string; message: string }[] = [];
   const random = fakeRandom(pins);
+  const hasher = testHasher;
+  const sleep = recordingSleep();
+  const metrics = recordingMetrics();
   const registration: RegistrationPorts = {
     store,
     directory,
     clock,
     random,
+    hasher,
+    metrics,
     mailer: {
       send: async (email) => {
         emails.push(email);
@@ -156,6 +244,6 @@ export function memoryPorts(pins: string[] = []) {
       },
     },
   };
-  const enrollment: EnrollmentPorts = { store, directory, clock, random };
-  return { clock, store, directory, emails, texts, random, registration, enrollment };
+  const enrollment: EnrollmentPorts = { store, directory, clock, random, hasher, sleep, metrics };
+  return { clock, store, directory, emails, texts, random, hasher, sleep, metrics, registration, enrollment };
 }

@@ -1,11 +1,14 @@
 /**
  * Shared mocks for the registration and enrollment handler tests: an in-memory view of the one
- * table behind the mocked DynamoDBDocumentClient (Get, Query, counter Update), the mocked user
- * pool, SES and SNS, a fixed clock, and readers for what a TransactWriteCommand wrote.
+ * table behind the mocked DynamoDBDocumentClient (Get, Query, Put, the counter and PIN-try
+ * Updates), the mocked user pool, SES and SNS, a fixed clock, and readers for what a
+ * TransactWriteCommand or a single PutCommand wrote.
  *
  * Test files that import a handler must turn the settings cache off before the adapters load:
  *   vi.hoisted(() => { process.env.PORTAL_SETTINGS_CACHE_MS = '0'; });
  */
+
+import { createHmac } from 'node:crypto';
 import {
   AdminGetUserCommand,
   type AttributeType,
@@ -18,6 +21,8 @@ import {
   DynamoDBDocumentClient,
   GetCommand,
   type GetCommandInput,
+  PutCommand,
+  type PutCommandInput,
   QueryCommand,
   type QueryCommandInput,
   TransactWriteCommand,
@@ -28,11 +33,11 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { expect, vi } from 'vitest';
 import type { ApiErrorBody } from '../../functions/core/api-types.ts';
-import type { DeviceRecord, RegistrationRecord, StoredSecret } from '../../functions/core/device.ts';
+import type { DeviceRecord, RegistrationRecord } from '../../functions/core/device.ts';
+import { MAX_PIN_TRIES, type OneTimePin } from '../../functions/core/one-time-pin.ts';
 import type { AuditEvent, RandomSource, SecretRecord } from '../../functions/core/ports.ts';
-import { sha256Hex } from '../../functions/core/secrets.ts';
 import type { PortalSettings } from '../../functions/core/settings.ts';
-import { ALICE_EMAIL, ALICE_SUB, deviceItem, jsonBody, NOW } from './fixtures.ts';
+import { ALICE_EMAIL, ALICE_SUB, deviceItem, jsonBody, NOW, ONE_TIME_SECRET_KEY } from './fixtures.ts';
 
 export const dynamo = mockClient(DynamoDBDocumentClient);
 export const cognito = mockClient(CognitoIdentityProviderClient);
@@ -49,17 +54,23 @@ export const ALICE_ATTRIBUTES: AttributeType[] = [
   { Name: 'phone_number', Value: ALICE_PHONE },
 ];
 
-/** A registration PIN the tests know, and its salted hash as a registration stores it. */
-export const KNOWN_PIN = '24681357';
-export const KNOWN_SALT = 'c2FsdC1mb3ItdGVzdHM';
-export const KNOWN_PIN_HASH: StoredSecret = {
-  salt: KNOWN_SALT,
-  hash: sha256Hex(`${KNOWN_SALT}:${KNOWN_PIN}`),
-};
-
 /** Ids are UUIDs: the path parameter must look like one (anything else is a 404 before any read). */
 export const PENDING_ID = 'a0000000-0000-4000-8000-000000000001';
 export const OTHER_ID = 'a0000000-0000-4000-8000-000000000002';
+
+/**
+ * The HMAC a PIN is stored as, computed independently of the product code: HMAC-SHA-256 under the
+ * test key (the mocked ONE_TIME_SECRET_KEY_ARN) of purpose, user, device and PIN joined by U+001F.
+ */
+export function pinHmac(pin: string, deviceId = PENDING_ID, userSub = ALICE_SUB, purpose = 'REGISTRATION') {
+  return createHmac('sha256', ONE_TIME_SECRET_KEY)
+    .update([purpose, userSub, deviceId, pin].join('\u001f'), 'utf8')
+    .digest('hex');
+}
+
+/** A registration PIN the tests know, and its HMAC as Alice's pending registration stores it. */
+export const KNOWN_PIN = '24681357';
+export const KNOWN_PIN_HMAC = pinHmac(KNOWN_PIN);
 
 const HOUR_MS = 3600_000;
 export const minutesAfterNow = (minutes: number) => new Date(NOW.getTime() + minutes * 60_000).toISOString();
@@ -74,13 +85,18 @@ export function fixClockAtNow(): void {
   vi.setSystemTime(NOW);
 }
 
+/** The known PIN as PENDING_ID's registration stores it: its HMAC, no try taken, 55 minutes to go. */
+export function knownPin(overrides: Partial<OneTimePin> = {}): OneTimePin {
+  return { hmac: KNOWN_PIN_HMAC, tries: 0, expiresAt: minutesAfterNow(55), ...overrides };
+}
+
 /** The registration part of a PIN registration with the known PIN, emailed five minutes ago. */
 export function pinRegistration(overrides: Partial<RegistrationRecord> = {}): RegistrationRecord {
+  const expiresAt = overrides.expiresAt ?? minutesAfterNow(55);
   return {
     method: 'PIN',
-    expiresAt: minutesAfterNow(55),
-    pin: KNOWN_PIN_HASH,
-    failedAttempts: 0,
+    expiresAt,
+    pin: knownPin({ expiresAt }),
     deliveries: [{ channel: 'EMAIL', status: 'SENT', at: minutesAfterNow(-5) }],
     ...overrides,
   };
@@ -109,15 +125,26 @@ type Item = Record<string, unknown>;
 const conditionFailed = () =>
   new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} });
 
-export const transactionCanceled = () =>
+export const conditionalCheckFailed = conditionFailed;
+
+/**
+ * A cancelled transaction, one reason per item. The default is a lost race (the device's condition
+ * failed); reasons such as ThrottlingError are the service's failure instead.
+ */
+export const transactionCanceled = (reasons: string[] = ['ConditionalCheckFailed']) =>
   new TransactionCanceledException({
     message: 'Transaction cancelled, please refer cancellation reasons for specific reasons',
     $metadata: {},
+    CancellationReasons: reasons.map((Code) => ({ Code })),
   });
+
+const keyOf = (key: Record<string, unknown> | undefined) => `${String(key?.pk)}|${String(key?.sk)}`;
 
 /**
  * The table as the mocked document client serves it: GetCommand and QueryCommand read the items
- * put here; UpdateCommand (the rate-limit counters) succeeds unless the counter is refused;
+ * put here; PutCommand stores its item (without checking its condition); UpdateCommand on a
+ * counter increments, releases or resets it (refused at its limit or when the test refuses it);
+ * UpdateCommand on a device item takes a PIN try under the same condition DynamoDB checks;
  * TransactWriteCommand succeeds and writes nothing (tests assert on its input).
  */
 export class FakeTable {
@@ -137,24 +164,76 @@ export class FakeTable {
       );
       return { Items: structuredClone(found) };
     });
-    dynamo.on(UpdateCommand).callsFake((input: UpdateCommandInput) => {
-      const name = String(input.Key?.sk).split('#')[1] ?? '';
-      if (this.refusedCounters.has(name)) throw conditionFailed();
-      // Counters keep their count, as DynamoDB's conditional ADD does: refused at the limit.
-      const key = `${String(input.Key?.pk)}|${String(input.Key?.sk)}`;
-      const count = Number(this.items.get(key)?.count ?? 0);
-      const values = input.ExpressionAttributeValues ?? {};
-      if (typeof values[':limit'] === 'number' && count >= values[':limit']) throw conditionFailed();
-      const step = typeof values[':minusOne'] === 'number' ? -1 : 1;
-      if (step < 0 && count <= 0) throw conditionFailed();
-      this.items.set(key, { pk: input.Key?.pk, sk: input.Key?.sk, count: count + step });
+    dynamo.on(PutCommand).callsFake((input: PutCommandInput) => {
+      if (input.Item) this.put(structuredClone(input.Item));
       return {};
     });
+    dynamo
+      .on(UpdateCommand)
+      .callsFake((input: UpdateCommandInput) =>
+        String(input.Key?.sk).startsWith('DEVICE#') ? this.takePinTry(input) : this.updateCounter(input),
+      );
     dynamo.on(TransactWriteCommand).resolves({});
   }
 
+  /** Counters keep their count, as DynamoDB's conditional ADD does: refused at the limit. */
+  private updateCounter(input: UpdateCommandInput) {
+    const key = keyOf(input.Key);
+    const values = input.ExpressionAttributeValues ?? {};
+    const stored = this.items.get(key);
+    const count = Number(stored?.count ?? 0);
+    if (input.UpdateExpression === 'SET #count = :zero') {
+      if (!stored) throw conditionFailed();
+      this.items.set(key, { ...stored, count: 0 });
+      return {};
+    }
+    const step = typeof values[':minusOne'] === 'number' ? -1 : 1;
+    if (step > 0) {
+      const name = String(input.Key?.sk).split('#')[1] ?? '';
+      if (this.refusedCounters.has(name)) throw conditionFailed();
+      if (typeof values[':limit'] === 'number' && count >= values[':limit']) throw conditionFailed();
+    }
+    if (step < 0 && count <= 0) throw conditionFailed();
+    this.items.set(key, { pk: input.Key?.pk, sk: input.Key?.sk, count: count + step });
+    return {};
+  }
+
+  /** takePinTry: only on the very PIN (same HMAC), unused, unexpired, with a try left. */
+  private takePinTry(input: UpdateCommandInput) {
+    const key = keyOf(input.Key);
+    const values = input.ExpressionAttributeValues ?? {};
+    const item = this.items.get(key);
+    const device = item?.device as DeviceRecord | undefined;
+    const pin = device?.registration?.pin;
+    if (
+      !item ||
+      !device?.registration ||
+      !pin ||
+      pin.hmac !== values[':hmac'] ||
+      pin.tries >= Number(values[':max'] ?? MAX_PIN_TRIES) ||
+      pin.usedAt !== undefined ||
+      !(pin.expiresAt > String(values[':now']))
+    ) {
+      throw conditionFailed();
+    }
+    const version = device.version + 1;
+    const tries = pin.tries + 1;
+    const updated: DeviceRecord = {
+      ...device,
+      version,
+      registration: { ...device.registration, pin: { ...pin, tries } },
+    };
+    this.items.set(key, { ...item, device: updated });
+    return { Attributes: { device: { version, registration: { pin: { tries } } } } };
+  }
+
+  /** The device as the table holds it now (after PIN tries and single-item Puts). */
+  device(deviceId: string, userSub = ALICE_SUB): DeviceRecord | undefined {
+    return this.items.get(`USER#${userSub}|DEVICE#${deviceId}`)?.device as DeviceRecord | undefined;
+  }
+
   put(item: Item): this {
-    this.items.set(`${String(item.pk)}|${String(item.sk)}`, item);
+    this.items.set(keyOf(item), item);
     return this;
   }
 
@@ -202,7 +281,7 @@ export function aliceInPool(attributes: AttributeType[] = ALICE_ATTRIBUTES): voi
 }
 
 type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
-type PutRequest = NonNullable<TransactItem['Put']>;
+type PutRequest = NonNullable<TransactItem['Put']> | PutCommandInput;
 
 /** The items of each TransactWriteCommand sent so far, in order. */
 export function transactions(): TransactItem[][] {
@@ -225,6 +304,41 @@ function putsOfType(items: TransactItem[], type: string): PutRequest[] {
   return items.flatMap((item) => (item.Put && item.Put.Item?.type === type ? [item.Put] : []));
 }
 
+/** The single-item PutCommands sent so far (a device alone, an audit event alone), in order. */
+export function singlePuts(type?: string): PutCommandInput[] {
+  return dynamo
+    .commandCalls(PutCommand)
+    .map((call) => call.args[0].input)
+    .filter((input) => type === undefined || input.Item?.type === type);
+}
+
+/** The one single-item Put of a device (a write of the device and nothing else). */
+export function onlyDevicePut(): PutCommandInput {
+  const puts = singlePuts('DEVICE');
+  expect(puts).toHaveLength(1);
+  const [put] = puts;
+  if (!put) throw new Error('unreachable');
+  return put;
+}
+
+/** Every write of a device, as a lone PutCommand or inside a transaction, in the order sent. */
+export function deviceWrites(): PutRequest[] {
+  return dynamo.calls().flatMap((call) => {
+    const command = call.args[0];
+    if (command instanceof PutCommand) return command.input.Item?.type === 'DEVICE' ? [command.input] : [];
+    if (command instanceof TransactWriteCommand)
+      return putsOfType(command.input.TransactItems ?? [], 'DEVICE');
+    return [];
+  });
+}
+
+/** The device the `index`-th device write wrote. */
+export function writtenDeviceAt(index: number): DeviceRecord {
+  const put = deviceWrites()[index];
+  if (!put) throw new Error(`No device write number ${index + 1} was sent`);
+  return put.Item?.device as DeviceRecord;
+}
+
 /** The Put of the device item in a transaction (exactly one). */
 export function devicePut(items: TransactItem[]): PutRequest {
   const puts = putsOfType(items, 'DEVICE');
@@ -234,7 +348,8 @@ export function devicePut(items: TransactItem[]): PutRequest {
   return put;
 }
 
-export function writtenDevice(items: TransactItem[]): DeviceRecord {
+export function writtenDevice(items: TransactItem[] | PutCommandInput): DeviceRecord {
+  if (!Array.isArray(items)) return items.Item?.device as DeviceRecord;
   return devicePut(items).Item?.device as DeviceRecord;
 }
 
@@ -263,11 +378,25 @@ export function versionCondition(version: number) {
   };
 }
 
-/** The sort keys of the rate-limit counters the handler tried to increment. */
-export function incrementedCounters(): string[] {
+/** The rate-limit counter updates sent (increments, releases, resets), in order. */
+export function counterUpdates(): UpdateCommandInput[] {
   return dynamo
     .commandCalls(UpdateCommand)
-    .map((call) => `${call.args[0].input.Key?.pk} ${call.args[0].input.Key?.sk}`);
+    .map((call) => call.args[0].input)
+    .filter((input) => String(input.Key?.sk).startsWith('COUNTER#'));
+}
+
+/** The keys of the rate-limit counters the handler updated (taken, given back or reset), in order. */
+export function incrementedCounters(): string[] {
+  return counterUpdates().map((input) => `${input.Key?.pk} ${input.Key?.sk}`);
+}
+
+/** The PIN tries taken (conditional UpdateCommands on device items), in order. */
+export function pinTries(): UpdateCommandInput[] {
+  return dynamo
+    .commandCalls(UpdateCommand)
+    .map((call) => call.args[0].input)
+    .filter((input) => String(input.Key?.sk).startsWith('DEVICE#'));
 }
 
 export function errorOf(result: { statusCode?: number | undefined; body?: string | undefined }) {

@@ -6,17 +6,25 @@
 import { describe, expect, it } from 'vitest';
 import type { DeviceFacts } from '../../functions/core/api-types.ts';
 import type { RequestOrigin } from '../../functions/core/audit.ts';
-import { checkIn, enrollAgent, MAX_DAILY_FAILURES, verifyAtGo } from '../../functions/core/enrollment.ts';
+import {
+  badCredentials,
+  checkIn,
+  enrollAgent,
+  FAILURE_FLOOR_MS,
+  MAX_DAILY_FAILURES,
+  verifyAtGo,
+} from '../../functions/core/enrollment.ts';
 import { PortalError } from '../../functions/core/errors.ts';
 import { listDevices } from '../../functions/core/list-devices.ts';
+import { MAX_PIN_TRIES, pinMatches } from '../../functions/core/one-time-pin.ts';
 import type { Caller } from '../../functions/core/ports.ts';
 import {
   cancelRegistration,
   createRegistration,
   resendRegistration,
 } from '../../functions/core/registration.ts';
-import { pinMatches } from '../../functions/core/secrets.ts';
-import { ALICE_EMAIL, ALICE_SUB } from './fixtures.ts';
+import { sha256Hex } from '../../functions/core/secrets.ts';
+import { ALICE_EMAIL, ALICE_SUB, NOW } from './fixtures.ts';
 import { memoryPorts } from './memory-ports.ts';
 
 const ORIGIN: RequestOrigin = {
@@ -62,7 +70,8 @@ describe('registration PINs from the random source', () => {
     expect(response.pin).toBe('135791');
     expect(m.random.drawnDigits).toEqual([6]);
     const stored = m.store.device(response.device.deviceId)?.registration?.pin;
-    expect(stored && pinMatches(stored, '135791')).toBe(true);
+    const owner = { userSub: ALICE_SUB, deviceId: response.device.deviceId };
+    expect(stored && (await pinMatches(m.hasher, 'REGISTRATION', owner, stored, '135791'))).toBe(true);
   });
 
   it('expires after the lifetime the settings give PINs', async () => {
@@ -124,13 +133,13 @@ describe('from the portal to an enrolled device', () => {
     ]);
   });
 
-  it('uses a PIN once: the second /go with it answers PIN_USED', async () => {
+  it('uses a PIN once: the second /go with it answers BAD_CREDENTIALS', async () => {
     const m = memoryPorts(['11223344']);
     await registerAndroid(m);
     await verifyAtGo(m.enrollment, { username: ALICE_EMAIL, pin: '11223344' }, ORIGIN);
 
     expect(await codeOf(verifyAtGo(m.enrollment, { username: ALICE_EMAIL, pin: '11223344' }, ORIGIN))).toBe(
-      'PIN_USED',
+      'BAD_CREDENTIALS',
     );
   });
 
@@ -179,33 +188,45 @@ describe('from the portal to an enrolled device', () => {
       await codeOf(
         enrollAgent(m.enrollment, { username: ALICE_EMAIL, pin: '11223344', device: FACTS }, ORIGIN),
       ),
-    ).toBe('NO_PENDING_REGISTRATION');
+    ).toBe('BAD_CREDENTIALS');
   });
 });
 
 describe('PIN limits', () => {
-  it('counts down the tries and invalidates the PIN at the fifth wrong one, even for the right PIN after', async () => {
+  it('takes a try per wrong PIN and, after five, refuses even the right PIN with the same answer', async () => {
     const m = memoryPorts(['11223344']);
-    await registerAndroid(m);
+    const { device } = await registerAndroid(m);
     const wrong = () => verifyAtGo(m.enrollment, { username: ALICE_EMAIL, pin: '99999999' }, ORIGIN);
 
-    const codes = [];
-    const messages = [];
-    for (let i = 0; i < 5; i++) {
+    const refusals: { code: string; message: string }[] = [];
+    for (let i = 0; i < MAX_PIN_TRIES; i++) {
       try {
         await wrong();
       } catch (error) {
         if (!(error instanceof PortalError)) throw error;
-        codes.push(error.code);
-        messages.push(error.message);
+        refusals.push({ code: error.code, message: error.message });
       }
     }
 
-    expect(codes).toEqual(['WRONG_PIN', 'WRONG_PIN', 'WRONG_PIN', 'WRONG_PIN', 'PIN_LOCKED']);
-    expect(messages.slice(0, 4).map((m) => /(\d) tr/.exec(m)?.[1])).toEqual(['4', '3', '2', '1']);
+    const expected = { code: 'BAD_CREDENTIALS', message: badCredentials({}).message };
+    expect(refusals).toEqual(Array(MAX_PIN_TRIES).fill(expected));
+    expect(m.store.device(device.deviceId)?.registration?.pin?.tries).toBe(MAX_PIN_TRIES);
     expect(await codeOf(verifyAtGo(m.enrollment, { username: ALICE_EMAIL, pin: '11223344' }, ORIGIN))).toBe(
-      'PIN_LOCKED',
+      'BAD_CREDENTIALS',
     );
+    expect(m.store.device(device.deviceId)?.registration?.pin?.tries).toBe(MAX_PIN_TRIES);
+    expect(m.store.device(device.deviceId)?.registration?.usedAt).toBeUndefined();
+  });
+
+  it('records each wrong PIN in the audit trail and counts it as a WrongPin metric', async () => {
+    const m = memoryPorts(['11223344']);
+    await registerAndroid(m);
+
+    await codeOf(verifyAtGo(m.enrollment, { username: ALICE_EMAIL, pin: '99999999' }, ORIGIN));
+    await codeOf(verifyAtGo(m.enrollment, { username: ALICE_EMAIL, pin: '99999998' }, ORIGIN));
+
+    expect(m.store.audit.filter((e) => e.action === 'REGISTRATION_PIN_REJECTED')).toHaveLength(2);
+    expect(m.metrics.counts.WrongPin).toBe(2);
   });
 
   it('expires the PIN at the end of its lifetime', async () => {
@@ -214,7 +235,7 @@ describe('PIN limits', () => {
     m.clock.advanceMinutes(60);
 
     expect(await codeOf(verifyAtGo(m.enrollment, { username: ALICE_EMAIL, pin: '11223344' }, ORIGIN))).toBe(
-      'PIN_EXPIRED',
+      'BAD_CREDENTIALS',
     );
   });
 
@@ -289,7 +310,7 @@ describe('resend and cancel', () => {
 
     expect(renewed.pin).toBe('55667788');
     expect(await codeOf(verifyAtGo(m.enrollment, { username: ALICE_EMAIL, pin: '11223344' }, ORIGIN))).toBe(
-      'WRONG_PIN',
+      'BAD_CREDENTIALS',
     );
     await expect(
       verifyAtGo(m.enrollment, { username: ALICE_EMAIL, pin: '55667788' }, ORIGIN),
@@ -307,7 +328,7 @@ describe('resend and cancel', () => {
 
     await resendRegistration(m.registration, ALICE, device.deviceId, {}, ORIGIN);
 
-    expect(m.store.device(device.deviceId)?.registration?.failedAttempts).toBe(0);
+    expect(m.store.device(device.deviceId)?.registration?.pin?.tries).toBe(0);
     await expect(
       verifyAtGo(m.enrollment, { username: ALICE_EMAIL, pin: '55667788' }, ORIGIN),
     ).resolves.toBeDefined();
@@ -388,5 +409,113 @@ describe('resend and cancel', () => {
     expect(await codeOf(resendRegistration(m.registration, ALICE, device.deviceId, {}, ORIGIN))).toBe(
       'TOO_MANY_INVITATIONS',
     );
+  });
+});
+
+describe('/go tells a stranger nothing (rule 15)', () => {
+  /** The refusal a call ends in, and the moments the use-case waited for before answering. */
+  async function refusal(m: ReturnType<typeof memoryPorts>, username: string, pin: string) {
+    const before = m.sleep.deadlines.length;
+    try {
+      await verifyAtGo(m.enrollment, { username, pin }, ORIGIN);
+    } catch (error) {
+      if (!(error instanceof PortalError)) throw error;
+      return {
+        error: { kind: error.kind, code: error.code, message: error.message },
+        waited: m.sleep.deadlines.slice(before),
+      };
+    }
+    throw new Error('expected a refusal, but /go succeeded');
+  }
+
+  it('answers an unknown user, a user without a registration and a wrong PIN identically, after the same floor', async () => {
+    const m = memoryPorts(['11223344']);
+    const [alice] = m.directory.users;
+    if (!alice) throw new Error('no user in the directory');
+    m.directory.users.push({
+      ...alice,
+      sub: '22222222-2222-4333-8444-555555555555',
+      username: '22222222-2222-4333-8444-555555555555',
+      email: 'bob@example.com',
+    });
+    await registerAndroid(m);
+    const floor = new Date(NOW.getTime() + FAILURE_FLOOR_MS);
+
+    const unknown = await refusal(m, 'nobody@example.com', '11223344');
+    const withoutRegistration = await refusal(m, 'bob@example.com', '11223344');
+    const wrongPin = await refusal(m, ALICE_EMAIL, '99999999');
+
+    expect(unknown.error).toEqual({
+      kind: 'UNAUTHORIZED',
+      code: 'BAD_CREDENTIALS',
+      message: badCredentials({}).message,
+    });
+    expect(withoutRegistration.error).toEqual(unknown.error);
+    expect(wrongPin.error).toEqual(unknown.error);
+    expect(unknown.waited).toEqual([floor]);
+    expect(withoutRegistration.waited).toEqual([floor]);
+    expect(wrongPin.waited).toEqual([floor]);
+  });
+
+  it('counts the failures of an unknown account under GO#NAME#{sha256 of the lowercased name}', async () => {
+    const m = memoryPorts();
+
+    await refusal(m, 'Nobody@Example.com', '11223344');
+
+    expect(m.store.counter(`GO#NAME#${sha256Hex('nobody@example.com')}`, 'GO_FAILURES')).toBe(1);
+  });
+
+  it("gives the account's failures back in the portal: a new registration resets USER#{sub} GO_FAILURES", async () => {
+    const m = memoryPorts(['11223344', '55667788']);
+    await registerAndroid(m);
+    await codeOf(verifyAtGo(m.enrollment, { username: ALICE_EMAIL, pin: '99999999' }, ORIGIN));
+    expect(m.store.counter(`USER#${ALICE_SUB}`, 'GO_FAILURES')).toBe(1);
+
+    await registerAndroid(m);
+
+    expect(m.store.counter(`USER#${ALICE_SUB}`, 'GO_FAILURES')).toBe(0);
+  });
+});
+
+describe('the device-limit lock', () => {
+  it('refuses a write that counted the devices under a lock version another write has moved on', async () => {
+    const m = memoryPorts();
+    const read = await m.store.listDevicesForLimit(ALICE_SUB);
+    await registerAndroid(m); // takes a place: the lock moves on
+
+    const device = m.store.device((await m.store.listDevices(ALICE_SUB))[0]?.deviceId ?? '');
+    if (!device) throw new Error('no device');
+    await expect(
+      m.store.saveDevice({
+        device: { ...device, deviceId: 'f0000000-0000-4000-8000-0000000000ff' },
+        expectedVersion: null,
+        limitLock: { version: read.lockVersion },
+      }),
+    ).rejects.toThrow('device-limit lock');
+  });
+
+  it('counts again after losing the lock race, and refuses the create that would pass the limit', async () => {
+    const m = memoryPorts();
+    m.store.settings.deviceLimitPerUser = 1;
+    const list = m.store.listDevicesForLimit.bind(m.store);
+    let raced = false;
+    m.store.listDevicesForLimit = async (userSub) => {
+      const answer = await list(userSub);
+      if (!raced) {
+        raced = true;
+        // A parallel create lands between this count and this write.
+        await createRegistration(
+          m.registration,
+          ALICE,
+          { platform: 'IOS', method: 'PIN', delivery: [] },
+          ORIGIN,
+        );
+      }
+      return answer;
+    };
+
+    expect(await codeOf(registerAndroid(m))).toBe('DEVICE_LIMIT_REACHED');
+    expect(await m.store.listDevices(ALICE_SUB)).toHaveLength(1);
+    expect(m.metrics.counts.LostRace).toBe(1);
   });
 });

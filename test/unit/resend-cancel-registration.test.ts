@@ -4,23 +4,26 @@ import { GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { DeviceSummary, RegistrationResponse } from '../../functions/core/api-types.ts';
 import type { DeviceRecord } from '../../functions/core/device.ts';
-import { pinMatches, sha256Hex } from '../../functions/core/secrets.ts';
+import { sha256Hex } from '../../functions/core/secrets.ts';
 import { handler as cancelHandler } from '../../functions/handlers/cancel-registration.ts';
 import { handler as resendHandler } from '../../functions/handlers/resend-registration.ts';
 import { ALICE_SUB, accessClaims, apiEvent, deviceRecord, jsonBody, lambdaContext } from './fixtures.ts';
 import {
   auditEvents,
+  counterUpdates,
   deletes,
   devicePut,
   dynamo,
   errorOf,
   type FakeTable,
   KNOWN_PIN,
-  KNOWN_PIN_HASH,
+  KNOWN_PIN_HMAC,
+  knownPin,
   minutesAfterNow,
   onlyTransaction,
   PENDING_ID,
   pendingRegistration,
+  pinHmac,
   pinRegistration,
   resetMocks,
   secretPuts,
@@ -28,6 +31,7 @@ import {
   sns,
   transaction,
   transactionCanceled,
+  updates,
   versionCondition,
   writtenDevice,
 } from './portal-mocks.ts';
@@ -47,9 +51,8 @@ function pendingQr(overrides: Partial<DeviceRecord> = {}): DeviceRecord {
     registration: {
       method: 'QR',
       expiresAt: minutesAfterNow(55),
-      pin: KNOWN_PIN_HASH,
+      pin: knownPin({ tries: 2 }),
       qrTokenHash: OLD_QR_HASH,
-      failedAttempts: 2,
       deliveries: [{ channel: 'EMAIL', status: 'SENT', at: minutesAfterNow(-5) }],
     },
     ...overrides,
@@ -107,17 +110,18 @@ describe('POST /api/registrations/{deviceId}/resend', () => {
 
     const stored = writtenDevice(transaction(0)).registration?.pin;
     expect(response.pin).toMatch(/^\d{8}$/);
-    expect(stored).toBeDefined();
-    expect(stored).not.toEqual(KNOWN_PIN_HASH);
-    if (!stored) return;
-    expect(pinMatches(stored, response.pin ?? '')).toBe(true);
-    expect(pinMatches(stored, KNOWN_PIN)).toBe(false);
+    expect(response.pin).not.toBe(KNOWN_PIN);
+    expect(stored?.hmac).toBe(pinHmac(response.pin ?? ''));
+    expect(stored?.hmac).not.toBe(KNOWN_PIN_HMAC);
   });
 
-  it('replaces the registration: fresh expiry, no failed tries, no used mark, version checked', async () => {
+  it('replaces the registration: fresh expiry, no tries taken, no used mark, version checked', async () => {
     table.putDevice(
       pendingRegistration({
-        registration: pinRegistration({ failedAttempts: 4, usedAt: minutesAfterNow(-1) }),
+        registration: pinRegistration({
+          pin: knownPin({ tries: 4, usedAt: minutesAfterNow(-1) }),
+          usedAt: minutesAfterNow(-1),
+        }),
       }),
     );
 
@@ -129,10 +133,11 @@ describe('POST /api/registrations/{deviceId}/resend', () => {
     expect(device).toMatchObject({ status: 'PENDING', version: 3 });
     expect(device.registration).toMatchObject({
       method: 'PIN',
-      failedAttempts: 0,
+      pin: { tries: 0, expiresAt: minutesAfterNow(60) },
       expiresAt: minutesAfterNow(60),
     });
     expect(device.registration?.usedAt).toBeUndefined();
+    expect(device.registration?.pin?.usedAt).toBeUndefined();
   });
 
   it('deletes the old QR secret and puts the new one in the same transaction', async () => {
@@ -199,10 +204,10 @@ describe('POST /api/registrations/{deviceId}/resend', () => {
     expect(dynamo).not.toHaveReceivedCommand(TransactWriteCommand);
   });
 
-  it('answers 404 DEVICE_NOT_FOUND to a malformed device id without reading any device', async () => {
+  it('answers 404 NOT_FOUND to a malformed device id without reading any device', async () => {
     const result = await resend('..%2FCONFIG');
 
-    expect(errorOf(result)).toMatchObject({ status: 404, code: 'DEVICE_NOT_FOUND' });
+    expect(errorOf(result)).toMatchObject({ status: 404, code: 'NOT_FOUND' });
     const deviceReads = dynamo
       .commandCalls(GetCommand)
       .filter((call) => String(call.args[0].input.Key?.sk).startsWith('DEVICE#'));
@@ -217,6 +222,32 @@ describe('POST /api/registrations/{deviceId}/resend', () => {
 
     expect(errorOf(result)).toMatchObject({ status: 409, code: 'REGISTRATION_CHANGED' });
     expect(ses).not.toHaveReceivedCommand(SendEmailCommand);
+  });
+
+  it("resets the /go failure counter of the user's account after the resend", async () => {
+    table.putDevice(pendingRegistration());
+
+    await resent(PENDING_ID);
+
+    expect(counterUpdates()).toContainEqual(
+      expect.objectContaining({
+        Key: { pk: `USER#${ALICE_SUB}`, sk: 'COUNTER#GO_FAILURES#2025-06-03T00:00:00.000Z' },
+        UpdateExpression: 'SET #count = :zero',
+      }),
+    );
+  });
+
+  it("writes the renewed registration under the user's device-limit lock", async () => {
+    table.putDevice(pendingRegistration());
+
+    await resent(PENDING_ID);
+
+    expect(updates(transaction(0))).toEqual([
+      expect.objectContaining({
+        Key: { pk: `USER#${ALICE_SUB}`, sk: 'LIMIT#DEVICES' },
+        ConditionExpression: 'attribute_not_exists(pk)',
+      }),
+    ]);
   });
 });
 
@@ -270,5 +301,37 @@ describe('DELETE /api/registrations/{deviceId}', () => {
     const result = await cancel(PENDING_ID);
 
     expect(errorOf(result)).toMatchObject({ status: 409, code: 'REGISTRATION_CHANGED' });
+  });
+});
+
+describe('a cancelled transaction: a lost race or the service failing', () => {
+  it('answers 409 REGISTRATION_CHANGED when the device condition failed (reasons ["ConditionalCheckFailed"])', async () => {
+    table.putDevice(pendingRegistration());
+    dynamo.on(TransactWriteCommand).rejects(transactionCanceled(['ConditionalCheckFailed', 'None']));
+
+    const result = await cancel(PENDING_ID);
+
+    expect(errorOf(result)).toMatchObject({ status: 409, code: 'REGISTRATION_CHANGED' });
+  });
+
+  it('answers 503 SERVICE_UNAVAILABLE with retry-after 5 when DynamoDB throttled the transaction (["None", "ThrottlingError"])', async () => {
+    table.putDevice(pendingRegistration());
+    dynamo.on(TransactWriteCommand).rejects(transactionCanceled(['None', 'ThrottlingError']));
+
+    const result = await cancel(PENDING_ID);
+
+    expect(errorOf(result)).toMatchObject({ status: 503, code: 'SERVICE_UNAVAILABLE' });
+    expect(result.headers?.['retry-after']).toBe('5');
+    expect(result.body).not.toContain('ThrottlingError');
+  });
+
+  it('answers 503 SERVICE_UNAVAILABLE, not a lost race, to a throttled resend: nothing is sent', async () => {
+    table.putDevice(pendingRegistration());
+    dynamo.on(TransactWriteCommand).rejects(transactionCanceled(['None', 'ThrottlingError']));
+
+    const result = await resend(PENDING_ID);
+
+    expect(errorOf(result)).toMatchObject({ status: 503, code: 'SERVICE_UNAVAILABLE' });
+    expect(ses).not.toHaveReceivedCommand(SendEmailCommand);
   });
 });

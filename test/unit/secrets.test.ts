@@ -1,82 +1,137 @@
+import { createHmac } from 'node:crypto';
+import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { describe, expect, it } from 'vitest';
+import { hmacHasher } from '../../functions/adapters/secret-hasher.ts';
 import { cryptoRandom } from '../../functions/adapters/system.ts';
+import { issuePin, MAX_PIN_TRIES, pinMatches, pinState } from '../../functions/core/one-time-pin.ts';
+import type { RandomSource } from '../../functions/core/ports.ts';
 import {
   hashesEqual,
   newDeviceCredential,
-  newPin,
   newToken,
   parseDeviceCredential,
-  pinMatches,
   sha256Hex,
 } from '../../functions/core/secrets.ts';
-import { ALICE_SUB } from './fixtures.ts';
-import { fakeRandom } from './portal-mocks.ts';
+import { ALICE_SUB, ONE_TIME_SECRET_KEY } from './fixtures.ts';
+import { testHasher } from './memory-ports.ts';
+import { fakeRandom, pinHmac } from './portal-mocks.ts';
+import { secretsManager } from './secrets-mock.ts';
 
 const DEVICE_ID = 'b0000000-0000-4000-8000-000000000001';
 const SECRET_43 = `${'A'.repeat(42)}w`;
 
 describe('registration PINs', () => {
+  const OWNER = { userSub: ALICE_SUB, deviceId: DEVICE_ID };
+  const EXPIRES_AT = '2025-06-02T11:00:00.000Z';
+  const issue = (random: RandomSource, length = 8) =>
+    issuePin({ random, hasher: testHasher }, 'REGISTRATION', OWNER, length, EXPIRES_AT);
+
   it.each([4, 6, 8, 12])('draws %i decimal digits from the CSPRNG', (length) => {
     for (let i = 0; i < 50; i++) {
-      const { pin } = newPin(cryptoRandom, length);
-      expect(pin).toMatch(new RegExp(`^\\d{${length}}$`));
+      expect(cryptoRandom.digits(length)).toMatch(new RegExp(`^\\d{${length}}$`));
     }
   });
 
   it('uses every digit: 2,000 draws of 8 digits cover 0 to 9 in each position', () => {
     const seen = Array.from({ length: 8 }, () => new Set<string>());
     for (let i = 0; i < 2000; i++) {
-      [...newPin(cryptoRandom, 8).pin].forEach((digit, position) => {
+      [...cryptoRandom.digits(8)].forEach((digit, position) => {
         seen[position]?.add(digit);
       });
     }
     expect(seen.map((digits) => digits.size)).toEqual(Array(8).fill(10));
   });
 
-  it('asks the random source for exactly the requested number of digits and returns them', () => {
+  it('asks the random source for exactly the requested number of digits and returns them', async () => {
     const random = fakeRandom(['31415926']);
 
-    const { pin } = newPin(random, 8);
+    const { pin } = await issue(random);
 
     expect(pin).toBe('31415926');
     expect(random.drawnDigits).toEqual([8]);
   });
 
-  it('stores a salted sha-256 hash of the PIN and never the PIN', () => {
-    const { pin, stored } = newPin(fakeRandom(['31415926']), 8);
+  it('stores the HMAC of purpose, user, device and PIN, no try taken, its expiry, and never the PIN', async () => {
+    const { pin, stored } = await issue(fakeRandom(['31415926']));
 
-    expect(Object.keys(stored).sort()).toEqual(['hash', 'salt']);
-    expect(stored.hash).toBe(sha256Hex(`${stored.salt}:${pin}`));
+    expect(stored).toEqual({ hmac: pinHmac(pin, DEVICE_ID), tries: 0, expiresAt: EXPIRES_AT });
+    expect(stored.hmac).toMatch(/^[0-9a-f]{64}$/);
     expect(JSON.stringify(stored)).not.toContain(pin);
   });
 
-  it('salts every PIN differently, so equal PINs have different hashes', () => {
+  it('binds the PIN to its device: the same PIN for another device has another HMAC', async () => {
     const random = fakeRandom(['12345678', '12345678']);
 
-    const first = newPin(random, 8).stored;
-    const second = newPin(random, 8).stored;
+    const first = await issue(random);
+    const other = await issuePin(
+      { random, hasher: testHasher },
+      'REGISTRATION',
+      { userSub: ALICE_SUB, deviceId: 'b0000000-0000-4000-8000-000000000002' },
+      8,
+      EXPIRES_AT,
+    );
 
-    expect(first.salt).not.toBe(second.salt);
-    expect(first.hash).not.toBe(second.hash);
+    expect(first.pin).toBe(other.pin);
+    expect(first.stored.hmac).not.toBe(other.stored.hmac);
   });
 
-  it('pinMatches is true for the PIN that was hashed', () => {
-    const { pin, stored } = newPin(cryptoRandom, 8);
+  it('pinMatches is true for the PIN that was issued', async () => {
+    const { pin, stored } = await issue(cryptoRandom);
 
-    expect(pinMatches(stored, pin)).toBe(true);
+    expect(await pinMatches(testHasher, 'REGISTRATION', OWNER, stored, pin)).toBe(true);
   });
 
-  it('pinMatches is false for any other PIN, a prefix of it, or the empty string', () => {
-    const { stored } = newPin(fakeRandom(['31415926']), 8);
+  it('pinMatches is false for any other PIN, a prefix of it, or the empty string', async () => {
+    const { stored } = await issue(fakeRandom(['31415926']));
+    const matches = (candidate: string) => pinMatches(testHasher, 'REGISTRATION', OWNER, stored, candidate);
 
-    expect(pinMatches(stored, '31415927')).toBe(false);
-    expect(pinMatches(stored, '3141592')).toBe(false);
-    expect(pinMatches(stored, '314159260')).toBe(false);
-    expect(pinMatches(stored, '')).toBe(false);
+    expect(await matches('31415927')).toBe(false);
+    expect(await matches('3141592')).toBe(false);
+    expect(await matches('314159260')).toBe(false);
+    expect(await matches('')).toBe(false);
   });
 
-  it('pinMatches is false against a stored hash that is malformed', () => {
-    expect(pinMatches({ salt: 's', hash: 'not-hex' }, '31415926')).toBe(false);
+  it('pinMatches is false for the right PIN under another purpose or another device', async () => {
+    const { pin, stored } = await issue(fakeRandom(['31415926']));
+
+    expect(await pinMatches(testHasher, 'SECURE_APPS', OWNER, stored, pin)).toBe(false);
+    expect(
+      await pinMatches(testHasher, 'REGISTRATION', { ...OWNER, deviceId: 'other-device' }, stored, pin),
+    ).toBe(false);
+  });
+
+  it('pinMatches is false against a stored HMAC that is malformed', async () => {
+    const stored = { hmac: 'not-hex', tries: 0, expiresAt: EXPIRES_AT };
+
+    expect(await pinMatches(testHasher, 'REGISTRATION', OWNER, stored, '31415926')).toBe(false);
+  });
+
+  it.each([
+    ['LIVE', { tries: 4 }, '2025-06-02T10:59:59.999Z'],
+    ['USED', { usedAt: '2025-06-02T10:30:00.000Z' }, '2025-06-02T10:45:00.000Z'],
+    ['LOCKED', { tries: MAX_PIN_TRIES }, '2025-06-02T10:45:00.000Z'],
+    ['EXPIRED', {}, EXPIRES_AT],
+  ])('pinState is %s', (state, overrides, now) => {
+    const stored = { hmac: 'ab', tries: 0, expiresAt: EXPIRES_AT, ...overrides };
+
+    expect(pinState(stored, new Date(now))).toBe(state);
+  });
+});
+
+describe('the HMAC hasher adapter', () => {
+  it('is HMAC-SHA-256 under the value of ONE_TIME_SECRET_KEY_ARN, of the parts joined by U+001F', async () => {
+    const expected = createHmac('sha256', ONE_TIME_SECRET_KEY)
+      .update('REGISTRATION\u001fsub\u001fdevice\u001f1234')
+      .digest('hex');
+
+    expect(await hmacHasher.hash('REGISTRATION', 'sub', 'device', '1234')).toBe(expected);
+    expect(secretsManager).toHaveReceivedCommandWith(GetSecretValueCommand, {
+      SecretId: process.env.ONE_TIME_SECRET_KEY_ARN,
+    });
+  });
+
+  it('keeps ("ab", "c") and ("a", "bc") apart', async () => {
+    expect(await hmacHasher.hash('ab', 'c')).not.toBe(await hmacHasher.hash('a', 'bc'));
   });
 });
 

@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { defaultSettings, effectiveRoles } from '../../functions/core/settings.ts';
+import {
+  applySettingsChange,
+  defaultSettings,
+  effectiveRoles,
+  readSettings,
+} from '../../functions/core/settings.ts';
 
 describe('effectiveRoles', () => {
   it('gives everyone the default roles, and a group its own on top', () => {
@@ -17,5 +22,87 @@ describe('effectiveRoles', () => {
     const roles = effectiveRoles(defaultSettings(), ['constructor', 'toString', '__proto__']);
 
     expect(roles.sort()).toEqual([...defaultSettings().defaultRoles].sort());
+  });
+});
+
+describe('readSettings', () => {
+  it('keeps the sibling fields of a stored partial object: helpdesk { phone } keeps the default name and email', () => {
+    const defaults = defaultSettings();
+
+    const { settings, invalid } = readSettings({ helpdesk: { phone: '+1 555 0199' } }, 4);
+
+    expect(settings.helpdesk).toEqual({ ...defaults.helpdesk, phone: '+1 555 0199' });
+    expect(settings.version).toBe(4);
+    expect(invalid).toEqual([]);
+  });
+
+  it('falls back to the default of an invalid field alone, keeping the valid fields beside it', () => {
+    const defaults = defaultSettings();
+
+    const { settings, invalid } = readSettings({ pinLength: 3, deviceLimitPerUser: 2 }, 4);
+
+    expect(settings.pinLength).toBe(defaults.pinLength);
+    expect(settings.deviceLimitPerUser).toBe(2);
+    expect(invalid).toEqual(['pinLength']);
+  });
+
+  it('falls back per nested field: a wrong helpdesk phone, the stored helpdesk name kept', () => {
+    const defaults = defaultSettings();
+
+    const { settings, invalid } = readSettings({ helpdesk: { name: 'Desk North', phone: 42 } }, 4);
+
+    expect(settings.helpdesk).toEqual({ ...defaults.helpdesk, name: 'Desk North' });
+    expect(invalid).toEqual(['helpdesk.phone']);
+  });
+
+  it('drops a stored field the settings do not have', () => {
+    const { settings, invalid } = readSettings({ externalHost: 'devices.example.org', pinLength: 10 }, 4);
+
+    expect(settings).not.toHaveProperty('externalHost');
+    expect(settings.pinLength).toBe(10);
+    expect(invalid).toEqual([]);
+  });
+
+  it('answers the defaults when nothing is stored', () => {
+    expect(readSettings(undefined)).toEqual({ settings: defaultSettings(), invalid: [] });
+  });
+});
+
+describe('applySettingsChange', () => {
+  it('lays a valid change over the current settings, keeping what it does not name', () => {
+    const current = defaultSettings();
+
+    const result = applySettingsChange(current, {
+      publicOrigin: 'https://devices.example.com',
+      helpdesk: { phone: '+1 555 0199' },
+    });
+
+    expect(result).toEqual({
+      ok: true,
+      settings: {
+        ...current,
+        publicOrigin: 'https://devices.example.com',
+        helpdesk: { ...current.helpdesk, phone: '+1 555 0199' },
+      },
+    });
+  });
+
+  it('refuses an invalid field, naming its path', () => {
+    const result = applySettingsChange(defaultSettings(), { pinLength: 40 });
+
+    expect(result).toEqual({ ok: false, issues: [{ path: 'pinLength', message: expect.any(String) }] });
+  });
+
+  it('refuses a public origin that is not an https origin, naming its path', () => {
+    const result = applySettingsChange(defaultSettings(), { publicOrigin: 'http://devices.example.com/go' });
+
+    expect(result).toEqual({ ok: false, issues: [{ path: 'publicOrigin', message: expect.any(String) }] });
+  });
+
+  it('refuses a wrong nested field with its full path', () => {
+    const result = applySettingsChange(defaultSettings(), { helpdesk: { email: 'x'.repeat(300) } });
+
+    expect(result.ok).toBe(false);
+    expect(result.ok ? [] : result.issues.map((issue) => issue.path)).toEqual(['helpdesk.email']);
   });
 });

@@ -1,9 +1,11 @@
 /**
- * Unit-test setup: the aws-sdk-client-mock matchers (toHaveReceivedCommandWith, …) and the
- * environment the handlers read. Nothing here reaches AWS: every client is mocked per test, and
+ * Unit-test setup: the aws-sdk-client-mock matchers (toHaveReceivedCommandWith, …), the
+ * environment the handlers read and the mocked Secrets Manager (origin secret, one-time-secret
+ * key; see secrets-mock.ts). Nothing here reaches AWS: every other client is mocked per test, and
  * the dummy credentials only keep the SDK from looking for real ones.
  */
 import 'aws-sdk-client-mock-vitest/extend';
+import { answerSecrets } from './secrets-mock.ts';
 
 Object.assign(process.env, {
   TABLE_NAME: 'portal-test',
@@ -24,3 +26,5 @@ Object.assign(process.env, {
   // The SDK's notice that releases after January 2027 need Node 22: known, and noise in test output.
   AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
 });
+
+answerSecrets();
