@@ -459,6 +459,7 @@ function RegistrationResult({
   const failed = deliveries.some((d) => d.status === 'FAILED');
   const platformName = device.platform === 'IOS' ? 'iPhone or iPad' : 'Android device';
   const passwordToo = me.features.registrationMethods.passwordAtGo;
+  useKeepSecretOnScreen(!!(result.pin || result.qr), onClose);
 
   useEffect(() => {
     // The form may have been scrolled down to its buttons: show the result from its top.
@@ -599,6 +600,40 @@ function RegistrationResult({
       </div>
     </div>
   );
+}
+
+/**
+ * While a one-time secret (the PIN, the QR code) is on screen it is not lost by accident: Back
+ * closes the dialog instead of leaving the portal (a history entry of its own, same URL), and
+ * reloading or closing the tab asks first.
+ */
+function useKeepSecretOnScreen(active: boolean, onClose: () => void): void {
+  const onCloseRef = useRef(onClose);
+  onCloseRef.current = onClose;
+  useEffect(() => {
+    if (!active) return;
+    const marker = `secret-${Date.now()}-${Math.random()}`;
+    history.pushState({ dialog: marker }, '');
+    let popped = false;
+    const onPopState = () => {
+      if ((history.state as { dialog?: string } | null)?.dialog === marker) return;
+      popped = true;
+      onCloseRef.current();
+    };
+    const onBeforeUnload = (event: BeforeUnloadEvent) => {
+      event.preventDefault();
+      // Older browsers show the prompt only when returnValue is set.
+      event.returnValue = '';
+    };
+    addEventListener('popstate', onPopState);
+    addEventListener('beforeunload', onBeforeUnload);
+    return () => {
+      removeEventListener('popstate', onPopState);
+      removeEventListener('beforeunload', onBeforeUnload);
+      // Closed by Done, Escape or ×: take the dialog's history entry away again.
+      if (!popped && (history.state as { dialog?: string } | null)?.dialog === marker) history.back();
+    };
+  }, [active]);
 }
 
 /** "12345678" → "1234" "5678": easier to read and copy down; the text stays the plain digits. */
