@@ -387,7 +387,6 @@ function RegistrationForm({ me, activeDevices, working, onStart, onFailed, onDon
             class="method-button"
             disabled={!!working}
             aria-busy={working === m.method}
-            aria-label={m.label}
             aria-describedby={`reg-method-${m.key}`}
             onClick={() => start(m.method)}
           >
@@ -400,7 +399,8 @@ function RegistrationForm({ me, activeDevices, working, onStart, onFailed, onDon
             </span>
             <span class="method-text">
               <span class="method-label">{m.label}</span>
-              <span class="method-help" id={`reg-method-${m.key}`}>
+              {/* The button's name is its visible label; the help is its description. */}
+              <span class="method-help" id={`reg-method-${m.key}`} aria-hidden="true">
                 {m.help}
               </span>
             </span>

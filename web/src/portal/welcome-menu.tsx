@@ -41,8 +41,19 @@ export function WelcomeMenu({ me, onRegister, onSignOut }: WelcomeMenuProps) {
     const onPointer = (event: PointerEvent) => {
       if (event.target instanceof Node && !rootRef.current?.contains(event.target)) setOpen(false);
     };
+    // And wherever else focus has gone meanwhile.
+    const onKey = (event: KeyboardEvent) => {
+      if (event.key !== 'Escape') return;
+      event.preventDefault();
+      setOpen(false);
+      buttonRef.current?.focus();
+    };
     document.addEventListener('pointerdown', onPointer);
-    return () => document.removeEventListener('pointerdown', onPointer);
+    document.addEventListener('keydown', onKey);
+    return () => {
+      document.removeEventListener('pointerdown', onPointer);
+      document.removeEventListener('keydown', onKey);
+    };
   }, [open]);
 
   function close(refocus: boolean) {
@@ -91,6 +102,11 @@ export function WelcomeMenu({ me, onRegister, onSignOut }: WelcomeMenuProps) {
           setOpen(!open);
         }}
         onKeyDown={(event) => {
+          // Opened with the mouse, focus stays here: Escape closes the menu from here too.
+          if (event.key === 'Escape' && open) {
+            event.preventDefault();
+            close(true);
+          }
           if (event.key === 'ArrowDown' && !open) {
             event.preventDefault();
             focusFirst.current = true;
