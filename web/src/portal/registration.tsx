@@ -14,9 +14,9 @@ import type {
   RegistrationMethod,
   RegistrationResponse,
 } from '../../../functions/core/api-types.ts';
-import { api, errorMessage } from '../api.ts';
+import { ApiError, api, errorMessage } from '../api.ts';
 import { countdown, deviceTitle, formatTimeOrDateTime } from '../format.ts';
-import { useNow } from '../hooks.ts';
+import { useCooldown, useNow } from '../hooks.ts';
 import { Dialog } from '../ui/dialog.tsx';
 import { Icon, type IconName } from '../ui/icons.tsx';
 import { DeliveryLine } from './device-card.tsx';
@@ -85,6 +85,7 @@ export function RegistrationDialog({
     resendFor ? { kind: 'working', method: 'RESEND' } : { kind: 'form' },
   );
   const started = useRef(false);
+  const resendCooldown = useCooldown();
 
   async function resend(device: DeviceSummary) {
     setView({ kind: 'working', method: 'RESEND' });
@@ -93,6 +94,7 @@ export function RegistrationDialog({
       onDevice(result.device);
       setView({ kind: 'result', result, resent: true });
     } catch (error) {
+      if (error instanceof ApiError && error.status === 429) resendCooldown.start(error.retryAfter);
       setView({ kind: 'resend-error', message: errorMessage(error) });
     }
   }
@@ -129,8 +131,15 @@ export function RegistrationDialog({
               <button type="button" class="button" onClick={onClose}>
                 Close
               </button>
-              <button type="button" class="button button-primary" onClick={() => resend(resendFor)}>
-                Try again
+              <button
+                type="button"
+                class="button button-primary"
+                disabled={resendCooldown.secondsLeft > 0}
+                onClick={() => resend(resendFor)}
+              >
+                {resendCooldown.secondsLeft > 0
+                  ? `Try again in ${countdown(resendCooldown.secondsLeft * 1000)}`
+                  : 'Try again'}
               </button>
             </div>
           </>
@@ -177,11 +186,13 @@ function RegistrationForm({ me, activeDevices, working, onStart, onFailed, onDon
   const [phone, setPhone] = useState(me.user.phoneNumber ?? '');
   const [errors, setErrors] = useState<{ platform?: string; delivery?: string; phone?: string }>({});
   const [serverError, setServerError] = useState<string | null>(null);
+  const cooldown = useCooldown();
+  const waiting = cooldown.secondsLeft > 0;
   const methods = METHODS.filter((m) => features.registrationMethods[m.key]);
   const atLimit = me.deviceLimit > 0 && activeDevices >= me.deviceLimit;
 
   async function start(method: RegistrationMethod) {
-    if (working) return;
+    if (working || waiting) return;
     const found: typeof errors = {};
     if (!platform) found.platform = 'Choose the kind of device you are registering.';
     if (method === 'INVITATION' && !email && !sms)
@@ -207,6 +218,7 @@ function RegistrationForm({ me, activeDevices, working, onStart, onFailed, onDon
       onDone(await api.createRegistration(body));
     } catch (error) {
       setServerError(errorMessage(error));
+      if (error instanceof ApiError && error.status === 429) cooldown.start(error.retryAfter);
       onFailed();
     }
   }
@@ -378,6 +390,11 @@ function RegistrationForm({ me, activeDevices, working, onStart, onFailed, onDon
           <span>{serverError}</span>
         </p>
       ) : null}
+      {waiting ? (
+        <p class="field-hint cooldown" role="timer" aria-live="off" data-testid="retry-countdown">
+          You can try again in {countdown(cooldown.secondsLeft * 1000)}.
+        </p>
+      ) : null}
 
       <div class="method-actions">
         {methods.map((m) => (
@@ -385,7 +402,7 @@ function RegistrationForm({ me, activeDevices, working, onStart, onFailed, onDon
             key={m.method}
             type="button"
             class="method-button"
-            disabled={!!working}
+            disabled={!!working || waiting}
             aria-busy={working === m.method}
             aria-describedby={`reg-method-${m.key}`}
             onClick={() => start(m.method)}
