@@ -66,6 +66,16 @@ describe('registering a device with a PIN', () => {
       const enrollmentToken = referrer.get('enrollmentToken') ?? '';
       expect(enrollmentToken).not.toBe('');
 
+      // A reload shows the same next step again (kept for the tab), without verifying again.
+      let verifies = 0;
+      phone.page.on('request', (request) => {
+        if (new URL(request.url()).pathname === '/api/enroll/verify') verifies += 1;
+      });
+      await phone.page.reload();
+      await storeLink.waitFor();
+      expect(await storeLink.getAttribute('href')).toBe(storeUrl.href);
+      expect(verifies).toBe(0);
+
       // The agent app, as the device simulator, enrolls with the token from the store referrer.
       const state = join(await mkdtemp(join(tmpdir(), 'e2e-device-')), 'device.json');
       const { stdout } = await run(
@@ -97,6 +107,13 @@ describe('registering a device with a PIN', () => {
         { cwd: REPO_ROOT },
       );
       expect(stdout).toContain('Enrolled device');
+
+      // Start over forgets the step: the form again, after a reload too.
+      await phone.page.getByRole('button', { name: 'Start over' }).click();
+      await phone.page.getByLabel('Registration PIN', { exact: true }).waitFor();
+      await phone.page.reload();
+      await phone.page.getByLabel('Registration PIN', { exact: true }).waitFor();
+      expect(await storeLink.count()).toBe(0);
 
       await page.reload();
       const active = page.locator('article[data-testid=device-card][data-status=ACTIVE]');
