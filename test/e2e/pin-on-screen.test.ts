@@ -15,6 +15,8 @@ async function requestPin(page: Page) {
   await dialog.getByRole('button', { name: 'Request registration PIN', exact: true }).click();
   const pin = page.getByTestId('registration-pin');
   await pin.waitFor();
+  // No channel was chosen (none is preselected), so no invitation went out.
+  expect(await page.getByRole('heading', { name: 'Invitation' }).count()).toBe(0);
   return pin;
 }
 

@@ -37,6 +37,8 @@ describe('registering a device with a PIN', () => {
       const dialog = page.getByRole('dialog', { name: 'Register device' });
       await dialog.waitFor();
       await dialog.getByLabel('Android').check();
+      // No channel is preselected; Alice asks for the invitation by email as well.
+      await dialog.getByRole('checkbox', { name: /^Email/ }).check();
       await dialog.getByRole('button', { name: 'Request registration PIN', exact: true }).click();
       const pinText = (await page.getByTestId('registration-pin').textContent()) ?? '';
       const pin = pinText.replace(/\D/g, '');

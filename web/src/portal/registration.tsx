@@ -19,6 +19,7 @@ import { countdown, deviceTitle, formatTimeOrDateTime } from '../format.ts';
 import { useCooldown, useNow } from '../hooks.ts';
 import { Dialog } from '../ui/dialog.tsx';
 import { Icon, type IconName } from '../ui/icons.tsx';
+import { checkPhone, initialPhone, PhoneField, type PhoneValue, phoneError } from '../ui/phone-field.tsx';
 import { DeliveryLine } from './device-card.tsx';
 
 interface RegistrationDialogProps {
@@ -37,8 +38,6 @@ type View =
   | { kind: 'working'; method: RegistrationMethod | 'RESEND' }
   | { kind: 'result'; result: RegistrationResponse; resent: boolean }
   | { kind: 'resend-error'; message: string };
-
-const E164 = /^\+[1-9]\d{6,14}$/;
 
 const METHODS: {
   method: RegistrationMethod;
@@ -69,10 +68,6 @@ const METHODS: {
     help: 'Scan it with the camera of the device.',
   },
 ];
-
-function normalizePhone(value: string): string {
-  return value.replace(/[\s().-]/g, '');
-}
 
 export function RegistrationDialog({
   me,
@@ -181,9 +176,10 @@ function RegistrationForm({ me, activeDevices, working, onStart, onFailed, onDon
   const { features } = me;
   const [platform, setPlatform] = useState<Platform | null>(null);
   const [ownership, setOwnership] = useState<Ownership>(features.defaultOwnership);
-  const [email, setEmail] = useState(true);
+  // No channel is preselected: a PIN or QR code needs none, an invitation at least one.
+  const [email, setEmail] = useState(false);
   const [sms, setSms] = useState(false);
-  const [phone, setPhone] = useState(me.user.phoneNumber ?? '');
+  const [phone, setPhone] = useState<PhoneValue>(() => initialPhone(me.user.phoneNumber));
   const [errors, setErrors] = useState<{ platform?: string; delivery?: string; phone?: string }>({});
   const [serverError, setServerError] = useState<string | null>(null);
   const cooldown = useCooldown();
@@ -197,12 +193,9 @@ function RegistrationForm({ me, activeDevices, working, onStart, onFailed, onDon
     if (!platform) found.platform = 'Choose the kind of device you are registering.';
     if (method === 'INVITATION' && !email && !sms)
       found.delivery = 'Choose email, SMS or both for the invitation.';
-    const phoneNumber = normalizePhone(phone);
-    if (sms && !E164.test(phoneNumber)) {
-      found.phone = phoneNumber
-        ? 'Enter the number in international format: + then country code and number, e.g. +15551234567.'
-        : 'Enter the mobile number for the SMS.';
-    }
+    const phoneCheck = checkPhone(phone);
+    const phoneProblem = phoneError(phoneCheck);
+    if (sms && phoneProblem) found.phone = phoneProblem;
     setErrors(found);
     setServerError(null);
     if (!platform || Object.keys(found).length > 0) return;
@@ -211,7 +204,7 @@ function RegistrationForm({ me, activeDevices, working, onStart, onFailed, onDon
       ...(sms ? ['SMS' as const] : []),
     ];
     const body: CreateRegistrationRequest = { platform, method, delivery };
-    if (sms) body.phoneNumber = phoneNumber;
+    if (sms && phoneCheck.ok) body.phoneNumber = phoneCheck.e164;
     if (features.ownershipChoice) body.ownership = ownership;
     onStart(method);
     try {
@@ -330,7 +323,8 @@ function RegistrationForm({ me, activeDevices, working, onStart, onFailed, onDon
       <fieldset class="field-group" aria-describedby="reg-delivery-hint">
         <legend>Send the invitation by</legend>
         <p id="reg-delivery-hint" class="field-hint">
-          The invitation carries the link to open on the device. A PIN is never sent: it is shown only here.
+          The invitation carries the link to open on the device: needed for Send invitation, optional for a
+          PIN or QR code. A PIN is never sent: it is shown only here.
         </p>
         <label class="check">
           <input
@@ -357,29 +351,16 @@ function RegistrationForm({ me, activeDevices, working, onStart, onFailed, onDon
           <span>SMS</span>
         </label>
         {sms ? (
-          <div class="field field-indent">
-            <label for="reg-phone">Mobile number</label>
-            <input
-              id="reg-phone"
-              type="tel"
-              autoComplete="tel"
-              inputMode="tel"
-              placeholder="+15551234567"
-              required
-              value={phone}
-              aria-invalid={errors.phone ? 'true' : undefined}
-              aria-describedby={errors.phone ? 'reg-phone-error reg-phone-hint' : 'reg-phone-hint'}
-              onInput={(e) => setPhone(e.currentTarget.value)}
-            />
-            <p id="reg-phone-hint" class="field-hint">
-              International format (E.164): + country code and number, e.g. +15551234567.
-            </p>
-            {errors.phone ? (
-              <p id="reg-phone-error" class="field-error">
-                {errors.phone}
-              </p>
-            ) : null}
-          </div>
+          <PhoneField
+            id="reg-phone"
+            label="Mobile number"
+            value={phone}
+            error={errors.phone ?? null}
+            onChange={(value) => {
+              setPhone(value);
+              setErrors(({ phone: _, ...rest }) => rest);
+            }}
+          />
         ) : null}
         {errors.delivery ? <p class="field-error">{errors.delivery}</p> : null}
       </fieldset>
