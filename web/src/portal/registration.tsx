@@ -16,10 +16,10 @@ import type {
 } from '../../../functions/core/api-types.ts';
 import { ApiError, api, errorMessage } from '../api.ts';
 import { countdown, deviceTitle, formatTimeOrDateTime } from '../format.ts';
-import { useCooldown, useNow } from '../hooks.ts';
+import { useCooldown, useLazy, useNow } from '../hooks.ts';
 import { Dialog } from '../ui/dialog.tsx';
 import { Icon, type IconName } from '../ui/icons.tsx';
-import { checkPhone, initialPhone, PhoneField, type PhoneValue, phoneError } from '../ui/phone-field.tsx';
+import type { PhoneCheck, PhoneValue } from '../ui/phone-field.tsx';
 import { DeliveryLine } from './device-card.tsx';
 
 interface RegistrationDialogProps {
@@ -162,6 +162,9 @@ export function RegistrationDialog({
   );
 }
 
+/** The phone-number library is large (its full metadata): it loads only once SMS is ticked. */
+const loadPhoneField = () => import('../ui/phone-field.tsx');
+
 interface FormProps {
   me: MeResponse;
   activeDevices: number;
@@ -179,7 +182,10 @@ function RegistrationForm({ me, activeDevices, working, onStart, onFailed, onDon
   // No channel is preselected: a PIN or QR code needs none, an invitation at least one.
   const [email, setEmail] = useState(false);
   const [sms, setSms] = useState(false);
-  const [phone, setPhone] = useState<PhoneValue>(() => initialPhone(me.user.phoneNumber));
+  const phoneModule = useLazy(sms ? loadPhoneField : null);
+  const phoneField = phoneModule instanceof Error ? null : phoneModule;
+  const [typedPhone, setPhone] = useState<PhoneValue | null>(null);
+  const phone = typedPhone ?? (phoneField ? phoneField.initialPhone(me.user.phoneNumber) : null);
   const [errors, setErrors] = useState<{ platform?: string; delivery?: string; phone?: string }>({});
   const [serverError, setServerError] = useState<string | null>(null);
   const cooldown = useCooldown();
@@ -193,9 +199,17 @@ function RegistrationForm({ me, activeDevices, working, onStart, onFailed, onDon
     if (!platform) found.platform = 'Choose the kind of device you are registering.';
     if (method === 'INVITATION' && !email && !sms)
       found.delivery = 'Choose email, SMS or both for the invitation.';
-    const phoneCheck = checkPhone(phone);
-    const phoneProblem = phoneError(phoneCheck);
-    if (sms && phoneProblem) found.phone = phoneProblem;
+    let phoneCheck: PhoneCheck | null = null;
+    if (sms) {
+      if (phoneField && phone) {
+        phoneCheck = phoneField.checkPhone(phone);
+        const problem = phoneField.phoneError(phoneCheck);
+        if (problem) found.phone = problem;
+      } else {
+        found.delivery =
+          phoneModule instanceof Error ? phoneModule.message : 'The phone number field is still loading.';
+      }
+    }
     setErrors(found);
     setServerError(null);
     if (!platform || Object.keys(found).length > 0) return;
@@ -204,7 +218,7 @@ function RegistrationForm({ me, activeDevices, working, onStart, onFailed, onDon
       ...(sms ? ['SMS' as const] : []),
     ];
     const body: CreateRegistrationRequest = { platform, method, delivery };
-    if (sms && phoneCheck.ok) body.phoneNumber = phoneCheck.e164;
+    if (phoneCheck?.ok) body.phoneNumber = phoneCheck.e164;
     if (features.ownershipChoice) body.ownership = ownership;
     onStart(method);
     try {
@@ -350,8 +364,8 @@ function RegistrationForm({ me, activeDevices, working, onStart, onFailed, onDon
           />
           <span>SMS</span>
         </label>
-        {sms ? (
-          <PhoneField
+        {sms && phoneField && phone ? (
+          <phoneField.PhoneField
             id="reg-phone"
             label="Mobile number"
             value={phone}
@@ -361,6 +375,12 @@ function RegistrationForm({ me, activeDevices, working, onStart, onFailed, onDon
               setErrors(({ phone: _, ...rest }) => rest);
             }}
           />
+        ) : sms && phoneModule instanceof Error ? (
+          <p class="field-error field-indent">{phoneModule.message}</p>
+        ) : sms ? (
+          <p class="field-hint field-indent" role="status">
+            <span class="spinner" aria-hidden="true" /> Loading the phone number field…
+          </p>
         ) : null}
         {errors.delivery ? <p class="field-error">{errors.delivery}</p> : null}
       </fieldset>
