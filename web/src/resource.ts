@@ -12,6 +12,8 @@ export interface ResourceOptions {
   refreshOnVisible?: boolean;
   /** The longest wait between retries after errors (the wait doubles from `intervalMs`). */
   maxBackoffMs?: number;
+  /** What is loaded (e.g. a page's device id): a new key loads afresh, dropping the old data. */
+  key?: string;
 }
 
 export interface Resource<T> {
@@ -37,7 +39,12 @@ function hidden(): boolean {
  * when longer). Nothing is fetched while the tab is hidden.
  */
 export function useResource<T>(load: () => Promise<T>, options: ResourceOptions = {}): Resource<T> {
-  const { intervalMs = null, refreshOnVisible = false, maxBackoffMs = DEFAULT_MAX_BACKOFF_MS } = options;
+  const {
+    intervalMs = null,
+    refreshOnVisible = false,
+    maxBackoffMs = DEFAULT_MAX_BACKOFF_MS,
+    key = '',
+  } = options;
   const [state, setState] = useState<{ data: T | undefined; error: string | null; loading: boolean }>({
     data: undefined,
     error: null,
@@ -95,14 +102,21 @@ export function useResource<T>(load: () => Promise<T>, options: ResourceOptions 
   }, [schedule]);
   runRef.current = run;
 
-  // Load on mount; stop everything on unmount.
+  // Load on mount and for each new key; stop everything on unmount.
+  const shownKey = useRef(key);
   useEffect(() => {
+    if (shownKey.current !== key) {
+      shownKey.current = key;
+      failures.current = 0;
+      setState({ data: undefined, error: null, loading: true });
+    }
     run();
     return () => {
       generation.current += 1;
+      inFlight.current = false;
       clearTimeout(timer.current);
     };
-  }, [run]);
+  }, [run, key]);
 
   // Polling switched on or off (or its interval changed): restart the timer from now.
   useEffect(() => {
