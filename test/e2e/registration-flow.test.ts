@@ -37,6 +37,8 @@ describe('registering a device with a PIN', () => {
       const dialog = page.getByRole('dialog', { name: 'Register device' });
       await dialog.waitFor();
       await dialog.getByLabel('Android').check();
+      // No channel is preselected; Alice asks for the invitation by email as well.
+      await dialog.getByRole('checkbox', { name: /^Email/ }).check();
       await dialog.getByRole('button', { name: 'Request registration PIN', exact: true }).click();
       const pinText = (await page.getByTestId('registration-pin').textContent()) ?? '';
       const pin = pinText.replace(/\D/g, '');
@@ -65,6 +67,16 @@ describe('registering a device with a PIN', () => {
       const referrer = new URLSearchParams(storeUrl.searchParams.get('referrer') ?? '');
       const enrollmentToken = referrer.get('enrollmentToken') ?? '';
       expect(enrollmentToken).not.toBe('');
+
+      // A reload shows the same next step again (kept for the tab), without verifying again.
+      let verifies = 0;
+      phone.page.on('request', (request) => {
+        if (new URL(request.url()).pathname === '/api/enroll/verify') verifies += 1;
+      });
+      await phone.page.reload();
+      await storeLink.waitFor();
+      expect(await storeLink.getAttribute('href')).toBe(storeUrl.href);
+      expect(verifies).toBe(0);
 
       // The agent app, as the device simulator, enrolls with the token from the store referrer.
       const state = join(await mkdtemp(join(tmpdir(), 'e2e-device-')), 'device.json');
@@ -97,6 +109,13 @@ describe('registering a device with a PIN', () => {
         { cwd: REPO_ROOT },
       );
       expect(stdout).toContain('Enrolled device');
+
+      // Start over forgets the step: the form again, after a reload too.
+      await phone.page.getByRole('button', { name: 'Start over' }).click();
+      await phone.page.getByLabel('Registration PIN', { exact: true }).waitFor();
+      await phone.page.reload();
+      await phone.page.getByLabel('Registration PIN', { exact: true }).waitFor();
+      expect(await storeLink.count()).toBe(0);
 
       await page.reload();
       const active = page.locator('article[data-testid=device-card][data-status=ACTIVE]');

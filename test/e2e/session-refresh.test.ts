@@ -334,11 +334,19 @@ describe('session refresh', () => {
       await page.clock.fastForward(session.expiresAt - REFRESH_MARGIN_MS - signedInAt + 10_000);
       await expect.poll(() => refreshCalls(calls).length, { timeout: 5_000 }).toBe(1);
 
+      // Sign-out revokes the refresh token (RevokeToken); the held refresh goes out only after that.
+      const revoked = page.waitForResponse(
+        (response) =>
+          isCognito(response.url()) &&
+          response.request().headers()['x-amz-target'] === 'AWSCognitoIdentityProviderService.RevokeToken',
+      );
       await accountMenu(page).click();
       await page.getByRole('menuitem', { name: 'Sign out' }).click();
       await page.getByRole('button', { name: 'Sign in', exact: true }).waitFor({ timeout: 5_000 });
+      expect((await revoked).status()).toBe(200);
       releaseRefresh();
-      await expect.poll(() => refreshStatuses(calls), { timeout: 5_000 }).toEqual([200]);
+      // The refresh that was in flight is refused: its token was revoked.
+      await expect.poll(() => refreshStatuses(calls), { timeout: 5_000 }).toEqual([400]);
       await settle(page);
 
       // The late answer must not sign the user back in.

@@ -66,13 +66,14 @@ describe('sign-in', () => {
       const items = await page.getByRole('menuitem').allInnerTexts();
       expect(items.map((t) => t.trim())).toEqual(['Register device', 'Helpdesk', 'Sign out']);
 
+      // Helpdesk is a page of its own (/help) with the contact details.
       await page.getByRole('menuitem', { name: 'Helpdesk' }).click();
-      const helpdesk = page.getByRole('dialog', { name: 'Helpdesk' });
-      await helpdesk.waitFor();
+      const helpdesk = page.locator('main section[aria-labelledby="help-heading"]');
+      await page.getByRole('heading', { name: 'Helpdesk', level: 1 }).waitFor();
       expect(await helpdesk.locator('a[href^="tel:"]').count()).toBe(1);
       expect(await helpdesk.locator('a[href^="mailto:"]').count()).toBe(1);
-      await helpdesk.getByRole('button', { name: 'Close' }).first().click();
-      await helpdesk.waitFor({ state: 'detached' });
+      await page.goBack();
+      await page.getByRole('heading', { name: 'My devices', level: 1 }).waitFor();
 
       await welcome.click();
       await page.getByRole('menuitem', { name: 'Sign out' }).click();

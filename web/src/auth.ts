@@ -137,9 +137,10 @@ type AuthAnswer =
   | { kind: 'tokens'; result: AuthenticationResult }
   | { kind: 'challenge'; name: string; session: string | undefined; parameters: Record<string, string> };
 
-type AuthTarget = 'InitiateAuth' | 'RespondToAuthChallenge';
+type AuthTarget = 'InitiateAuth' | 'RespondToAuthChallenge' | 'RevokeToken';
 
-async function callCognito(target: AuthTarget, body: Record<string, unknown>): Promise<AuthAnswer> {
+/** One Cognito user-pool call (JSON 1.1) with the app client's id; its answer, or a CognitoError. */
+async function cognito(target: AuthTarget, body: Record<string, unknown>): Promise<Record<string, unknown>> {
   const config = await loadConfig();
   let res: Response;
   try {
@@ -162,6 +163,14 @@ async function callCognito(target: AuthTarget, body: Record<string, unknown>): P
       .pop();
     throw new CognitoError(type ?? 'UnknownError', String(record.message ?? record.Message ?? ''));
   }
+  return record;
+}
+
+async function callCognito(
+  target: 'InitiateAuth' | 'RespondToAuthChallenge',
+  body: Record<string, unknown>,
+): Promise<AuthAnswer> {
+  const record = await cognito(target, body);
   if (typeof record.ChallengeName === 'string') {
     const parameters: Record<string, string> = {};
     if (typeof record.ChallengeParameters === 'object' && record.ChallengeParameters !== null) {
@@ -350,8 +359,23 @@ export async function completeNewPassword(
   startSession(result);
 }
 
-export function signOut(notice?: string): void {
+/**
+ * Signs out at once, and revokes the refresh token (Cognito RevokeToken) in the background, so that
+ * a copy of it cannot get new tokens. A failed revocation does not hold up the sign-out. With
+ * `revoke: false` (the refresh was refused: the token is dead already) nothing is sent.
+ */
+export function signOut(notice?: string, { revoke = true }: { revoke?: boolean } = {}): void {
+  const ending = state;
   setState(notice ? { signedIn: false, notice } : { signedIn: false });
+  if (revoke && ending.signedIn) void revokeRefreshToken(ending.session.refreshToken);
+}
+
+async function revokeRefreshToken(token: string): Promise<void> {
+  try {
+    await cognito('RevokeToken', { Token: token });
+  } catch {
+    // Offline, or already revoked: the tokens are gone from this tab all the same.
+  }
 }
 
 /** Gets new access and id tokens with the refresh token; signs out if that fails. */
@@ -383,7 +407,7 @@ export function refreshSession(): Promise<Session> {
         if (state.signedIn) refreshTimer = setTimeout(() => void refreshSession().catch(() => {}), 15_000);
         throw new SignInError(signInMessage(error));
       }
-      signOut('Your session has ended. Sign in again.');
+      signOut('Your session has ended. Sign in again.', { revoke: false });
       throw new SignInError('Your session has ended. Sign in again.');
     })
     .finally(() => {

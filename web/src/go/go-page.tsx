@@ -5,19 +5,86 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import type { EnrollVerifyResponse } from '../../../functions/core/api-types.ts';
 import { ApiError, api, errorMessage } from '../api.ts';
+import { countdown } from '../format.ts';
+import { useCooldown } from '../hooks.ts';
 import { EmailField } from '../ui/email-field.tsx';
 import { Icon } from '../ui/icons.tsx';
 
-/** The QR code's one-time token travels in the fragment (#t=…), which browsers never send to a server. */
-function readQrToken(): string | undefined {
-  const token = new URLSearchParams(location.hash.replace(/^#/, '')).get('t');
-  return token?.trim() || undefined;
+export const QR_DAMAGED = 'This QR code is damaged or old: generate a new one in the portal.';
+
+/** The QR token the page was opened with, kept for the tab until a verification uses it. */
+const QR_KEY = 'device-portal.go-qr';
+/** The answer of a successful verification, kept for the tab until it expires (reload, Back). */
+const NEXT_KEY = 'device-portal.go-next';
+/** The portal's QR tokens: 128 bits in base64url (22 characters); anything far off is damaged. */
+const QR_TOKEN = /^[A-Za-z0-9_-]{16,64}$/;
+
+type QrState = { kind: 'none' } | { kind: 'token'; token: string } | { kind: 'damaged' };
+
+function storage(): Storage | null {
+  try {
+    return sessionStorage;
+  } catch {
+    return null;
+  }
 }
 
-function retryHint(seconds: number | undefined): string {
-  if (seconds === undefined) return '';
-  if (seconds < 90) return ` You can try again in ${Math.max(1, seconds)} seconds.`;
-  return ` You can try again in about ${Math.ceil(seconds / 60)} minutes.`;
+/**
+ * The QR code's one-time token travels in the fragment (#t=…), which browsers never send to a
+ * server. Once read it is taken out of the address bar (so it stays in no history) and kept for
+ * the tab, so a reload before signing in still has it.
+ */
+function readQrToken(): QrState {
+  const fragment = location.hash.replace(/^#/, '');
+  if (fragment) {
+    const token = new URLSearchParams(fragment).get('t')?.trim();
+    if (token === undefined) return { kind: 'none' };
+    history.replaceState(history.state, '', location.pathname + location.search);
+    if (!QR_TOKEN.test(token)) {
+      storage()?.removeItem(QR_KEY);
+      return { kind: 'damaged' };
+    }
+    storage()?.setItem(QR_KEY, token);
+    return { kind: 'token', token };
+  }
+  const kept = storage()?.getItem(QR_KEY);
+  return kept && QR_TOKEN.test(kept) ? { kind: 'token', token: kept } : { kind: 'none' };
+}
+
+function isNextStep(value: unknown): value is EnrollVerifyResponse {
+  if (typeof value !== 'object' || value === null) return false;
+  const v = value as Partial<EnrollVerifyResponse>;
+  return (
+    typeof v.deviceId === 'string' &&
+    (v.platform === 'IOS' || v.platform === 'ANDROID') &&
+    typeof v.enrollmentToken === 'string' &&
+    typeof v.expiresAt === 'string' &&
+    typeof v.next === 'object' &&
+    v.next !== null &&
+    (v.next.kind === 'IOS_PROFILE' || v.next.kind === 'ANDROID_STORE')
+  );
+}
+
+/** The kept verification answer, while it has not expired. */
+function readNextStep(): EnrollVerifyResponse | null {
+  try {
+    const raw = storage()?.getItem(NEXT_KEY);
+    const value: unknown = raw ? JSON.parse(raw) : null;
+    if (isNextStep(value) && Date.parse(value.expiresAt) > Date.now()) return value;
+  } catch {
+    // Corrupt: start over.
+  }
+  storage()?.removeItem(NEXT_KEY);
+  return null;
+}
+
+function keepNextStep(answer: EnrollVerifyResponse | null): void {
+  try {
+    if (answer) storage()?.setItem(NEXT_KEY, JSON.stringify(answer));
+    else storage()?.removeItem(NEXT_KEY);
+  } catch {
+    // No storage: the step lasts as long as the page.
+  }
 }
 
 function thisDevice(): 'IOS' | 'ANDROID' | null {
@@ -28,22 +95,29 @@ function thisDevice(): 'IOS' | 'ANDROID' | null {
 }
 
 export function GoPage() {
-  const [qrToken] = useState(readQrToken);
+  const [qr, setQr] = useState<QrState>(readQrToken);
   const [username, setUsername] = useState('');
   const [secret, setSecret] = useState('');
   const [usePassword, setUsePassword] = useState(false);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
-  const [result, setResult] = useState<EnrollVerifyResponse | null>(null);
+  const [result, setResult] = useState<EnrollVerifyResponse | null>(readNextStep);
+  const cooldown = useCooldown();
   const secretRef = useRef<HTMLInputElement>(null);
 
   useEffect(() => {
     document.title = 'Register this device · Device Portal';
+    // Another QR link opened in this same page changes only the fragment: read it again.
+    const onHash = () => {
+      if (location.hash) setQr(readQrToken());
+    };
+    addEventListener('hashchange', onHash);
+    return () => removeEventListener('hashchange', onHash);
   }, []);
 
   async function submit(event: Event) {
     event.preventDefault();
-    if (busy) return;
+    if (busy || cooldown.secondsLeft > 0) return;
     const user = username.trim();
     const value = usePassword ? secret : secret.replace(/\D/g, '');
     if (!user || !value) {
@@ -56,17 +130,33 @@ export function GoPage() {
       const answer = await api.enrollVerify({
         username: user,
         ...(usePassword ? { password: value } : { pin: value }),
-        ...(qrToken ? { qrToken } : {}),
+        ...(qr.kind === 'token' ? { qrToken: qr.token } : {}),
       });
+      // The QR token is spent; the answer is kept for the tab instead (reload, Back).
+      storage()?.removeItem(QR_KEY);
+      keepNextStep(answer);
       setResult(answer);
     } catch (e) {
-      const retryAfter = e instanceof ApiError ? e.retryAfter : undefined;
-      setError(errorMessage(e) + retryHint(retryAfter));
+      if (e instanceof ApiError && e.code === 'QR_CODE_INVALID') {
+        storage()?.removeItem(QR_KEY);
+        setQr({ kind: 'damaged' });
+        setError(QR_DAMAGED);
+      } else {
+        setError(errorMessage(e));
+      }
+      if (e instanceof ApiError && e.status === 429) cooldown.start(e.retryAfter);
       setSecret('');
       secretRef.current?.focus();
     } finally {
       setBusy(false);
     }
+  }
+
+  function startOver() {
+    keepNextStep(null);
+    setResult(null);
+    setSecret('');
+    setError(null);
   }
 
   return (
@@ -79,7 +169,7 @@ export function GoPage() {
       </div>
       <div class="card go-card">
         {result ? (
-          <NextStep result={result} />
+          <NextStep result={result} onStartOver={startOver} />
         ) : (
           <>
             <h1 class="go-title">Register this device</h1>
@@ -87,10 +177,15 @@ export function GoPage() {
               Sign in with your work email and the registration PIN shown in the portal
               {usePassword ? ', or your password' : ''}.
             </p>
-            {qrToken ? (
+            {qr.kind === 'token' ? (
               <p class="notice notice-info">
                 <Icon name="qr" size={18} />
                 <span>QR code recognised. Sign in to continue.</span>
+              </p>
+            ) : qr.kind === 'damaged' && error !== QR_DAMAGED ? (
+              <p class="notice notice-warning" data-testid="qr-damaged">
+                <Icon name="alert" size={18} />
+                <span>{QR_DAMAGED}</span>
               </p>
             ) : null}
             <form class="go-form" onSubmit={submit} noValidate>
@@ -142,11 +237,15 @@ export function GoPage() {
               <button
                 type="submit"
                 class="button button-primary button-block button-large"
-                disabled={busy}
+                disabled={busy || cooldown.secondsLeft > 0}
                 aria-busy={busy}
               >
                 {busy ? <span class="spinner" aria-hidden="true" /> : null}
-                {busy ? 'Checking…' : 'Continue'}
+                {busy
+                  ? 'Checking…'
+                  : cooldown.secondsLeft > 0
+                    ? `Try again in ${countdown(cooldown.secondsLeft * 1000)}`
+                    : 'Continue'}
               </button>
               <button
                 type="button"
@@ -168,7 +267,7 @@ export function GoPage() {
   );
 }
 
-function NextStep({ result }: { result: EnrollVerifyResponse }) {
+function NextStep({ result, onStartOver }: { result: EnrollVerifyResponse; onStartOver: () => void }) {
   const headingRef = useRef<HTMLHeadingElement>(null);
   const here = thisDevice();
   const mismatch = here !== null && here !== result.platform;
@@ -237,6 +336,9 @@ function NextStep({ result }: { result: EnrollVerifyResponse }) {
       <p class="muted go-expiry">
         <Icon name="clock" size={16} /> This step works once and until {expires}.
       </p>
+      <button type="button" class="link-button go-toggle" onClick={onStartOver}>
+        Start over
+      </button>
     </div>
   );
 }

@@ -11,7 +11,8 @@ export function App() {
     return onAuthChange(setAuth);
   }, []);
   useEffect(() => {
-    document.title = auth.signedIn ? 'My devices · Device Portal' : 'Sign in · Device Portal';
+    // Signed in, the portal titles each page.
+    if (!auth.signedIn) document.title = 'Sign in · Device Portal';
   }, [auth.signedIn]);
   return auth.signedIn ? <Portal /> : <SignIn notice={auth.notice} />;
 }

@@ -11,7 +11,6 @@ interface DeviceListProps {
   loadError: string | null;
   onRetry: () => void;
   onRegister: (() => void) | undefined;
-  onHelpdesk: () => void;
   onResend: ((device: DeviceSummary) => void) | undefined;
   onCancel: ((device: DeviceSummary) => void) | undefined;
 }

@@ -1,5 +1,4 @@
 import type { HelpdeskContact } from '../../../functions/core/api-types.ts';
-import { Dialog } from '../ui/dialog.tsx';
 import { Icon } from '../ui/icons.tsx';
 
 export function telHref(phone: string): string {
@@ -41,23 +40,5 @@ export function HelpdeskDetails({ contact }: { contact: HelpdeskContact }) {
       </ul>
       {contact.note ? <p class="notice notice-info helpdesk-note">{contact.note}</p> : null}
     </div>
-  );
-}
-
-export function HelpdeskDialog({ contact, onClose }: { contact: HelpdeskContact; onClose: () => void }) {
-  return (
-    <Dialog
-      title="Helpdesk"
-      onClose={onClose}
-      size="small"
-      description="Questions about your devices? We can help."
-    >
-      <HelpdeskDetails contact={contact} />
-      <div class="dialog-actions">
-        <button type="button" class="button" onClick={onClose} autofocus>
-          Close
-        </button>
-      </div>
-    </Dialog>
   );
 }

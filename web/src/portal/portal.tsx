@@ -1,92 +1,71 @@
-import { useCallback, useEffect, useState } from 'preact/hooks';
-import type { DeviceSummary, MeResponse } from '../../../functions/core/api-types.ts';
-import { api, errorMessage } from '../api.ts';
+import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
+import type { DeviceSummary } from '../../../functions/core/api-types.ts';
+import { api } from '../api.ts';
 import { signOut } from '../auth.ts';
 import { useLazy } from '../hooks.ts';
+import { useResource } from '../resource.ts';
+import { Link, matchRoute, usePath } from '../router.tsx';
 import { Dialog } from '../ui/dialog.tsx';
 import { Icon } from '../ui/icons.tsx';
 import { CancelDialog } from './cancel-dialog.tsx';
-import { DeviceList } from './device-list.tsx';
-import { HelpdeskDialog, telHref } from './helpdesk.tsx';
+import { telHref } from './helpdesk.tsx';
+import { NOT_FOUND, type PageComponent, type PageProps, type PageRoute, ROUTES } from './pages.ts';
 import { WelcomeMenu } from './welcome-menu.tsx';
-
-type Load<T> = { state: 'loading' } | { state: 'error'; message: string } | { state: 'ready'; data: T };
 
 type OpenDialog =
   | null
-  | { kind: 'helpdesk' }
   | { kind: 'register' }
   | { kind: 'resend'; device: DeviceSummary }
   | { kind: 'cancel'; device: DeviceSummary };
 
 const loadRegistration = () => import('./registration.tsx');
+/** While a registration is open, watch for the device to finish (Pending → Active). */
 const POLL_MS = 15_000;
+const loadMe = () => api.me();
+const loadDevices = () => api.devices().then((answer) => answer.devices);
 
-/** Newest first; a device from a create/resend/cancel answer replaces its old copy. */
-function upsert(list: DeviceSummary[], device: DeviceSummary): DeviceSummary[] {
-  const rest = list.filter((d) => d.deviceId !== device.deviceId);
-  return [device, ...rest];
-}
+/** Page code already loaded, so that Back shows it at once. */
+const loadedPages = new Map<PageRoute, PageComponent>();
 
+/** The portal's frame (header, Welcome menu, footer, dialogs) around the page the URL names. */
 export function Portal() {
-  const [me, setMe] = useState<Load<MeResponse>>({ state: 'loading' });
-  const [devices, setDevices] = useState<Load<DeviceSummary[]>>({ state: 'loading' });
+  const path = usePath();
+  const match = matchRoute(ROUTES, path);
+  const route = match?.route ?? NOT_FOUND;
+  const me = useResource(loadMe);
+  const [hasPending, setHasPending] = useState(false);
+  const devices = useResource(loadDevices, {
+    intervalMs: hasPending ? POLL_MS : null,
+    refreshOnVisible: true,
+  });
+  useEffect(() => {
+    // The server's status decides; the web app only asks more often while one is pending.
+    setHasPending(!!devices.data?.some((d) => d.status === 'PENDING'));
+  }, [devices.data]);
+
   const [dialog, setDialog] = useState<OpenDialog>(null);
   const needsRegistration = dialog?.kind === 'register' || dialog?.kind === 'resend';
   const registration = useLazy(needsRegistration ? loadRegistration : null);
   const RegistrationDialog = registration instanceof Error ? null : registration?.RegistrationDialog;
 
-  const loadMe = useCallback(() => {
-    setMe({ state: 'loading' });
-    api.me().then(
-      (data) => setMe({ state: 'ready', data }),
-      (error: unknown) => setMe({ state: 'error', message: errorMessage(error) }),
-    );
-  }, []);
-
-  const refreshDevices = useCallback((quiet: boolean) => {
-    if (!quiet) setDevices({ state: 'loading' });
-    api.devices().then(
-      (data) => setDevices({ state: 'ready', data: data.devices }),
-      (error: unknown) => {
-        if (!quiet) setDevices({ state: 'error', message: errorMessage(error) });
-      },
-    );
-  }, []);
-
-  useEffect(() => {
-    loadMe();
-    refreshDevices(false);
-  }, [loadMe, refreshDevices]);
-
-  // While a registration is open, watch for the device to finish (Pending → Active).
-  const hasPending = devices.state === 'ready' && devices.data.some((d) => d.status === 'PENDING');
-  useEffect(() => {
-    if (!hasPending) return;
-    const id = setInterval(() => {
-      if (document.visibilityState === 'visible') refreshDevices(true);
-    }, POLL_MS);
-    return () => clearInterval(id);
-  }, [hasPending, refreshDevices]);
-
-  useEffect(() => {
-    const onVisible = () => {
-      if (document.visibilityState === 'visible') refreshDevices(true);
-    };
-    document.addEventListener('visibilitychange', onVisible);
-    return () => document.removeEventListener('visibilitychange', onVisible);
-  }, [refreshDevices]);
-
-  const applyDevice = useCallback((device: DeviceSummary) => {
-    setDevices((current) =>
-      current.state === 'ready' ? { state: 'ready', data: upsert(current.data, device) } : current,
-    );
-  }, []);
-
-  const profile = me.state === 'ready' ? me.data : null;
+  const profile = me.data ?? null;
   const canRegister = !!profile?.roles.includes('register-device');
   const close = useCallback(() => setDialog(null), []);
   const openRegister = canRegister ? () => setDialog({ kind: 'register' }) : undefined;
+
+  useEffect(() => {
+    document.title = `${route.title} · Device Portal`;
+  }, [route]);
+
+  // After a navigation (not the first page), start reading at the new page, as a page load does.
+  const firstPath = useRef(path);
+  useEffect(() => {
+    if (path !== firstPath.current) {
+      firstPath.current = '';
+      document.getElementById('main')?.focus({ preventScroll: true });
+      scrollTo({ top: 0 });
+    }
+  }, [path]);
 
   return (
     <div class="app">
@@ -95,39 +74,36 @@ export function Portal() {
       </a>
       <header class="topbar">
         <div class="topbar-inner">
-          <a class="brand" href="/">
+          <Link class="brand" href="/">
             <span class="brand-mark">
               <Icon name="logo" size={20} />
             </span>
             <span class="brand-name">Device Portal</span>
-          </a>
-          <WelcomeMenu
-            me={profile}
-            onRegister={openRegister}
-            onHelpdesk={() => setDialog({ kind: 'helpdesk' })}
-            onSignOut={() => signOut()}
-          />
+          </Link>
+          <WelcomeMenu me={profile} onRegister={openRegister} onSignOut={() => signOut()} />
         </div>
       </header>
       <main id="main" class="page" tabIndex={-1}>
-        {me.state === 'error' ? (
+        {me.error && !profile ? (
           <div class="notice notice-error page-notice" role="alert">
             <Icon name="alert" size={18} />
-            <span>{me.message}</span>
-            <button type="button" class="button button-small" onClick={loadMe}>
+            <span>{me.error}</span>
+            <button type="button" class="button button-small" onClick={me.reload}>
               Try again
             </button>
           </div>
         ) : null}
-        <DeviceList
-          me={profile}
-          devices={devices.state === 'ready' ? devices.data : null}
-          loadError={devices.state === 'error' ? devices.message : null}
-          onRetry={() => refreshDevices(false)}
-          onRegister={openRegister}
-          onHelpdesk={() => setDialog({ kind: 'helpdesk' })}
-          onResend={canRegister ? (device) => setDialog({ kind: 'resend', device }) : undefined}
-          onCancel={canRegister ? (device) => setDialog({ kind: 'cancel', device }) : undefined}
+        <LazyPage
+          key={route.path}
+          route={route}
+          props={{
+            me: profile,
+            devices,
+            params: match?.params ?? {},
+            onRegister: openRegister,
+            onResend: canRegister ? (device) => setDialog({ kind: 'resend', device }) : undefined,
+            onCancel: canRegister ? (device) => setDialog({ kind: 'cancel', device }) : undefined,
+          }}
         />
         {profile ? (
           <footer class="page-footer muted">
@@ -138,23 +114,22 @@ export function Portal() {
                 <a href={telHref(profile.helpdesk.phone)}>{profile.helpdesk.phone}</a>
               </>
             ) : null}
-            {' · '}
-            <button type="button" class="link-button" onClick={() => setDialog({ kind: 'helpdesk' })}>
-              Contact details
-            </button>
+            {path === '/help' ? null : (
+              <>
+                {' · '}
+                <Link href="/help">Contact details</Link>
+              </>
+            )}
           </footer>
         ) : null}
       </main>
 
-      {dialog?.kind === 'helpdesk' && profile ? (
-        <HelpdeskDialog contact={profile.helpdesk} onClose={close} />
-      ) : null}
       {dialog?.kind === 'cancel' ? (
         <CancelDialog
           device={dialog.device}
           onClose={close}
-          onCancelled={(device) => {
-            applyDevice(device);
+          onCancelled={() => {
+            devices.reload();
             close();
           }}
         />
@@ -171,17 +146,49 @@ export function Portal() {
           me={profile}
           resendFor={dialog.kind === 'resend' ? dialog.device : null}
           activeDevices={
-            devices.state === 'ready'
-              ? devices.data.filter((d) => d.status === 'ACTIVE' || d.status === 'PENDING').length
-              : 0
+            devices.data?.filter((d) => d.status === 'ACTIVE' || d.status === 'PENDING').length ?? 0
           }
-          onDevice={(device) => {
-            applyDevice(device);
-            refreshDevices(true);
-          }}
+          onDevice={() => devices.reload()}
           onClose={close}
         />
       ) : null}
     </div>
   );
+}
+
+function LazyPage({ route, props }: { route: PageRoute; props: PageProps }) {
+  const [Page, setPage] = useState<PageComponent | Error | undefined>(() => loadedPages.get(route));
+  useEffect(() => {
+    if (Page && !(Page instanceof Error)) return;
+    let live = true;
+    route.load().then(
+      (component) => {
+        loadedPages.set(route, component);
+        if (live) setPage(() => component);
+      },
+      () => {
+        if (live)
+          setPage(new Error('This page could not be loaded. Check your connection, then reload the page.'));
+      },
+    );
+    return () => {
+      live = false;
+    };
+  }, [route, Page]);
+  if (Page instanceof Error) {
+    return (
+      <div class="notice notice-error page-notice" role="alert">
+        <Icon name="alert" size={18} />
+        <span>{Page.message}</span>
+      </div>
+    );
+  }
+  if (!Page) {
+    return (
+      <div class="device-grid" role="status">
+        <span class="visually-hidden">Loading…</span>
+      </div>
+    );
+  }
+  return <Page {...props} />;
 }

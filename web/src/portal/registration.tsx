@@ -14,11 +14,12 @@ import type {
   RegistrationMethod,
   RegistrationResponse,
 } from '../../../functions/core/api-types.ts';
-import { api, errorMessage } from '../api.ts';
+import { ApiError, api, errorMessage } from '../api.ts';
 import { countdown, deviceTitle, formatTimeOrDateTime } from '../format.ts';
-import { useNow } from '../hooks.ts';
+import { useCooldown, useLazy, useNow } from '../hooks.ts';
 import { Dialog } from '../ui/dialog.tsx';
 import { Icon, type IconName } from '../ui/icons.tsx';
+import type { PhoneCheck, PhoneValue } from '../ui/phone-field.tsx';
 import { DeliveryLine } from './device-card.tsx';
 
 interface RegistrationDialogProps {
@@ -37,8 +38,6 @@ type View =
   | { kind: 'working'; method: RegistrationMethod | 'RESEND' }
   | { kind: 'result'; result: RegistrationResponse; resent: boolean }
   | { kind: 'resend-error'; message: string };
-
-const E164 = /^\+[1-9]\d{6,14}$/;
 
 const METHODS: {
   method: RegistrationMethod;
@@ -70,10 +69,6 @@ const METHODS: {
   },
 ];
 
-function normalizePhone(value: string): string {
-  return value.replace(/[\s().-]/g, '');
-}
-
 export function RegistrationDialog({
   me,
   resendFor,
@@ -85,6 +80,7 @@ export function RegistrationDialog({
     resendFor ? { kind: 'working', method: 'RESEND' } : { kind: 'form' },
   );
   const started = useRef(false);
+  const resendCooldown = useCooldown();
 
   async function resend(device: DeviceSummary) {
     setView({ kind: 'working', method: 'RESEND' });
@@ -93,6 +89,7 @@ export function RegistrationDialog({
       onDevice(result.device);
       setView({ kind: 'result', result, resent: true });
     } catch (error) {
+      if (error instanceof ApiError && error.status === 429) resendCooldown.start(error.retryAfter);
       setView({ kind: 'resend-error', message: errorMessage(error) });
     }
   }
@@ -129,8 +126,15 @@ export function RegistrationDialog({
               <button type="button" class="button" onClick={onClose}>
                 Close
               </button>
-              <button type="button" class="button button-primary" onClick={() => resend(resendFor)}>
-                Try again
+              <button
+                type="button"
+                class="button button-primary"
+                disabled={resendCooldown.secondsLeft > 0}
+                onClick={() => resend(resendFor)}
+              >
+                {resendCooldown.secondsLeft > 0
+                  ? `Try again in ${countdown(resendCooldown.secondsLeft * 1000)}`
+                  : 'Try again'}
               </button>
             </div>
           </>
@@ -158,6 +162,9 @@ export function RegistrationDialog({
   );
 }
 
+/** The phone-number library is large (its full metadata): it loads only once SMS is ticked. */
+const loadPhoneField = () => import('../ui/phone-field.tsx');
+
 interface FormProps {
   me: MeResponse;
   activeDevices: number;
@@ -172,25 +179,36 @@ function RegistrationForm({ me, activeDevices, working, onStart, onFailed, onDon
   const { features } = me;
   const [platform, setPlatform] = useState<Platform | null>(null);
   const [ownership, setOwnership] = useState<Ownership>(features.defaultOwnership);
-  const [email, setEmail] = useState(true);
+  // No channel is preselected: a PIN or QR code needs none, an invitation at least one.
+  const [email, setEmail] = useState(false);
   const [sms, setSms] = useState(false);
-  const [phone, setPhone] = useState(me.user.phoneNumber ?? '');
+  const phoneModule = useLazy(sms ? loadPhoneField : null);
+  const phoneField = phoneModule instanceof Error ? null : phoneModule;
+  const [typedPhone, setPhone] = useState<PhoneValue | null>(null);
+  const phone = typedPhone ?? (phoneField ? phoneField.initialPhone(me.user.phoneNumber) : null);
   const [errors, setErrors] = useState<{ platform?: string; delivery?: string; phone?: string }>({});
   const [serverError, setServerError] = useState<string | null>(null);
+  const cooldown = useCooldown();
+  const waiting = cooldown.secondsLeft > 0;
   const methods = METHODS.filter((m) => features.registrationMethods[m.key]);
   const atLimit = me.deviceLimit > 0 && activeDevices >= me.deviceLimit;
 
   async function start(method: RegistrationMethod) {
-    if (working) return;
+    if (working || waiting) return;
     const found: typeof errors = {};
     if (!platform) found.platform = 'Choose the kind of device you are registering.';
     if (method === 'INVITATION' && !email && !sms)
       found.delivery = 'Choose email, SMS or both for the invitation.';
-    const phoneNumber = normalizePhone(phone);
-    if (sms && !E164.test(phoneNumber)) {
-      found.phone = phoneNumber
-        ? 'Enter the number in international format: + then country code and number, e.g. +15551234567.'
-        : 'Enter the mobile number for the SMS.';
+    let phoneCheck: PhoneCheck | null = null;
+    if (sms) {
+      if (phoneField && phone) {
+        phoneCheck = phoneField.checkPhone(phone);
+        const problem = phoneField.phoneError(phoneCheck);
+        if (problem) found.phone = problem;
+      } else {
+        found.delivery =
+          phoneModule instanceof Error ? phoneModule.message : 'The phone number field is still loading.';
+      }
     }
     setErrors(found);
     setServerError(null);
@@ -200,13 +218,14 @@ function RegistrationForm({ me, activeDevices, working, onStart, onFailed, onDon
       ...(sms ? ['SMS' as const] : []),
     ];
     const body: CreateRegistrationRequest = { platform, method, delivery };
-    if (sms) body.phoneNumber = phoneNumber;
+    if (phoneCheck?.ok) body.phoneNumber = phoneCheck.e164;
     if (features.ownershipChoice) body.ownership = ownership;
     onStart(method);
     try {
       onDone(await api.createRegistration(body));
     } catch (error) {
       setServerError(errorMessage(error));
+      if (error instanceof ApiError && error.status === 429) cooldown.start(error.retryAfter);
       onFailed();
     }
   }
@@ -318,7 +337,8 @@ function RegistrationForm({ me, activeDevices, working, onStart, onFailed, onDon
       <fieldset class="field-group" aria-describedby="reg-delivery-hint">
         <legend>Send the invitation by</legend>
         <p id="reg-delivery-hint" class="field-hint">
-          The invitation carries the link to open on the device. A PIN is never sent: it is shown only here.
+          The invitation carries the link to open on the device: needed for Send invitation, optional for a
+          PIN or QR code. A PIN is never sent: it is shown only here.
         </p>
         <label class="check">
           <input
@@ -344,30 +364,23 @@ function RegistrationForm({ me, activeDevices, working, onStart, onFailed, onDon
           />
           <span>SMS</span>
         </label>
-        {sms ? (
-          <div class="field field-indent">
-            <label for="reg-phone">Mobile number</label>
-            <input
-              id="reg-phone"
-              type="tel"
-              autoComplete="tel"
-              inputMode="tel"
-              placeholder="+15551234567"
-              required
-              value={phone}
-              aria-invalid={errors.phone ? 'true' : undefined}
-              aria-describedby={errors.phone ? 'reg-phone-error reg-phone-hint' : 'reg-phone-hint'}
-              onInput={(e) => setPhone(e.currentTarget.value)}
-            />
-            <p id="reg-phone-hint" class="field-hint">
-              International format (E.164): + country code and number, e.g. +15551234567.
-            </p>
-            {errors.phone ? (
-              <p id="reg-phone-error" class="field-error">
-                {errors.phone}
-              </p>
-            ) : null}
-          </div>
+        {sms && phoneField && phone ? (
+          <phoneField.PhoneField
+            id="reg-phone"
+            label="Mobile number"
+            value={phone}
+            error={errors.phone ?? null}
+            onChange={(value) => {
+              setPhone(value);
+              setErrors(({ phone: _, ...rest }) => rest);
+            }}
+          />
+        ) : sms && phoneModule instanceof Error ? (
+          <p class="field-error field-indent">{phoneModule.message}</p>
+        ) : sms ? (
+          <p class="field-hint field-indent" role="status">
+            <span class="spinner" aria-hidden="true" /> Loading the phone number field…
+          </p>
         ) : null}
         {errors.delivery ? <p class="field-error">{errors.delivery}</p> : null}
       </fieldset>
@@ -378,6 +391,11 @@ function RegistrationForm({ me, activeDevices, working, onStart, onFailed, onDon
           <span>{serverError}</span>
         </p>
       ) : null}
+      {waiting ? (
+        <p class="field-hint cooldown" role="timer" aria-live="off" data-testid="retry-countdown">
+          You can try again in {countdown(cooldown.secondsLeft * 1000)}.
+        </p>
+      ) : null}
 
       <div class="method-actions">
         {methods.map((m) => (
@@ -385,9 +403,8 @@ function RegistrationForm({ me, activeDevices, working, onStart, onFailed, onDon
             key={m.method}
             type="button"
             class="method-button"
-            disabled={!!working}
+            disabled={!!working || waiting}
             aria-busy={working === m.method}
-            aria-label={m.label}
             aria-describedby={`reg-method-${m.key}`}
             onClick={() => start(m.method)}
           >
@@ -400,7 +417,8 @@ function RegistrationForm({ me, activeDevices, working, onStart, onFailed, onDon
             </span>
             <span class="method-text">
               <span class="method-label">{m.label}</span>
-              <span class="method-help" id={`reg-method-${m.key}`}>
+              {/* The button's name is its visible label; the help is its description. */}
+              <span class="method-help" id={`reg-method-${m.key}`} aria-hidden="true">
                 {m.help}
               </span>
             </span>
@@ -459,6 +477,7 @@ function RegistrationResult({
   const failed = deliveries.some((d) => d.status === 'FAILED');
   const platformName = device.platform === 'IOS' ? 'iPhone or iPad' : 'Android device';
   const passwordToo = me.features.registrationMethods.passwordAtGo;
+  useKeepSecretOnScreen(!!(result.pin || result.qr), onClose);
 
   useEffect(() => {
     // The form may have been scrolled down to its buttons: show the result from its top.
@@ -599,6 +618,40 @@ function RegistrationResult({
       </div>
     </div>
   );
+}
+
+/**
+ * While a one-time secret (the PIN, the QR code) is on screen it is not lost by accident: Back
+ * closes the dialog instead of leaving the portal (a history entry of its own, same URL), and
+ * reloading or closing the tab asks first.
+ */
+function useKeepSecretOnScreen(active: boolean, onClose: () => void): void {
+  const onCloseRef = useRef(onClose);
+  onCloseRef.current = onClose;
+  useEffect(() => {
+    if (!active) return;
+    const marker = `secret-${Date.now()}-${Math.random()}`;
+    history.pushState({ dialog: marker }, '');
+    let popped = false;
+    const onPopState = () => {
+      if ((history.state as { dialog?: string } | null)?.dialog === marker) return;
+      popped = true;
+      onCloseRef.current();
+    };
+    const onBeforeUnload = (event: BeforeUnloadEvent) => {
+      event.preventDefault();
+      // Older browsers show the prompt only when returnValue is set.
+      event.returnValue = '';
+    };
+    addEventListener('popstate', onPopState);
+    addEventListener('beforeunload', onBeforeUnload);
+    return () => {
+      removeEventListener('popstate', onPopState);
+      removeEventListener('beforeunload', onBeforeUnload);
+      // Closed by Done, Escape or ×: take the dialog's history entry away again.
+      if (!popped && (history.state as { dialog?: string } | null)?.dialog === marker) history.back();
+    };
+  }, [active]);
 }
 
 /** "12345678" → "1234" "5678": easier to read and copy down; the text stays the plain digits. */

@@ -1,23 +1,25 @@
 import { useEffect, useId, useRef, useState } from 'preact/hooks';
 import type { MeResponse } from '../../../functions/core/api-types.ts';
+import { navigate } from '../router.tsx';
 import { Icon, type IconName } from '../ui/icons.tsx';
 
 interface WelcomeMenuProps {
   me: MeResponse | null;
   /** Absent when the user lacks the register-device role. */
   onRegister: (() => void) | undefined;
-  onHelpdesk: () => void;
   onSignOut: () => void;
 }
 
 interface Item {
   label: string;
   icon: IconName;
-  action: () => void;
+  /** A page of the portal (a link), or an action (a button). */
+  href?: string;
+  action?: () => void;
 }
 
 /** The Welcome menu at the top right: "Welcome, <name>" opens the user's actions. */
-export function WelcomeMenu({ me, onRegister, onHelpdesk, onSignOut }: WelcomeMenuProps) {
+export function WelcomeMenu({ me, onRegister, onSignOut }: WelcomeMenuProps) {
   const [open, setOpen] = useState(false);
   const rootRef = useRef<HTMLDivElement>(null);
   const buttonRef = useRef<HTMLButtonElement>(null);
@@ -27,7 +29,7 @@ export function WelcomeMenu({ me, onRegister, onHelpdesk, onSignOut }: WelcomeMe
 
   const items: Item[] = [
     ...(onRegister ? [{ label: 'Register device', icon: 'plus' as const, action: onRegister }] : []),
-    { label: 'Helpdesk', icon: 'help', action: onHelpdesk },
+    { label: 'Helpdesk', icon: 'help', href: '/help' },
     { label: 'Sign out', icon: 'signOut', action: onSignOut },
   ];
 
@@ -39,8 +41,19 @@ export function WelcomeMenu({ me, onRegister, onHelpdesk, onSignOut }: WelcomeMe
     const onPointer = (event: PointerEvent) => {
       if (event.target instanceof Node && !rootRef.current?.contains(event.target)) setOpen(false);
     };
+    // And wherever else focus has gone meanwhile.
+    const onKey = (event: KeyboardEvent) => {
+      if (event.key !== 'Escape') return;
+      event.preventDefault();
+      setOpen(false);
+      buttonRef.current?.focus();
+    };
     document.addEventListener('pointerdown', onPointer);
-    return () => document.removeEventListener('pointerdown', onPointer);
+    document.addEventListener('keydown', onKey);
+    return () => {
+      document.removeEventListener('pointerdown', onPointer);
+      document.removeEventListener('keydown', onKey);
+    };
   }, [open]);
 
   function close(refocus: boolean) {
@@ -89,6 +102,11 @@ export function WelcomeMenu({ me, onRegister, onHelpdesk, onSignOut }: WelcomeMe
           setOpen(!open);
         }}
         onKeyDown={(event) => {
+          // Opened with the mouse, focus stays here: Escape closes the menu from here too.
+          if (event.key === 'Escape' && open) {
+            event.preventDefault();
+            close(true);
+          }
           if (event.key === 'ArrowDown' && !open) {
             event.preventDefault();
             focusFirst.current = true;
@@ -108,22 +126,42 @@ export function WelcomeMenu({ me, onRegister, onHelpdesk, onSignOut }: WelcomeMe
             <span class="menu-name">{me.user.displayName}</span>
             <span class="menu-email">{me.user.email}</span>
           </div>
-          {items.map((item) => (
-            <button
-              key={item.label}
-              type="button"
-              role="menuitem"
-              class="menu-item"
-              tabIndex={-1}
-              onClick={() => {
-                close(false);
-                item.action();
-              }}
-            >
-              <Icon name={item.icon} size={18} />
-              {item.label}
-            </button>
-          ))}
+          {items.map((item) =>
+            item.href ? (
+              <a
+                key={item.label}
+                href={item.href}
+                role="menuitem"
+                class="menu-item"
+                tabIndex={-1}
+                onClick={(event) => {
+                  if (event.button !== 0 || event.metaKey || event.ctrlKey || event.shiftKey || event.altKey)
+                    return;
+                  event.preventDefault();
+                  close(false);
+                  if (item.href) navigate(item.href);
+                }}
+              >
+                <Icon name={item.icon} size={18} />
+                {item.label}
+              </a>
+            ) : (
+              <button
+                key={item.label}
+                type="button"
+                role="menuitem"
+                class="menu-item"
+                tabIndex={-1}
+                onClick={() => {
+                  close(false);
+                  item.action?.();
+                }}
+              >
+                <Icon name={item.icon} size={18} />
+                {item.label}
+              </button>
+            ),
+          )}
         </div>
       ) : null}
     </div>

@@ -1,0 +1,42 @@
+/**
+ * The portal's pages: one entry each, with its URL pattern, its title and its code (loaded when the
+ * page is first opened). A new page (`/devices/:deviceId`, `/activity`, …) is one more entry here.
+ */
+import type { ComponentType } from 'preact';
+import type { DeviceSummary, MeResponse } from '../../../functions/core/api-types.ts';
+import type { Resource } from '../resource.ts';
+
+/** What the portal's frame gives every page. */
+export interface PageProps {
+  /** The profile from GET /api/me, null while it loads. */
+  me: MeResponse | null;
+  /** GET /api/devices, shared with the Welcome menu's Register device. */
+  devices: Resource<DeviceSummary[]>;
+  /** The `:name` parts of the route's path. */
+  params: Record<string, string>;
+  /** Absent without the register-device role. */
+  onRegister: (() => void) | undefined;
+  onResend: ((device: DeviceSummary) => void) | undefined;
+  onCancel: ((device: DeviceSummary) => void) | undefined;
+}
+
+export type PageComponent = ComponentType<PageProps>;
+
+export interface PageRoute {
+  /** `/`, `/help`, `/devices/:deviceId`. */
+  path: string;
+  /** The document title (before " · Device Portal"). */
+  title: string;
+  load: () => Promise<PageComponent>;
+}
+
+export const ROUTES: readonly PageRoute[] = [
+  { path: '/', title: 'My devices', load: () => import('./devices-page.tsx').then((m) => m.DevicesPage) },
+  { path: '/help', title: 'Helpdesk', load: () => import('./help-page.tsx').then((m) => m.HelpPage) },
+];
+
+export const NOT_FOUND: PageRoute = {
+  path: '*',
+  title: 'Page not found',
+  load: () => import('./not-found-page.tsx').then((m) => m.NotFoundPage),
+};
