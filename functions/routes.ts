@@ -172,6 +172,17 @@ export const CancelRegistration = defineRoute({
   permissions: { table: [GET, PUT, DELETE] },
 });
 
+export const RemoveDevice = defineRoute({
+  name: 'RemoveDevice',
+  method: 'DELETE',
+  path: '/api/devices/{deviceId}',
+  access: 'user',
+  role: 'self-service',
+  pathParameters: devicePath,
+  query: noQuery,
+  permissions: { table: [GET, PUT, DELETE] },
+});
+
 export const EnrollVerify = defineRoute({
   name: 'EnrollVerify',
   method: 'POST',
@@ -225,6 +236,7 @@ export const routes: readonly Route[] = [
   CreateRegistration,
   ResendRegistration,
   CancelRegistration,
+  RemoveDevice,
   EnrollVerify,
   GetEnrollmentProfile,
   AgentEnroll,

@@ -24,7 +24,8 @@ export function toDirectoryUser(
     email,
     displayName: attribute(attributes, 'name') ?? email.split('@')[0] ?? email,
     phoneNumber: attribute(attributes, 'phone_number') ?? null,
-    language: attribute(attributes, 'locale') ?? 'en',
+    language: attribute(attributes, 'locale') ?? '',
+    timeZone: attribute(attributes, 'zoneinfo') ?? null,
     emailVerified: attribute(attributes, 'email_verified') === 'true',
     enabled: enabled ?? true,
   };

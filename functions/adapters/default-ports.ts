@@ -18,5 +18,8 @@ export function registrationPorts(): RegistrationPorts {
     random: cryptoRandom,
     hasher: hmacHasher,
     metrics: emfMetrics,
+    log: (message, fields) => {
+      void import('../http/logger.ts').then(({ logger }) => logger.warn(message, fields));
+    },
   };
 }

@@ -168,12 +168,13 @@ export class PortalTable implements SettingsStore, DeviceStore, Counters {
   async listDevicesForLimit(
     userSub: string,
   ): Promise<{ devices: DeviceRecord[]; lockVersion: number | null }> {
-    const [lock, devices] = await Promise.all([
-      this.client.send(
-        new GetCommand({ TableName: this.tableName, Key: keys.limitLock(userSub), ConsistentRead: true }),
-      ),
-      this.listDevices(userSub, true),
-    ]);
+    // The lock first, the devices after: a write that lands between the two reads has bumped the
+    // version read, so the caller's write fails and it counts again. Read in parallel, a write could
+    // land after the device Query but before the lock read, and a count that missed it would pass.
+    const lock = await this.client.send(
+      new GetCommand({ TableName: this.tableName, Key: keys.limitLock(userSub), ConsistentRead: true }),
+    );
+    const devices = await this.listDevices(userSub, true);
     return { devices, lockVersion: typeof lock.Item?.version === 'number' ? lock.Item.version : null };
   }
 
@@ -316,6 +317,31 @@ export class PortalTable implements SettingsStore, DeviceStore, Counters {
       new GetCommand({ TableName: this.tableName, Key: keys.secret(hash), ConsistentRead: true }),
     );
     return secretFromItem(Item);
+  }
+
+  async deleteDevice(device: DeviceRecord, expectedVersion: number, audit: AuditEvent): Promise<void> {
+    try {
+      await this.client.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            {
+              Delete: {
+                TableName: this.tableName,
+                Key: keys.deviceItem(device.userSub, device.deviceId),
+                ConditionExpression: '#device.#version = :expected',
+                ExpressionAttributeNames: { '#device': 'device', '#version': 'version' },
+                ExpressionAttributeValues: { ':expected': expectedVersion },
+              },
+            },
+            { Put: { TableName: this.tableName, Item: auditToItem(audit) } },
+          ],
+        }),
+      );
+    } catch (error) {
+      if (error instanceof TransactionCanceledException)
+        throw transactionError(error, `Device ${device.deviceId}`);
+      throw error;
+    }
   }
 
   async appendAudit(event: AuditEvent): Promise<void> {

@@ -58,15 +58,29 @@ export interface InvitationDelivery {
   at: string;
 }
 
+/**
+ * Where a registration stands, as the card says it (the server decides; the web app only shows it):
+ * waiting for the device; its PIN locked after wrong tries; verified at /go and waiting for the app
+ * to enroll; expired.
+ */
+export type RegistrationStage = 'WAITING_FOR_DEVICE' | 'PIN_LOCKED' | 'VERIFIED' | 'EXPIRED';
+
 export interface PendingRegistration {
   method: RegistrationMethod;
+  stage: RegistrationStage;
   /** ISO time after which the PIN, QR code and invitation stop working. */
   expiresAt: string;
+  /** While VERIFIED: until when the phone's enrollment step works. */
+  enrollmentExpiresAt: string | null;
+  /** Resend makes sense: not while the phone is mid-way with a token it is about to use. */
+  canResend: boolean;
   deliveries: InvitationDelivery[];
 }
 
 export interface DeviceSummary {
   deviceId: string;
+  /** The user's own name for it, e.g. "Work iPhone"; kept when the device enrolls. */
+  name: string | null;
   status: DeviceStatus;
   platform: Platform;
   ownership: Ownership;
@@ -83,6 +97,8 @@ export interface DeviceSummary {
   createdAt: string;
   /** Present while the device is PENDING or EXPIRED. */
   registration: PendingRegistration | null;
+  /** A cancelled registration can be removed from the list. */
+  canRemove: boolean;
 }
 
 export interface DeviceListResponse {
@@ -99,10 +115,14 @@ export interface CreateRegistrationRequest {
   method: RegistrationMethod;
   /** Where the invitation goes; may be empty for a QR code shown on screen only. */
   delivery: DeliveryChannel[];
-  /** Needed for SMS when the profile has no phone number; E.164, e.g. +15551234567. */
+  /** Needed for SMS when the profile has no phone number: as typed, e.g. (415) 555-0123, or E.164. */
   phoneNumber?: string;
+  /** ISO 3166 country of phoneNumber when it has no +; default the portal's. */
+  phoneCountry?: string;
   /** Only where the administrator lets users choose; otherwise the default applies. */
   ownership?: Ownership;
+  /** The user's own name for it, e.g. "Work iPhone". */
+  name?: string;
 }
 
 /** The answer to create and resend: the secrets are in it once and never again. */
@@ -121,6 +141,7 @@ export interface RegistrationResponse {
 export interface ResendRegistrationRequest {
   delivery?: DeliveryChannel[];
   phoneNumber?: string;
+  phoneCountry?: string;
 }
 
 /** POST /api/enroll/verify: the /go page. */
@@ -130,6 +151,18 @@ export interface EnrollVerifyRequest {
   password?: string;
   /** The one-time token from the QR code's URL fragment (#t=…): a fragment never reaches a server log. */
   qrToken?: string;
+  /** The phone's platform as the page sees it. */
+  platform?: Platform;
+  /** The registration chosen, when the password fits several (answer CHOOSE_REGISTRATION). */
+  deviceId?: string;
+}
+
+/** 409 CHOOSE_REGISTRATION: the password fits several registrations for this phone. */
+export interface RegistrationChoice {
+  deviceId: string;
+  name: string | null;
+  platform: Platform;
+  createdAt: string;
 }
 
 export type EnrollNextStep =

@@ -6,8 +6,9 @@ import type {
   Ownership,
   Platform,
   RegistrationMethod,
+  RegistrationStage,
 } from './api-types.ts';
-import type { OneTimePin } from './one-time-pin.ts';
+import { MAX_PIN_TRIES, type OneTimePin } from './one-time-pin.ts';
 
 /** The registration part of a device item while it is pending. */
 export interface RegistrationRecord {
@@ -33,6 +34,8 @@ export interface RegistrationRecord {
 export interface DeviceRecord {
   userSub: string;
   deviceId: string;
+  /** The user's own name for it; the agent's facts never overwrite it. */
+  name?: string | null;
   status: DeviceStatus;
   platform: Platform;
   ownership: Ownership;
@@ -59,11 +62,25 @@ export function effectiveStatus(device: DeviceRecord, now: Date): DeviceStatus {
   return until <= now.getTime() ? 'EXPIRED' : 'PENDING';
 }
 
+/** Where a pending or expired registration stands (api-types RegistrationStage). */
+export function registrationStage(device: DeviceRecord, now: Date): RegistrationStage {
+  const registration = device.registration;
+  if (effectiveStatus(device, now) === 'EXPIRED' || !registration) return 'EXPIRED';
+  const enrollmentUntil = Date.parse(registration.enrollmentExpiresAt ?? '') || 0;
+  if (registration.usedAt && enrollmentUntil > now.getTime()) return 'VERIFIED';
+  if (registration.pin && registration.pin.tries >= MAX_PIN_TRIES && !registration.pin.usedAt) {
+    return 'PIN_LOCKED';
+  }
+  return 'WAITING_FOR_DEVICE';
+}
+
 export function toDeviceSummary(device: DeviceRecord, now: Date): DeviceSummary {
   const status = effectiveStatus(device, now);
   const pending = status === 'PENDING' || status === 'EXPIRED';
+  const stage = pending && device.registration ? registrationStage(device, now) : null;
   return {
     deviceId: device.deviceId,
+    name: device.name ?? null,
     status,
     platform: device.platform,
     ownership: device.ownership,
@@ -77,13 +94,18 @@ export function toDeviceSummary(device: DeviceRecord, now: Date): DeviceSummary 
     registeredAt: device.registeredAt,
     createdAt: device.createdAt,
     registration:
-      pending && device.registration
+      pending && device.registration && stage
         ? {
             method: device.registration.method,
+            stage,
             expiresAt: device.registration.expiresAt,
+            enrollmentExpiresAt:
+              stage === 'VERIFIED' ? (device.registration.enrollmentExpiresAt ?? null) : null,
+            canResend: stage !== 'VERIFIED',
             deliveries: device.registration.deliveries,
           }
         : null,
+    canRemove: status === 'CANCELLED',
   };
 }
 

@@ -12,6 +12,8 @@ import type {
   DeviceFacts,
   EnrollVerifyRequest,
   EnrollVerifyResponse,
+  Platform,
+  RegistrationChoice,
 } from './api-types.ts';
 import { auditEvent, type RequestOrigin } from './audit.ts';
 import { type DeviceRecord, effectiveStatus } from './device.ts';
@@ -94,7 +96,21 @@ export interface RegistrationProof {
   pin?: string | undefined;
   password?: string | undefined;
   qrToken?: string | undefined;
+  /** The phone's platform, as the /go page sees it. */
+  platform?: Platform | undefined;
+  /** The registration the user picked when the password fitted several. */
+  deviceId?: string | undefined;
 }
+
+const PLATFORM_NAME: Record<Platform, string> = { IOS: 'an iPhone or iPad', ANDROID: 'an Android device' };
+
+/** The proof was right, but for a registration of the other platform: nothing is used up. */
+const platformMismatch = (registered: Platform) =>
+  new PortalError(
+    'CONFLICT',
+    'PLATFORM_MISMATCH',
+    `This registration is for ${PLATFORM_NAME[registered]}. Open this page on that device; your PIN still works there.`,
+  );
 
 /** Who was proven, the registration they proved, and what the completing write must still match. */
 interface Authenticated {
@@ -188,9 +204,13 @@ async function authenticate(
       'This portal registers devices with a PIN only. Enter your registration PIN.',
     );
   }
+  if (proof.qrToken !== undefined && !/^[A-Za-z0-9_-]{16,64}$/.test(proof.qrToken)) throw QR_INVALID();
   const qr = proof.qrToken ? await qrSecret(ports, proof.qrToken) : null;
   const typedName = proof.username.trim();
-  const user = await ports.directory.findUser(typedName);
+  // Email addresses are matched without regard to case: as typed first, then in lower case.
+  const user =
+    (await ports.directory.findUser(typedName)) ??
+    (typedName !== typedName.toLowerCase() ? await ports.directory.findUser(typedName.toLowerCase()) : null);
   const account = user?.enabled ? user : null;
 
   // Every attempt takes a failure slot first and gives it back only on success, so concurrent
@@ -226,9 +246,32 @@ async function authenticate(
   };
 
   if (proof.password !== undefined) {
-    const device = live[0];
-    if (!device || !(await ports.directory.checkPassword(account.username, proof.password))) return refuse();
-    return succeeded({ deviceId: device.deviceId });
+    if (live.length === 0 || !(await ports.directory.checkPassword(account.username, proof.password))) {
+      return refuse();
+    }
+    // The password proves the account, not one registration: pick the one for this phone.
+    const forPhone = proof.platform ? live.filter((d) => d.platform === proof.platform) : live;
+    const chosen = proof.deviceId ? forPhone.find((d) => d.deviceId === proof.deviceId) : undefined;
+    if (chosen || forPhone.length === 1) {
+      return succeeded({ deviceId: (chosen ?? forPhone[0])?.deviceId ?? '' });
+    }
+    await ports.store.release(slot);
+    const other = live[0];
+    if (forPhone.length === 0 && other) throw platformMismatch(other.platform);
+    const choices: RegistrationChoice[] = forPhone.map((d) => ({
+      deviceId: d.deviceId,
+      name: d.name ?? null,
+      platform: d.platform,
+      createdAt: d.createdAt,
+    }));
+    throw new PortalError(
+      'CONFLICT',
+      'CHOOSE_REGISTRATION',
+      'You have several registrations waiting for this kind of device. Choose the one for this device.',
+      undefined,
+      undefined,
+      { choices },
+    );
   }
 
   // A try is taken on each live PIN before it is compared; only those with a try left are compared.
@@ -252,6 +295,11 @@ async function authenticate(
     if (!attempt) continue;
     const owner = { userSub: attempt.device.userSub, deviceId: attempt.device.deviceId };
     if (await pinMatches(ports.hasher, 'REGISTRATION', owner, attempt.stored, pin)) {
+      if (proof.platform && attempt.device.platform !== proof.platform) {
+        // Checked before the PIN is used: on the right device it still works.
+        await ports.store.release(slot);
+        throw platformMismatch(attempt.device.platform);
+      }
       return succeeded({ deviceId: attempt.device.deviceId, pinHmac: attempt.stored.hmac });
     }
   }

@@ -25,6 +25,8 @@ export class PortalError extends Error {
     readonly retryAfterSeconds?: number,
     /** Extra response headers, e.g. WWW-Authenticate for a step-up sign-in. */
     readonly headers?: Record<string, string>,
+    /** What the client needs to go on, sent as error.details (e.g. the registrations to choose from). */
+    readonly details?: unknown,
   ) {
     super(message);
   }

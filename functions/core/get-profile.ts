@@ -31,7 +31,7 @@ export async function getProfile(
       email: user.email,
       displayName: user.displayName,
       phoneNumber: user.phoneNumber,
-      language: user.language,
+      language: user.language || settings.defaultLanguage,
     },
     roles: caller.roles,
     isAdmin: caller.isAdmin,

@@ -15,17 +15,41 @@ export interface InvitationContext {
   platform: Platform;
   goUrl: string;
   expiresAt: string;
+  /** A registration PIN was shown in the portal (else the user signs in at /go with the password). */
+  withPin: boolean;
+  /** The user's language and time zone, else the portal's defaults. */
+  language: string;
+  timeZone: string;
 }
 
 const PLATFORM_NAMES: Record<Platform, string> = { IOS: 'iPhone or iPad', ANDROID: 'Android device' };
+
+/** "2 Jun 2025, 12:00 CEST" in the user's language and time zone. */
+export function formatInvitationTime(iso: string, language: string, timeZone: string): string {
+  const options = { dateStyle: 'medium', timeStyle: 'short', timeZone } as const;
+  let format: Intl.DateTimeFormat;
+  try {
+    format = new Intl.DateTimeFormat(language, options);
+  } catch {
+    format = new Intl.DateTimeFormat('en', { ...options, timeZone: 'UTC' });
+  }
+  const zone = new Intl.DateTimeFormat(format.resolvedOptions().locale, {
+    timeZone: format.resolvedOptions().timeZone,
+    timeZoneName: 'short',
+  })
+    .formatToParts(new Date(iso))
+    .find((part) => part.type === 'timeZoneName')?.value;
+  return `${format.format(new Date(iso))}${zone ? ` ${zone}` : ''}`;
+}
 
 export function fillTemplate(template: string, context: InvitationContext): string {
   const values: Record<string, string> = {
     displayName: context.displayName,
     username: context.username,
     goUrl: context.goUrl,
-    expiresAt: `${context.expiresAt.slice(0, 16).replace('T', ' ')} UTC`,
+    expiresAt: formatInvitationTime(context.expiresAt, context.language, context.timeZone),
     platform: PLATFORM_NAMES[context.platform],
+    signInWith: context.withPin ? 'the registration PIN shown in the portal' : 'your portal password',
   };
   return template.replace(/\{\{\s*(\w+)\s*\}\}/g, (whole, name: string) =>
     Object.hasOwn(values, name) ? (values[name] ?? whole) : whole,
@@ -45,18 +69,19 @@ export function invitationHtml(text: string, goUrl: string): string {
   return `<!doctype html><html><body style="font-family:system-ui,-apple-system,Segoe UI,sans-serif;color:#1d2330;line-height:1.5;max-width:560px">${paragraphs}<p style="margin:24px 0"><a href="${escapeHtml(goUrl)}" style="background:#2454d6;color:#fff;padding:10px 18px;border-radius:6px;text-decoration:none">Register this device</a></p></body></html>`;
 }
 
-/** Why a send failed, in words the user can act on; the SDK's error name is kept for the helpdesk. */
-function failureReason(channel: DeliveryChannel, error: unknown): string {
-  const name = error instanceof Error ? error.name : 'Error';
+/** Why a send failed, in words the user can act on (the provider's code goes to the log only). */
+function failureReason(channel: DeliveryChannel): string {
   return channel === 'EMAIL'
-    ? `The email could not be sent (${name}). Try Resend, or choose SMS.`
-    : `The SMS could not be sent (${name}). Check the phone number, then Resend.`;
+    ? 'The email could not be sent just now. Try Resend in a few minutes, or choose SMS.'
+    : 'The SMS could not be sent. Check the phone number, then try Resend.';
 }
 
 export interface InvitationPorts {
   mailer: Mailer;
   sms: SmsSender;
   clock: Clock;
+  /** Where a provider's refusal is recorded for the helpdesk (never shown to the user). */
+  reportFailure?(channel: DeliveryChannel, error: unknown): void;
   /** Takes one SMS from the daily spend cap; false when the cap is reached. */
   takeSmsAllowance(): Promise<boolean>;
 }
@@ -103,7 +128,8 @@ export async function sendInvitations(
       }
       return { channel, status: 'SENT', at };
     } catch (error) {
-      return { channel, status: 'FAILED', reason: failureReason(channel, error), at };
+      ports.reportFailure?.(channel, error);
+      return { channel, status: 'FAILED', reason: failureReason(channel), at };
     }
   };
   return Promise.all(channels.map(send));

@@ -6,9 +6,13 @@ export interface DeviceReader {
   listDevices(userSub: string): Promise<DeviceRecord[]>;
 }
 
-const STATUS_ORDER = ['ACTIVE', 'PENDING', 'EXPIRED', 'RETIRED', 'WIPED', 'CANCELLED'];
+/** Registrations waiting for the user first, then devices in use, then the past. */
+const STATUS_ORDER = ['PENDING', 'EXPIRED', 'ACTIVE', 'RETIRED', 'WIPED', 'CANCELLED'];
 
-/** GET /api/devices: the caller's devices, active and pending first, newest first within each. */
+/**
+ * GET /api/devices: the caller's devices in the order the portal shows them (the web app does not
+ * sort): by STATUS_ORDER, newest first within each (by registration, else by request).
+ */
 export async function listDevices(
   ports: { devices: DeviceReader; clock: Clock },
   userSub: string,
@@ -18,7 +22,7 @@ export async function listDevices(
   devices.sort(
     (a, b) =>
       STATUS_ORDER.indexOf(a.status) - STATUS_ORDER.indexOf(b.status) ||
-      b.createdAt.localeCompare(a.createdAt),
+      (b.registeredAt ?? b.createdAt).localeCompare(a.registeredAt ?? a.createdAt),
   );
   return { devices };
 }

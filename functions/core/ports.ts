@@ -40,6 +40,8 @@ export interface DirectoryUser {
   displayName: string;
   phoneNumber: string | null;
   language: string;
+  /** IANA time zone from the profile (zoneinfo), if set. */
+  timeZone: string | null;
   /** Invitations go only to a verified address: an unverified one may not be the user's. */
   emailVerified: boolean;
   enabled: boolean;
@@ -151,6 +153,8 @@ export interface DeviceStore {
   getSecret(hash: string): Promise<SecretRecord | null>;
   /** An audit event that records no state change of its own (e.g. a refused PIN). */
   appendAudit(event: AuditEvent): Promise<void>;
+  /** Deletes the device item if it still has `expectedVersion`, with its audit event, in one transaction. */
+  deleteDevice(device: DeviceRecord, expectedVersion: number, audit: AuditEvent): Promise<void>;
 }
 
 /** Fixed-window counters for rate limits and spend caps. */

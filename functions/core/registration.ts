@@ -15,6 +15,7 @@ import { dailyFailures, linkOrigin } from './enrollment.ts';
 import { PortalError } from './errors.ts';
 import { sendInvitations } from './invitations.ts';
 import { issuePin } from './one-time-pin.ts';
+import { normalizeMobile } from './phone.ts';
 import type {
   Caller,
   Clock,
@@ -44,9 +45,23 @@ export interface RegistrationPorts {
   random: RandomSource;
   hasher: SecretHasher;
   metrics: Metrics;
+  /** What the helpdesk may need later (a provider's refusal), never shown to the user. */
+  log?: (message: string, fields: Record<string, unknown>) => void;
 }
 
 const MAX_RACE_RETRIES = 5;
+
+/** The number to text: the one typed (normalised to E.164), else the device's, else the profile's. */
+async function smsNumber(
+  settings: PortalSettings,
+  typed: { phoneNumber?: string; phoneCountry?: string },
+  ...fallbacks: (string | null | undefined)[]
+): Promise<string | null> {
+  if (typed.phoneNumber !== undefined && typed.phoneNumber.trim() !== '') {
+    return normalizeMobile(typed.phoneNumber, typed.phoneCountry ?? settings.defaultCountry);
+  }
+  return fallbacks.find((n): n is string => typeof n === 'string' && n !== '') ?? null;
+}
 
 const HOUR_MS = 3600_000;
 const DAY_MS = 24 * HOUR_MS;
@@ -91,7 +106,7 @@ function checkDelivery(channels: readonly DeliveryChannel[], phoneNumber: string
     throw new PortalError(
       'INVALID',
       'PHONE_NUMBER_REQUIRED',
-      'To send the invitation by SMS, enter a mobile number in international format, e.g. +15551234567.',
+      'To send the invitation by SMS, enter the mobile number to text.',
     );
   }
 }
@@ -183,6 +198,12 @@ async function deliverAndRecord(
           { scope: 'CONFIG', name: 'SMS', windowEndsAt: smsWindow },
           settings.smsPerDayCap,
         ),
+      reportFailure: (channel, error) =>
+        ports.log?.('Invitation delivery failed', {
+          channel,
+          deviceId: device.deviceId,
+          providerError: error instanceof Error ? error.name : String(error),
+        }),
     },
     settings,
     channels,
@@ -195,6 +216,9 @@ async function deliverAndRecord(
       platform: device.platform,
       goUrl,
       expiresAt: device.registration.expiresAt,
+      withPin: device.registration.pin !== undefined,
+      language: user.language || settings.defaultLanguage,
+      timeZone: user.timeZone ?? settings.defaultTimeZone,
     },
   );
   const failed = deliveries.filter((d) => d.status === 'FAILED').length;
@@ -271,8 +295,9 @@ export async function createRegistration(
   ]);
   checkMethodEnabled(settings, request.method);
   const ownership = resolveOwnership(settings, request.ownership);
-  const phoneNumber = request.phoneNumber ?? user.phoneNumber;
+  const phoneNumber = await smsNumber(settings, request, user.phoneNumber);
   checkDelivery(request.delivery, phoneNumber);
+  const name = request.name?.trim() || null;
   let allowanceTaken = false;
   for (let attempt = 0; attempt < MAX_RACE_RETRIES; attempt++) {
     // The count and the write are tied by the user's limit lock: of parallel creates that counted
@@ -290,6 +315,7 @@ export async function createRegistration(
     const device: DeviceRecord = {
       userSub: caller.sub,
       deviceId,
+      ...(name ? { name } : {}),
       status: 'PENDING',
       platform: request.platform,
       ownership,
@@ -396,7 +422,7 @@ export async function resendRegistration(
   const channels = request.delivery ?? [
     ...new Set((first.registration?.deliveries ?? []).map((d) => d.channel)),
   ];
-  const phoneNumber = request.phoneNumber ?? first.facts.phoneNumber ?? user.phoneNumber;
+  const phoneNumber = await smsNumber(settings, request, first.facts.phoneNumber, user.phoneNumber);
   checkDelivery(channels, phoneNumber);
   await takeInvitationAllowance(ports, settings, caller);
 
@@ -455,4 +481,42 @@ export async function cancelRegistration(
     audit: auditEvent(ports, origin, { userSub: caller.sub, deviceId, action: 'REGISTRATION_CANCELLED' }),
   });
   return { ...cancelled, version: device.version + 1 };
+}
+
+/**
+ * DELETE /api/devices/{deviceId}: a cancelled registration leaves the list (its audit trail stays).
+ * Devices that were in use are kept as the record of what happened to them.
+ */
+export async function removeDevice(
+  ports: CancelPorts,
+  caller: Caller,
+  deviceId: string,
+  origin: RequestOrigin,
+): Promise<void> {
+  const device = await ports.store.getDevice(caller.sub, deviceId);
+  if (!device)
+    throw new PortalError('NOT_FOUND', 'DEVICE_NOT_FOUND', 'There is no such device in your list.');
+  if (device.status !== 'CANCELLED') {
+    throw new PortalError(
+      'CONFLICT',
+      'NOT_REMOVABLE',
+      'Only cancelled registrations can be removed. Cancel the registration first.',
+    );
+  }
+  try {
+    await ports.store.deleteDevice(
+      device,
+      device.version,
+      auditEvent(ports, origin, { userSub: caller.sub, deviceId, action: 'DEVICE_REMOVED' }),
+    );
+  } catch (error) {
+    if (error instanceof ConcurrentUpdateError) {
+      throw new PortalError(
+        'CONFLICT',
+        'REGISTRATION_CHANGED',
+        'This device changed meanwhile. Reload and try again.',
+      );
+    }
+    throw error;
+  }
 }

@@ -45,6 +45,11 @@ export interface PortalSettings {
   goAttemptsPerAddress: number;
   /** Store links for the agent app. */
   agentApp: { androidStoreUrl: string; iosAppStoreUrl: string };
+  /** Country (ISO 3166 alpha-2) of phone numbers typed without a +, unless the user picks another. */
+  defaultCountry: string;
+  /** Language and time zone of invitations for users whose profile names none. */
+  defaultLanguage: string;
+  defaultTimeZone: string;
 }
 
 export const ADMIN_GROUP = 'portal-admins';
@@ -76,14 +81,14 @@ export function defaultSettings(): PortalSettings {
       IOS: {
         emailSubject: 'Register your iPhone or iPad',
         emailBody:
-          'Hello {{displayName}},\n\nOpen {{goUrl}} on your iPhone or iPad, sign in with {{username}} and the registration PIN shown in the portal (or your password), then install the enrollment profile.\n\nThis invitation expires at {{expiresAt}}.',
-        sms: 'Register your iPhone: open {{goUrl}} on the device, then install the profile. Expires {{expiresAt}}.',
+          'Hello {{displayName}},\n\nOpen {{goUrl}} on your {{platform}}, sign in with {{username}} and {{signInWith}}, then install the enrollment profile.\n\nThis invitation expires on {{expiresAt}}.',
+        sms: 'Register your {{platform}}: open {{goUrl}} on it and sign in with {{signInWith}}. Expires {{expiresAt}}.',
       },
       ANDROID: {
         emailSubject: 'Register your Android device',
         emailBody:
-          'Hello {{displayName}},\n\nOpen {{goUrl}} on your Android device, sign in with {{username}} and the registration PIN shown in the portal (or your password), then install the agent app from Google Play and open it.\n\nThis invitation expires at {{expiresAt}}.',
-        sms: 'Register your Android device: open {{goUrl}} on the device, then install the agent app. Expires {{expiresAt}}.',
+          'Hello {{displayName}},\n\nOpen {{goUrl}} on your {{platform}}, sign in with {{username}} and {{signInWith}}, then install the agent app from Google Play and open it.\n\nThis invitation expires on {{expiresAt}}.',
+        sms: 'Register your {{platform}}: open {{goUrl}} on it and sign in with {{signInWith}}. Expires {{expiresAt}}.',
       },
     },
     publicOrigin: '',
@@ -94,6 +99,9 @@ export function defaultSettings(): PortalSettings {
       androidStoreUrl: 'https://play.google.com/store/apps/details?id=com.example.mdmagent',
       iosAppStoreUrl: 'https://apps.apple.com/app/id000000000',
     },
+    defaultCountry: 'US',
+    defaultLanguage: 'en',
+    defaultTimeZone: 'UTC',
   };
 }
 
@@ -155,7 +163,23 @@ export const settingsSchema = z.strictObject({
   smsPerDayCap: z.int().check(z.gte(0), z.lte(100_000)),
   goAttemptsPerAddress: z.int().check(z.gte(1), z.lte(100_000)),
   agentApp: z.strictObject({ androidStoreUrl: text(500), iosAppStoreUrl: text(500) }),
+  defaultCountry: z.string().check(z.regex(/^[A-Z]{2}$/, 'a two-letter country code such as US')),
+  defaultLanguage: z
+    .string()
+    .check(z.regex(/^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$/, 'a language tag such as en or de-CH')),
+  defaultTimeZone: z
+    .string()
+    .check(z.refine((zone) => isTimeZone(zone), 'an IANA time zone such as Europe/Berlin or UTC')),
 });
+
+function isTimeZone(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 type Json = Record<string, unknown>;
 const isObject = (value: unknown): value is Json =>

@@ -80,7 +80,12 @@ export function json(status: number, body?: unknown, headers: Record<string, str
 function errorResponse(error: PortalError): ApiResult {
   const headers: Record<string, string> = { ...error.headers };
   if (error.retryAfterSeconds !== undefined) headers['retry-after'] = String(error.retryAfterSeconds);
-  return json(STATUS_BY_KIND[error.kind], { error: { code: error.code, message: error.message } }, headers);
+  const body = {
+    code: error.code,
+    message: error.message,
+    ...(error.details === undefined ? {} : { details: error.details }),
+  };
+  return json(STATUS_BY_KIND[error.kind], { error: body }, headers);
 }
 
 /** API Gateway passes array claims as "[a b]"; the local twin passes the same. */
@@ -126,11 +131,17 @@ function requireRecentSignIn(caller: Caller): void {
   }
 }
 
+/**
+ * What to fix, in words: the schemas' own sentences as they are; zod's generic messages (no full
+ * stop) with the field they are about, for API clients that sent something no form would.
+ */
 function formatIssues(error: z.core.$ZodError, where: string): string {
-  return error.issues
-    .slice(0, 5)
-    .map((issue) => `${issue.path.length > 0 ? issue.path.join('.') : where}: ${issue.message}`)
-    .join('; ');
+  const lines = error.issues.slice(0, 5).map((issue) => {
+    if (/[.!?]$/.test(issue.message)) return issue.message;
+    const field = issue.path.length > 0 ? issue.path.join('.') : where;
+    return `${field}: ${issue.message}.`;
+  });
+  return [...new Set(lines)].join(' ');
 }
 
 function parseBody<T>(event: ApiEvent, schema: z.ZodMiniType<T> | undefined): T {
@@ -170,11 +181,7 @@ function parseBody<T>(event: ApiEvent, schema: z.ZodMiniType<T> | undefined): T 
   }
   const result = schema.safeParse(data);
   if (!result.success) {
-    throw new PortalError(
-      'INVALID',
-      'VALIDATION_FAILED',
-      `Check the request: ${formatIssues(result.error, 'body')}.`,
-    );
+    throw new PortalError('INVALID', 'VALIDATION_FAILED', formatIssues(result.error, 'body'));
   }
   return result.data;
 }
@@ -193,11 +200,7 @@ function parseQuery<T>(event: ApiEvent, schema: z.ZodMiniType<T> | undefined): T
   if (!schema) return values as T;
   const result = schema.safeParse(values);
   if (!result.success) {
-    throw new PortalError(
-      'INVALID',
-      'VALIDATION_FAILED',
-      `Check the query string: ${formatIssues(result.error, 'query')}.`,
-    );
+    throw new PortalError('INVALID', 'VALIDATION_FAILED', formatIssues(result.error, 'query'));
   }
   return result.data;
 }

@@ -10,12 +10,22 @@ import en from 'zod/v4/locales/en.js';
 // zod/mini ships without messages; English ones say what to fix ("expected string, received number").
 z.config(en());
 
-export const platform = z.enum(['IOS', 'ANDROID']);
-export const ownership = z.enum(['EMPLOYEE', 'COMPANY']);
-export const deliveryChannels = z.array(z.enum(['EMAIL', 'SMS'])).check(
-  z.maxLength(2),
-  z.refine((channels) => new Set(channels).size === channels.length, 'name each channel once'),
-);
+// Messages are sentences a person can act on: they may reach a screen as they are.
+export const platform = z.enum(['IOS', 'ANDROID'], { error: 'Choose iPhone/iPad or Android.' });
+export const ownership = z.enum(['EMPLOYEE', 'COMPANY'], { error: 'Choose Employee or Company ownership.' });
+export const deliveryChannels = z
+  .array(z.enum(['EMAIL', 'SMS'], { error: 'Send the invitation by email, SMS or both.' }))
+  .check(
+    z.maxLength(2, 'Send the invitation by email, SMS or both.'),
+    z.refine((channels) => new Set(channels).size === channels.length, 'Name each channel once.'),
+  );
+/** A phone number as typed (normalised to E.164 by the use-case, with phoneCountry when it has no +). */
+export const typedPhone = z.string().check(z.maxLength(40, 'A phone number has at most 40 characters.'));
+export const country = z.string().check(z.regex(/^[A-Z]{2}$/, 'Choose the country of the phone number.'));
+/** The user's own name for a registration, e.g. "Work iPhone". */
+export const registrationName = z
+  .string()
+  .check(z.trim(), z.maxLength(40, 'Keep the name to 40 characters, e.g. "Work iPhone".'));
 export const e164 = z
   .string()
   .check(z.regex(/^\+[1-9]\d{6,14}$/, 'use international format with country code, e.g. +15551234567'));
@@ -24,34 +34,42 @@ const text = (max: number) => z.string().check(z.trim(), z.maxLength(max));
 /** What Cognito accepts as a user name (1–128 printable characters, no spaces). */
 export const userName = z
   .string()
-  .check(z.trim(), z.regex(/^[\p{L}\p{M}\p{S}\p{N}\p{P}]{1,128}$/u, 'enter your email address'));
-const digits = z.string().check(z.regex(/^\d{4,12}$/, 'a PIN is 4 to 12 digits'));
+  .check(z.trim(), z.regex(/^[\p{L}\p{M}\p{S}\p{N}\p{P}]{1,128}$/u, 'Enter your work email address.'));
+const digits = z.string().check(z.regex(/^\d{4,12}$/, 'A registration PIN is 4 to 12 digits.'));
 /** A 128-bit one-time token, base64url (22 characters; up to 64 accepted for older kinds). */
 export const TOKEN_PATTERN = /^[A-Za-z0-9_-]{16,64}$/;
 export const token = z.string().check(z.regex(TOKEN_PATTERN, 'not a valid token'));
 
 /** The ids the portal hands out are UUIDs; anything else names nothing. */
 export const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-export const uuid = z.string().check(z.regex(UUID_PATTERN, 'not an id this portal issued'));
+export const uuid = z.string().check(z.regex(UUID_PATTERN, 'That is not an id this portal issued.'));
 
 export const createRegistrationBody = z.strictObject({
   platform,
-  method: z.enum(['INVITATION', 'PIN', 'QR']),
+  method: z.enum(['INVITATION', 'PIN', 'QR'], { error: 'Choose invitation, registration PIN or QR code.' }),
   delivery: deliveryChannels,
-  phoneNumber: z.optional(e164),
+  phoneNumber: z.optional(typedPhone),
+  phoneCountry: z.optional(country),
   ownership: z.optional(ownership),
+  name: z.optional(registrationName),
 });
 
 export const resendRegistrationBody = z.strictObject({
   delivery: z.optional(deliveryChannels),
-  phoneNumber: z.optional(e164),
+  phoneNumber: z.optional(typedPhone),
+  phoneCountry: z.optional(country),
 });
 
 export const enrollVerifyBody = z.strictObject({
   username: userName,
   pin: z.optional(digits),
-  password: z.optional(z.string().check(z.minLength(1), z.maxLength(256))),
-  qrToken: z.optional(token),
+  password: z.optional(z.string().check(z.minLength(1, 'Enter your password.'), z.maxLength(256))),
+  /** Any text: a damaged QR token gets the QR code's own message, not a schema's. */
+  qrToken: z.optional(z.string().check(z.maxLength(200))),
+  /** The phone's platform, as the /go page sees it: a registration for the other one keeps its PIN. */
+  platform: z.optional(platform),
+  /** Which registration, when the password would fit several for this phone. */
+  deviceId: z.optional(uuid),
 });
 
 const facts = {
