@@ -102,7 +102,10 @@ export interface DeviceSummary {
 }
 
 export interface DeviceListResponse {
+  /** In the order the portal shows them. */
   devices: DeviceSummary[];
+  /** Devices that count against the device limit now (active, and registrations still open). */
+  inUse: number;
 }
 
 export interface ApiErrorBody {

@@ -1,5 +1,5 @@
 import type { DeviceListResponse } from './api-types.ts';
-import { type DeviceRecord, toDeviceSummary } from './device.ts';
+import { countsAgainstLimit, type DeviceRecord, toDeviceSummary } from './device.ts';
 import type { Clock } from './ports.ts';
 
 export interface DeviceReader {
@@ -18,11 +18,12 @@ export async function listDevices(
   userSub: string,
 ): Promise<DeviceListResponse> {
   const now = ports.clock.now();
-  const devices = (await ports.devices.listDevices(userSub)).map((d) => toDeviceSummary(d, now));
+  const records = await ports.devices.listDevices(userSub);
+  const devices = records.map((d) => toDeviceSummary(d, now));
   devices.sort(
     (a, b) =>
       STATUS_ORDER.indexOf(a.status) - STATUS_ORDER.indexOf(b.status) ||
       (b.registeredAt ?? b.createdAt).localeCompare(a.registeredAt ?? a.createdAt),
   );
-  return { devices };
+  return { devices, inUse: records.filter((d) => countsAgainstLimit(d, now)).length };
 }

@@ -29,6 +29,7 @@ function pendingDevice(): DeviceSummary {
   const now = Date.now();
   return {
     deviceId: 'dev-polling-test',
+    name: null,
     status: 'PENDING',
     platform: 'IOS',
     ownership: 'EMPLOYEE',
@@ -41,7 +42,15 @@ function pendingDevice(): DeviceSummary {
     lastCheckInAt: null,
     registeredAt: null,
     createdAt: new Date(now).toISOString(),
-    registration: { method: 'PIN', expiresAt: new Date(now + 3_600_000).toISOString(), deliveries: [] },
+    registration: {
+      method: 'PIN',
+      stage: 'WAITING_FOR_DEVICE',
+      expiresAt: new Date(now + 3_600_000).toISOString(),
+      enrollmentExpiresAt: null,
+      canResend: true,
+      deliveries: [],
+    },
+    canRemove: false,
   };
 }
 
@@ -116,7 +125,7 @@ describe('pages and polling', () => {
           if (fail) {
             await route.fulfill({ status: 503, json: { error: { code: 'UNAVAILABLE', message: 'Down.' } } });
           } else {
-            await route.fulfill({ json: { devices: [pendingDevice()] } });
+            await route.fulfill({ json: { devices: [pendingDevice()], inUse: 1 } });
           }
         },
       );

@@ -109,6 +109,8 @@ export const api = {
     request<RegistrationResponse>(`/api/registrations/${enc(deviceId)}/resend`, { method: 'POST', body }),
   cancelRegistration: (deviceId: string) =>
     request<{ device: DeviceSummary }>(`/api/registrations/${enc(deviceId)}`, { method: 'DELETE' }),
+  removeDevice: (deviceId: string) =>
+    request<undefined>(`/api/devices/${enc(deviceId)}`, { method: 'DELETE' }),
   enrollVerify: (body: EnrollVerifyRequest) =>
     request<EnrollVerifyResponse>('/api/enroll/verify', { method: 'POST', body, auth: false }),
 };

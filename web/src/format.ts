@@ -60,16 +60,6 @@ export function countdown(ms: number): string {
   return `${h ? `${h}:` : ''}${mm}:${String(s).padStart(2, '0')}`;
 }
 
-export function isExpired(device: DeviceSummary, now = Date.now()): boolean {
-  if (device.status === 'EXPIRED') return true;
-  return device.status === 'PENDING' && !!device.registration && toTime(device.registration.expiresAt) <= now;
-}
-
-/** The status to show: a pending registration past its expiry is shown as expired. */
-export function shownStatus(device: DeviceSummary, now = Date.now()): DeviceStatus {
-  return isExpired(device, now) ? 'EXPIRED' : device.status;
-}
-
 export const STATUS_LABEL: Record<DeviceStatus, string> = {
   PENDING: 'Pending',
   ACTIVE: 'Active',

@@ -1,9 +1,11 @@
 import type { JSX } from 'preact';
+import { useState } from 'preact/hooks';
 import type {
   DeviceSummary,
   InvitationDelivery,
   RegistrationMethod,
 } from '../../../functions/core/api-types.ts';
+import { api, errorMessage } from '../api.ts';
 import {
   deviceTitle,
   durationWords,
@@ -15,7 +17,6 @@ import {
   PLATFORM_LABEL,
   relativeTime,
   STATUS_LABEL,
-  shownStatus,
 } from '../format.ts';
 import { Icon } from '../ui/icons.tsx';
 
@@ -25,6 +26,8 @@ interface DeviceCardProps {
   /** Absent without the register-device role. */
   onResend: ((device: DeviceSummary) => void) | undefined;
   onCancel: ((device: DeviceSummary) => void) | undefined;
+  /** Past devices: after a cancelled registration was removed. */
+  onRemoved?: () => void;
 }
 
 export const METHOD_LABEL: Record<RegistrationMethod, string> = {
@@ -33,9 +36,11 @@ export const METHOD_LABEL: Record<RegistrationMethod, string> = {
   QR: 'QR code',
 };
 
-export function DeviceCard({ device, now, onResend, onCancel }: DeviceCardProps) {
-  const status = shownStatus(device, now);
-  const title = deviceTitle(device);
+export function DeviceCard({ device, now, onResend, onCancel, onRemoved }: DeviceCardProps) {
+  // The server's status, as it is: the browser's clock never turns a live registration into an expired one.
+  const status = device.status;
+  const title = device.name || deviceTitle(device);
+  const [removing, setRemoving] = useState<'idle' | 'busy' | string>('idle');
   const waiting = status === 'PENDING' || status === 'EXPIRED';
   const details: [string, string | JSX.Element][] = [];
   if (device.deviceType) details.push(['Type', device.deviceType]);
@@ -78,7 +83,8 @@ export function DeviceCard({ device, now, onResend, onCancel }: DeviceCardProps)
         <div class="device-heading">
           <h3 class="device-title">{title}</h3>
           <p class="device-sub muted">
-            {device.deviceType ? `${PLATFORM_LABEL[device.platform]} · ` : ''}
+            {device.name && device.deviceType ? `${device.deviceType} · ` : ''}
+            {device.deviceType || device.name ? `${PLATFORM_LABEL[device.platform]} · ` : ''}
             {OWNERSHIP_LABEL[device.ownership]}
           </p>
         </div>
@@ -100,9 +106,36 @@ export function DeviceCard({ device, now, onResend, onCancel }: DeviceCardProps)
         </dl>
       ) : null}
 
+      {device.canRemove && onRemoved ? (
+        <div class="card-actions">
+          <button
+            type="button"
+            class="button button-quiet-danger"
+            disabled={removing === 'busy'}
+            aria-busy={removing === 'busy'}
+            onClick={async () => {
+              setRemoving('busy');
+              try {
+                await api.removeDevice(device.deviceId);
+                onRemoved();
+              } catch (error) {
+                setRemoving(errorMessage(error));
+              }
+            }}
+          >
+            Remove from list
+          </button>
+          {removing !== 'idle' && removing !== 'busy' ? (
+            <p class="field-error" role="alert">
+              {removing}
+            </p>
+          ) : null}
+        </div>
+      ) : null}
+
       {waiting && (onResend || onCancel) ? (
         <div class="card-actions">
-          {onResend ? (
+          {onResend && device.registration?.canResend !== false ? (
             <button
               type="button"
               class={status === 'EXPIRED' ? 'button button-primary' : 'button'}
@@ -152,10 +185,8 @@ function PendingPanel({ device, expired, now }: { device: DeviceSummary; expired
           <strong>Waiting for the device</strong>
         )}
       </p>
-      <p class="pending-hint muted">
-        {expired
-          ? 'The PIN, QR code and invitation no longer work. Resend to get new ones.'
-          : `Open the /go link on the ${device.platform === 'IOS' ? 'iPhone or iPad' : 'Android device'} to finish. ${reg ? `${METHOD_LABEL[reg.method]} requested ${relativeTime(device.createdAt, now)}.` : ''}`}
+      <p class="pending-hint muted" data-testid="registration-stage" data-stage={reg?.stage ?? ''}>
+        {stageHint(device, now)}
       </p>
       {reg && reg.deliveries.length > 0 ? (
         <ul class="deliveries" aria-label="Invitation delivery">
@@ -166,6 +197,22 @@ function PendingPanel({ device, expired, now }: { device: DeviceSummary; expired
       ) : null}
     </div>
   );
+}
+
+/** Where the registration stands, in words, from the stage the server gave. */
+function stageHint(device: DeviceSummary, now: number): string {
+  const reg = device.registration;
+  const where = device.platform === 'IOS' ? 'iPhone or iPad' : 'Android device';
+  switch (reg?.stage) {
+    case 'EXPIRED':
+      return 'The PIN, QR code and invitation no longer work. Resend to get new ones.';
+    case 'PIN_LOCKED':
+      return 'The PIN was entered wrongly 5 times and no longer works. Resend to get a new one.';
+    case 'VERIFIED':
+      return `Verified at /go: waiting for the ${device.platform === 'IOS' ? 'profile to be installed' : 'agent app to finish'} on the ${where}${reg.enrollmentExpiresAt ? ` (until ${formatTimeOrDateTime(reg.enrollmentExpiresAt, now)})` : ''}.`;
+    default:
+      return `Waiting for the device: open the /go link on the ${where} to finish.${reg ? ` ${METHOD_LABEL[reg.method]} requested ${relativeTime(device.createdAt, now)}.` : ''}`;
+  }
 }
 
 export function DeliveryLine({ delivery, now }: { delivery: InvitationDelivery; now: number }) {

@@ -1,5 +1,4 @@
 import type { DeviceStatus, DeviceSummary, MeResponse } from '../../../functions/core/api-types.ts';
-import { shownStatus } from '../format.ts';
 import { useNow } from '../hooks.ts';
 import { Icon } from '../ui/icons.tsx';
 import { DeviceCard } from './device-card.tsx';
@@ -13,41 +12,18 @@ interface DeviceListProps {
   onRegister: (() => void) | undefined;
   onResend: ((device: DeviceSummary) => void) | undefined;
   onCancel: ((device: DeviceSummary) => void) | undefined;
+  /** After a cancelled registration was removed: reload the list. */
+  onRemoved: () => void;
 }
 
-const ORDER: Record<DeviceStatus, number> = {
-  PENDING: 0,
-  EXPIRED: 1,
-  ACTIVE: 2,
-  CANCELLED: 3,
-  RETIRED: 3,
-  WIPED: 3,
-};
+/** Shown under "Past devices"; the order within each group is the server's. */
 const PAST: ReadonlySet<DeviceStatus> = new Set(['CANCELLED', 'RETIRED', 'WIPED']);
-
-function sortDevices(devices: DeviceSummary[], now: number): DeviceSummary[] {
-  return [...devices].sort(
-    (a, b) =>
-      ORDER[shownStatus(a, now)] - ORDER[shownStatus(b, now)] ||
-      (b.registeredAt ?? b.createdAt).localeCompare(a.registeredAt ?? a.createdAt),
-  );
-}
 
 export function DeviceList(props: DeviceListProps) {
   const { me, devices, loadError, onRetry, onRegister } = props;
   const now = useNow(15_000);
-  const current = devices
-    ? sortDevices(
-        devices.filter((d) => !PAST.has(d.status)),
-        now,
-      )
-    : [];
-  const past = devices
-    ? sortDevices(
-        devices.filter((d) => PAST.has(d.status)),
-        now,
-      )
-    : [];
+  const current = devices ? devices.filter((d) => !PAST.has(d.status)) : [];
+  const past = devices ? devices.filter((d) => PAST.has(d.status)) : [];
   const ready = devices !== null && me !== null;
 
   return (
@@ -115,6 +91,7 @@ export function DeviceList(props: DeviceListProps) {
                 now={now}
                 onResend={undefined}
                 onCancel={undefined}
+                onRemoved={props.onRemoved}
               />
             ))}
           </div>

@@ -6,7 +6,8 @@ export function DevicesPage({ me, devices, onRegister, onResend, onCancel }: Pag
   return (
     <DeviceList
       me={me}
-      devices={devices.data ?? null}
+      devices={devices.data?.devices ?? null}
+      onRemoved={devices.reload}
       loadError={devices.data === undefined ? devices.error : null}
       onRetry={devices.reload}
       onRegister={onRegister}

@@ -3,7 +3,7 @@
  * page is first opened). A new page (`/devices/:deviceId`, `/activity`, …) is one more entry here.
  */
 import type { ComponentType } from 'preact';
-import type { DeviceSummary, MeResponse } from '../../../functions/core/api-types.ts';
+import type { DeviceListResponse, DeviceSummary, MeResponse } from '../../../functions/core/api-types.ts';
 import type { Resource } from '../resource.ts';
 
 /** What the portal's frame gives every page. */
@@ -11,7 +11,7 @@ export interface PageProps {
   /** The profile from GET /api/me, null while it loads. */
   me: MeResponse | null;
   /** GET /api/devices, shared with the Welcome menu's Register device. */
-  devices: Resource<DeviceSummary[]>;
+  devices: Resource<DeviceListResponse>;
   /** The `:name` parts of the route's path. */
   params: Record<string, string>;
   /** Absent without the register-device role. */

@@ -22,7 +22,7 @@ const loadRegistration = () => import('./registration.tsx');
 /** While a registration is open, watch for the device to finish (Pending → Active). */
 const POLL_MS = 15_000;
 const loadMe = () => api.me();
-const loadDevices = () => api.devices().then((answer) => answer.devices);
+const loadDevices = () => api.devices();
 
 /** Page code already loaded, so that Back shows it at once. */
 const loadedPages = new Map<PageRoute, PageComponent>();
@@ -40,7 +40,7 @@ export function Portal() {
   });
   useEffect(() => {
     // The server's status decides; the web app only asks more often while one is pending.
-    setHasPending(!!devices.data?.some((d) => d.status === 'PENDING'));
+    setHasPending(!!devices.data?.devices.some((d) => d.status === 'PENDING'));
   }, [devices.data]);
 
   const [dialog, setDialog] = useState<OpenDialog>(null);
@@ -145,9 +145,7 @@ export function Portal() {
         <RegistrationDialog
           me={profile}
           resendFor={dialog.kind === 'resend' ? dialog.device : null}
-          activeDevices={
-            devices.data?.filter((d) => d.status === 'ACTIVE' || d.status === 'PENDING').length ?? 0
-          }
+          activeDevices={devices.data?.inUse ?? 0}
           onDevice={() => devices.reload()}
           onClose={close}
         />
