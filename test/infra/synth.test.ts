@@ -9,6 +9,14 @@ import { REPO_ROOT } from '../../infra/paths.ts';
 
 const run = promisify(execFile);
 
+/** Deployable context: cdk.json holds none, so a real synth must be given it. */
+export const SYNTH_CONTEXT = [
+  '-c',
+  'adminEmail=it-admin@corp.test',
+  '-c',
+  'sesFromAddress=no-reply@corp.test',
+];
+
 interface AssetManifest {
   readonly files: Record<string, { readonly source: { readonly path: string; readonly packaging: string } }>;
 }
@@ -23,12 +31,16 @@ describe('cdk synth', () => {
 
   beforeAll(async () => {
     outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'portal-cdk-out-'));
-    result = await run('npx', ['cdk', 'synth', '--quiet', '--no-notices', '--output', outdir], {
-      cwd: REPO_ROOT,
-      env: { ...process.env, CDK_DISABLE_CLI_TELEMETRY: 'true' },
-      timeout: 180_000,
-      maxBuffer: 16 * 1024 * 1024,
-    });
+    result = await run(
+      'npx',
+      ['cdk', 'synth', '--quiet', '--no-notices', '--output', outdir, ...SYNTH_CONTEXT],
+      {
+        cwd: REPO_ROOT,
+        env: { ...process.env, CDK_DISABLE_CLI_TELEMETRY: 'true' },
+        timeout: 180_000,
+        maxBuffer: 16 * 1024 * 1024,
+      },
+    );
   }, 180_000);
 
   afterAll(() => fs.rmSync(outdir, { recursive: true, force: true }));
@@ -55,4 +67,25 @@ describe('cdk synth', () => {
       expect(fs.existsSync(path.join(dir, 'index.mjs.map')), dir).toBe(true);
     }
   });
+});
+
+describe('cdk synth without deployable context', () => {
+  it('refuses, naming adminEmail and sesFromAddress as the keys to set', async () => {
+    const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'portal-cdk-refused-'));
+    try {
+      const failure = await run('npx', ['cdk', 'synth', '--quiet', '--no-notices', '--output', outdir], {
+        cwd: REPO_ROOT,
+        env: { ...process.env, CDK_DISABLE_CLI_TELEMETRY: 'true' },
+        timeout: 120_000,
+      }).then(
+        () => undefined,
+        (error: unknown) => error as { stderr: string },
+      );
+      expect(failure, 'synth succeeded without adminEmail/sesFromAddress').toBeDefined();
+      expect(failure?.stderr).toMatch(/adminEmail is missing/);
+      expect(failure?.stderr).toMatch(/sesFromAddress is missing/);
+    } finally {
+      fs.rmSync(outdir, { recursive: true, force: true });
+    }
+  }, 120_000);
 });
