@@ -10,12 +10,7 @@ import { REPO_ROOT } from '../../infra/paths.ts';
 const run = promisify(execFile);
 
 /** Deployable context: cdk.json holds none, so a real synth must be given it. */
-export const SYNTH_CONTEXT = [
-  '-c',
-  'adminEmail=it-admin@corp.test',
-  '-c',
-  'sesFromAddress=no-reply@corp.test',
-];
+const SYNTH_CONTEXT = ['-c', 'adminEmail=it-admin@corp.test', '-c', 'sesFromAddress=no-reply@corp.test'];
 
 interface AssetManifest {
   readonly files: Record<string, { readonly source: { readonly path: string; readonly packaging: string } }>;
