@@ -33,6 +33,7 @@ export function createPortal(app: App, options: PortalOptions): Portal {
     env,
     description: 'Device self-service portal: data (DynamoDB table, Cognito user pool), retained on delete',
     adminEmail: options.adminEmail,
+    sesFromAddress: options.sesFromAddress,
   });
 
   const stateless = new StatelessStack(app, 'PortalStateless', {

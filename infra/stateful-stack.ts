@@ -8,9 +8,11 @@ import {
   Mfa,
   UserPool,
   type UserPoolClient,
+  UserPoolEmail,
 } from 'aws-cdk-lib/aws-cognito';
 import { AttributeType, BillingMode, ProjectionType, Table } from 'aws-cdk-lib/aws-dynamodb';
 import type { Construct } from 'constructs';
+import { emailAddressOf } from './context.ts';
 
 /** Cognito group whose members may call `admin` routes. */
 export const ADMIN_GROUP = 'portal-admins';
@@ -20,6 +22,27 @@ export const TABLE_INDEX_NAME = 'gsi1';
 export interface StatefulStackProps extends StackProps {
   /** Email of the first portal administrator; Cognito mails them a temporary password. */
   readonly adminEmail: string;
+  /** SES sender (`Name <address>` or an address); Cognito's own mail goes out from it too. */
+  readonly sesFromAddress: string;
+}
+
+/**
+ * Cognito's own mail (temporary passwords, verification codes) through SES from the portal's sender
+ * instead of Cognito's default no-reply address (50 mails a day, unbranded). Cognito sends as the
+ * sender's domain identity, the one verified for production mail (DKIM).
+ */
+export function cognitoEmail(sesFromAddress: string, region: string): UserPoolEmail {
+  const fromEmail = emailAddressOf(sesFromAddress);
+  const fromName = /^(.*?)\s*</.exec(sesFromAddress)?.[1]?.replace(/^"|"$/g, '').trim();
+  const domain = fromEmail.split('@')[1];
+  if (!domain) throw new Error(`sesFromAddress must be an email address, got "${sesFromAddress}"`);
+  return UserPoolEmail.withSES({
+    fromEmail,
+    ...(fromName ? { fromName } : {}),
+    sesVerifiedDomain: domain,
+    // The stack's own region (a token when environment-agnostic): SES identities are regional.
+    sesRegion: region,
+  });
 }
 
 /** Data that must outlive any redeploy: the table and the user pool. Both are retained on delete. */
@@ -64,6 +87,7 @@ export class StatefulStack extends Stack {
         requireSymbols: false,
         tempPasswordValidity: Duration.days(7),
       },
+      email: cognitoEmail(props.sesFromAddress, this.region),
       accountRecovery: AccountRecovery.EMAIL_ONLY,
       mfa: Mfa.OFF,
       featurePlan: FeaturePlan.LITE,

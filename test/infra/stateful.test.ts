@@ -123,4 +123,27 @@ describe('stateful stack', () => {
       expect.arrayContaining(['UserPoolId', 'UserPoolClientId', 'TableName']),
     );
   });
+
+  it("sends Cognito's own mail through SES from the portal's sender domain, not Cognito's default sender", () => {
+    template.hasResourceProperties('AWS::Cognito::UserPool', {
+      EmailConfiguration: {
+        EmailSendingAccount: 'DEVELOPER',
+        From: 'no-reply@mail.example.com',
+        SourceArn: {
+          'Fn::Join': [
+            '',
+            [
+              'arn:',
+              { Ref: 'AWS::Partition' },
+              ':ses:',
+              { Ref: 'AWS::Region' },
+              ':',
+              { Ref: 'AWS::AccountId' },
+              ':identity/mail.example.com',
+            ],
+          ],
+        },
+      },
+    });
+  });
 });
