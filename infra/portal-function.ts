@@ -1,6 +1,5 @@
 import path from 'node:path';
 import { ArnFormat, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
-import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Architecture, Runtime } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
@@ -11,7 +10,8 @@ import { REPO_ROOT } from './paths.ts';
 
 /** What every portal function can reach; the route decides which of it it may use. */
 export interface PortalResources {
-  readonly table: ITable;
+  readonly tableName: string;
+  readonly tableArn: string;
   /** Name of the table's one GSI; Query permission covers exactly this index. */
   readonly tableIndexName: string;
   readonly userPoolId: string;
@@ -76,7 +76,7 @@ export class PortalFunction extends Construct {
       environment: {
         NODE_OPTIONS: '--enable-source-maps',
         POWERTOOLS_SERVICE_NAME,
-        TABLE_NAME: resources.table.tableName,
+        TABLE_NAME: resources.tableName,
         USER_POOL_ID: resources.userPoolId,
         USER_POOL_CLIENT_ID: resources.userPoolClientId,
         SES_FROM_ADDRESS: resources.sesFromAddress,
@@ -103,7 +103,7 @@ export class PortalFunction extends Construct {
     const { table: tableActions, sendEmail, sendSms, cognito } = route.permissions;
 
     if (tableActions && tableActions.length > 0) {
-      const tableArn = resources.table.tableArn;
+      const tableArn = resources.tableArn;
       this.role.addToPolicy(new PolicyStatement({ actions: [...tableActions], resources: [tableArn] }));
       // Of the table actions only Query works on an index: grant it on the one index, not index/*.
       if (tableActions.includes('dynamodb:Query')) {

@@ -39,10 +39,8 @@ export function createPortal(app: App, options: PortalOptions): Portal {
   const stateless = new StatelessStack(app, 'PortalStateless', {
     env,
     description: 'Device self-service portal: HTTP API, functions, web hosting (CloudFront, S3)',
-    table: stateful.table,
+    stateful,
     tableIndexName: TABLE_INDEX_NAME,
-    userPool: stateful.userPool,
-    userPoolClient: stateful.userPoolClient,
     sesFromAddress: options.sesFromAddress,
     ...(options.routes ? { routes: options.routes } : {}),
     ...(options.handlerEntry ? { handlerEntry: options.handlerEntry } : {}),

@@ -12,8 +12,6 @@ import {
 } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpJwtAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
-import type { IUserPool, IUserPoolClient } from 'aws-cdk-lib/aws-cognito';
-import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import {
@@ -25,13 +23,14 @@ import {
 } from '../functions/routes.ts';
 import { WEB_DIST } from './paths.ts';
 import { PortalFunction } from './portal-function.ts';
+import { consumeSharedValues, type SharedValues } from './shared-values.ts';
+import type { StatefulStack } from './stateful-stack.ts';
 import { WebHosting } from './web-hosting.ts';
 
 export interface StatelessStackProps extends StackProps {
-  readonly table: ITable;
+  /** Read through SSM parameters at deploy time (shared-values.ts), never by a CDK reference. */
+  readonly stateful: StatefulStack;
   readonly tableIndexName: string;
-  readonly userPool: IUserPool;
-  readonly userPoolClient: IUserPoolClient;
   readonly sesFromAddress: string;
   /** The route table to build; defaults to functions/routes.ts (tests pass their own). */
   readonly routes?: readonly Route[];
@@ -52,14 +51,20 @@ const UNAUTHORIZED_ROUTE_REASON: Partial<Record<Access, string>> = {
 /** Everything that can be replaced freely: the HTTP API, one function per route, web hosting. */
 export class StatelessStack extends Stack {
   readonly api: HttpApi;
+  /** The stateful stack's values as this stack reads them (SSM parameters). */
+  readonly shared: SharedValues;
 
   constructor(scope: Construct, id: string, props: StatelessStackProps) {
     super(scope, id, props);
+    const shared = consumeSharedValues(this, props.stateful);
+    this.shared = shared;
     const routes = props.routes ?? routeTable;
     const webDistPath = props.webDistPath ?? WEB_DIST;
     // Fail here with the fix instead of deep inside asset staging.
-    if (!fs.existsSync(path.join(webDistPath, 'index.html'))) {
-      throw new Error(`${webDistPath}/index.html not found: run npm run build:web first.`);
+    for (const required of ['index.html', 'assets']) {
+      if (!fs.existsSync(path.join(webDistPath, required))) {
+        throw new Error(`${webDistPath}/${required} not found: run npm run build:web first.`);
+      }
     }
 
     this.api = new HttpApi(this, 'Api', {
@@ -95,17 +100,18 @@ export class StatelessStack extends Stack {
 
     const userToken = new HttpJwtAuthorizer(
       'UserToken',
-      `https://cognito-idp.${this.region}.amazonaws.com/${props.userPool.userPoolId}`,
+      `https://cognito-idp.${this.region}.amazonaws.com/${shared.userPoolId}`,
       // Cognito access tokens carry the app client id in client_id, which the authorizer accepts as audience.
-      { jwtAudience: [props.userPoolClient.userPoolClientId] },
+      { jwtAudience: [shared.userPoolClientId] },
     );
 
     const resources = {
-      table: props.table,
+      tableName: shared.tableName,
+      tableArn: shared.tableArn,
       tableIndexName: props.tableIndexName,
-      userPoolId: props.userPool.userPoolId,
-      userPoolArn: props.userPool.userPoolArn,
-      userPoolClientId: props.userPoolClient.userPoolClientId,
+      userPoolId: shared.userPoolId,
+      userPoolArn: shared.userPoolArn,
+      userPoolClientId: shared.userPoolClientId,
       sesFromAddress: props.sesFromAddress,
     };
 
@@ -129,8 +135,8 @@ export class StatelessStack extends Stack {
       webDistPath,
       webConfig: {
         region: this.region,
-        userPoolId: props.userPool.userPoolId,
-        userPoolClientId: props.userPoolClient.userPoolClientId,
+        userPoolId: shared.userPoolId,
+        userPoolClientId: shared.userPoolClientId,
       },
     });
 

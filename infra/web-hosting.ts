@@ -1,3 +1,5 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import { DefaultStackSynthesizer, Duration, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
 import type { IHttpApi } from 'aws-cdk-lib/aws-apigatewayv2';
 import {
@@ -24,7 +26,7 @@ import {
   type CfnBucket,
   ObjectOwnership,
 } from 'aws-cdk-lib/aws-s3';
-import { BucketDeployment, Source } from 'aws-cdk-lib/aws-s3-deployment';
+import { BucketDeployment, CacheControl, Source } from 'aws-cdk-lib/aws-s3-deployment';
 import { Construct } from 'constructs';
 import {
   contentSecurityPolicy,
@@ -43,6 +45,11 @@ export interface WebHostingProps {
     readonly userPoolClientId: string;
   };
 }
+
+/** Hashed build output (web/dist/assets/*): its name changes with its content. */
+export const IMMUTABLE_CACHE_CONTROL = 'public, max-age=31536000, immutable';
+/** index.html and config.json: always asked again, so a deploy is seen on the next load. */
+export const REVALIDATE_CACHE_CONTROL = 'no-cache';
 
 /** Private S3 bucket behind CloudFront (OAC), `/api/*` routed to the HTTP API on the same origin. */
 export class WebHosting extends Construct {
@@ -166,13 +173,35 @@ export class WebHosting extends Construct {
       },
     );
 
-    new BucketDeployment(this, 'Deploy', {
-      sources: [Source.asset(props.webDistPath), Source.jsonData('config.json', props.webConfig)],
+    // Open tabs keep working across a deploy: the hashed files (web/dist/assets) of the previous
+    // version stay (no prune) and are cached for a year; index.html and config.json, which name
+    // them, are revalidated on every load and uploaded only after the new assets are in place.
+    const assets = new BucketDeployment(this, 'DeployAssets', {
+      sources: [Source.asset(path.join(props.webDistPath, 'assets'))],
       destinationBucket: site,
-      distribution: this.distribution,
-      distributionPaths: ['/*'],
+      destinationKeyPrefix: 'assets/',
+      prune: false,
+      cacheControl: [CacheControl.fromString(IMMUTABLE_CACHE_CONTROL)],
       memoryLimit: 512,
     });
+    const rootFiles = fs
+      .readdirSync(props.webDistPath)
+      .filter((name) => name !== 'assets')
+      .concat('config.json');
+    const entry = new BucketDeployment(this, 'DeployEntry', {
+      sources: [
+        Source.asset(props.webDistPath, { exclude: ['assets', 'assets/**'] }),
+        Source.jsonData('config.json', props.webConfig),
+      ],
+      destinationBucket: site,
+      prune: false,
+      cacheControl: [CacheControl.fromString(REVALIDATE_CACHE_CONTROL)],
+      distribution: this.distribution,
+      // Hashed assets never change under their name, so only the entry files are invalidated.
+      distributionPaths: ['/', ...rootFiles.map((name) => `/${name}`)],
+      memoryLimit: 512,
+    });
+    entry.node.addDependency(assets);
     acknowledgeBucketDeploymentHandler(stack, site);
   }
 }

@@ -95,7 +95,7 @@ describe.each([
         'USER_POOL_ID',
       ]);
       expect(variables.NODE_OPTIONS).toBe('--enable-source-maps');
-      expect(variables.TABLE_NAME).toEqual(portal.stateless.resolve(portal.stateful.table.tableName));
+      expect(variables.TABLE_NAME).toEqual(portal.stateless.resolve(portal.stateless.shared.tableName));
     }
   });
 });

@@ -5,6 +5,7 @@ import { App } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPortal } from '../../infra/portal.ts';
+import { IMMUTABLE_CACHE_CONTROL, REVALIDATE_CACHE_CONTROL } from '../../infra/web-hosting.ts';
 import { type BuiltPortal, buildPortal, cdkContext } from './build-portal.ts';
 import { resourcesOfType } from './template-queries.ts';
 
@@ -61,7 +62,7 @@ describe('stateless stack', () => {
       AuthorizerType: 'JWT',
       IdentitySource: ['$request.header.Authorization'],
       JwtConfiguration: {
-        Audience: [resolve(portal.stateful.userPoolClient.userPoolClientId)],
+        Audience: [resolve(portal.stateless.shared.userPoolClientId)],
         Issuer: {
           'Fn::Join': [
             '',
@@ -69,7 +70,7 @@ describe('stateless stack', () => {
               'https://cognito-idp.',
               { Ref: 'AWS::Region' },
               '.amazonaws.com/',
-              resolve(portal.stateful.userPool.userPoolId),
+              resolve(portal.stateless.shared.userPoolId),
             ],
           ],
         },
@@ -133,6 +134,65 @@ describe('stateless stack', () => {
     expect(behavior.ViewerProtocolPolicy).toBe('https-only');
     const origin = distribution.Origins.find((candidate) => candidate.Id === behavior.TargetOriginId);
     expect(JSON.stringify(origin?.DomainName)).toContain('.execute-api.');
+  });
+
+  function bucketDeployments(): Record<string, unknown>[] {
+    return Object.values(template.findResources('Custom::CDKBucketDeployment')).map(
+      (resource) => (resource as { Properties: Record<string, unknown> }).Properties,
+    );
+  }
+
+  it("keeps the previous deploy's hashed assets (no prune) and lets browsers cache them for a year", () => {
+    const assets = bucketDeployments().find((d) => d.DestinationBucketKeyPrefix === 'assets/');
+    expect(assets?.Prune).toBe(false);
+    expect(assets?.SystemMetadata).toEqual({ 'cache-control': IMMUTABLE_CACHE_CONTROL });
+    expect(IMMUTABLE_CACHE_CONTROL).toMatch(/max-age=31536000.*immutable/);
+  });
+
+  it('uploads index.html and config.json with no-cache, without pruning, after the assets', () => {
+    const resources = template.findResources('Custom::CDKBucketDeployment');
+    const [entryId, entry] = Object.entries(resources).find(
+      ([, r]) =>
+        (r as { Properties: Record<string, unknown> }).Properties.DestinationBucketKeyPrefix === undefined,
+    ) as [string, { Properties: Record<string, unknown>; DependsOn?: string[] }];
+    expect(entry.Properties.Prune).toBe(false);
+    expect(entry.Properties.SystemMetadata).toEqual({ 'cache-control': REVALIDATE_CACHE_CONTROL });
+    expect(REVALIDATE_CACHE_CONTROL).toBe('no-cache');
+    expect(entry.Properties.DistributionPaths).toEqual(
+      expect.arrayContaining(['/index.html', '/config.json']),
+    );
+    const assetsId = Object.keys(resources).find((id) => id !== entryId) as string;
+    expect(JSON.stringify(entry.DependsOn ?? [])).toContain(assetsId.slice(0, 20));
+  });
+
+  it('reads the user pool, client and table from SSM parameters at every deploy, never Fn::GetStackOutput', () => {
+    const text = JSON.stringify(template.toJSON());
+    expect(text).not.toContain('Fn::GetStackOutput');
+    expect(text).not.toContain('Fn::ImportValue');
+    const parameters = template.toJSON().Parameters as Record<string, { Type: string; Default: string }>;
+    const ssm = Object.values(parameters).filter((p) => p.Type === 'AWS::SSM::Parameter::Value<String>');
+    expect(ssm.map((p) => p.Default)).toEqual(
+      expect.arrayContaining([
+        '/device-portal/PortalStateful/user-pool-id',
+        '/device-portal/PortalStateful/user-pool-client-id',
+        '/device-portal/PortalStateful/table-name',
+      ]),
+    );
+    const stateful = Template.fromStack(portal.stateful);
+    stateful.hasResourceProperties('AWS::SSM::Parameter', {
+      Name: '/device-portal/PortalStateful/user-pool-id',
+      Value: { Ref: Match.stringLikeRegexp('^UserPool') },
+    });
+    expect(portal.stateless.dependencies).toContain(portal.stateful);
+  });
+
+  it('writes config.json from the same deploy-time pool and client id the functions get', () => {
+    const [entry] = bucketDeployments().filter((d) => d.DestinationBucketKeyPrefix === undefined);
+    const markers = JSON.stringify(entry?.SourceMarkers);
+    expect(markers).toContain(JSON.stringify(portal.stateless.resolve(portal.stateless.shared.userPoolId)));
+    expect(markers).toContain(
+      JSON.stringify(portal.stateless.resolve(portal.stateless.shared.userPoolClientId)),
+    );
   });
 
   it('serves the site from S3 through Origin Access Control, index.html at the root', () => {

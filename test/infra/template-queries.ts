@@ -78,7 +78,7 @@ function grant(action: string, resource: unknown): string {
 export function expectedGrants(portal: Portal, route: Route, logGroupLogicalId: string): Set<string> {
   const stack: Stack = portal.stateless;
   const resolve = (value: string): unknown => stack.resolve(value);
-  const tableArn = portal.stateful.table.tableArn;
+  const tableArn = portal.stateless.shared.tableArn;
   const expected = new Set<string>();
   for (const action of ['logs:CreateLogStream', 'logs:PutLogEvents']) {
     expected.add(grant(action, { 'Fn::GetAtt': [logGroupLogicalId, 'Arn'] }));
@@ -98,6 +98,6 @@ export function expectedGrants(portal: Portal, route: Route, logGroupLogicalId: 
   }
   if (sendSms) expected.add(grant('sns:Publish', '*'));
   for (const action of cognito ?? [])
-    expected.add(grant(action, resolve(portal.stateful.userPool.userPoolArn)));
+    expected.add(grant(action, resolve(portal.stateless.shared.userPoolArn)));
   return expected;
 }
