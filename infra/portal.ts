@@ -1,11 +1,10 @@
 import type { App, Environment } from 'aws-cdk-lib';
 import type { Route } from '../functions/routes.ts';
+import type { PortalContext } from './context.ts';
 import { StatefulStack, TABLE_INDEX_NAME } from './stateful-stack.ts';
 import { StatelessStack } from './stateless-stack.ts';
 
-export interface PortalOptions {
-  readonly adminEmail: string;
-  readonly sesFromAddress: string;
+export interface PortalOptions extends PortalContext {
   /** Override the route table (tests); defaults to functions/routes.ts. */
   readonly routes?: readonly Route[];
   /** The handler module of a route (tests point fixture routes at one file); defaults to handlerFile. */
@@ -45,6 +44,7 @@ export function createPortal(app: App, options: PortalOptions): Portal {
     ...(options.routes ? { routes: options.routes } : {}),
     ...(options.handlerEntry ? { handlerEntry: options.handlerEntry } : {}),
     ...(options.webDistPath ? { webDistPath: options.webDistPath } : {}),
+    ...(options.alarmEmail ? { alarmEmail: options.alarmEmail } : {}),
   });
 
   return { stateful, stateless };

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { CfnOutput, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import {
+  type CfnStage,
   HttpApi,
   HttpMethod,
   HttpRoute,
@@ -21,10 +22,12 @@ import {
   type Route,
   routes as routeTable,
 } from '../functions/routes.ts';
+import { PortalAlarms } from './alarms.ts';
 import { WEB_DIST } from './paths.ts';
 import { PortalFunction } from './portal-function.ts';
 import { consumeSharedValues, type SharedValues } from './shared-values.ts';
 import type { StatefulStack } from './stateful-stack.ts';
+import { routeThrottle, STAGE_THROTTLE } from './throttling.ts';
 import { WebHosting } from './web-hosting.ts';
 
 export interface StatelessStackProps extends StackProps {
@@ -38,6 +41,8 @@ export interface StatelessStackProps extends StackProps {
   readonly handlerEntry?: (route: Route) => string;
   /** The built portal; defaults to web/dist. */
   readonly webDistPath?: string;
+  /** Subscribed to the alarm topic when set. */
+  readonly alarmEmail?: string;
 }
 
 /** Why a route may go without the JWT authorizer (cdk-nag APIG4); user and admin routes never do. */
@@ -73,11 +78,11 @@ export class StatelessStack extends Stack {
     });
 
     const accessLogs = new LogGroup(this, 'ApiAccessLogs', { retention: RetentionDays.ONE_MONTH });
-    new HttpStage(this, 'DefaultStage', {
+    const stage = new HttpStage(this, 'DefaultStage', {
       httpApi: this.api,
       stageName: '$default',
       autoDeploy: true,
-      throttle: { burstLimit: 100, rateLimit: 50 },
+      throttle: STAGE_THROTTLE,
       accessLogSettings: {
         destination: new LogGroupLogDestination(accessLogs),
         format: AccessLogFormat.custom(
@@ -115,20 +120,42 @@ export class StatelessStack extends Stack {
       sesFromAddress: props.sesFromAddress,
     };
 
+    const routeSettings: Record<string, { ThrottlingRateLimit: number; ThrottlingBurstLimit: number }> = {};
+    const functions = new Map<string, PortalFunction['function']>();
     for (const route of routes) {
       const entry = (props.handlerEntry ?? handlerFile)(route);
       const fn = new PortalFunction(this, route.name, { route, entry, resources });
+      functions.set(route.name, fn.function);
       const httpRoute = new HttpRoute(this, `${route.name}Route`, {
         httpApi: this.api,
         routeKey: HttpRouteKey.with(route.path, HttpMethod[route.method]),
         integration: new HttpLambdaIntegration(`${route.name}Integration`, fn.function),
         ...(needsUserToken(route) ? { authorizer: userToken } : {}),
       });
+      const throttle = routeThrottle(route);
+      if (throttle) {
+        routeSettings[`${route.method} ${route.path}`] = {
+          ThrottlingRateLimit: throttle.rateLimit,
+          ThrottlingBurstLimit: throttle.burstLimit,
+        };
+        // The stage's route settings name the route, which must exist first.
+        stage.node.addDependency(httpRoute);
+      }
       const reason = UNAUTHORIZED_ROUTE_REASON[route.access];
       if (!needsUserToken(route) && reason) {
         Validations.of(httpRoute).acknowledge({ id: 'AwsSolutions-APIG4', reason });
       }
     }
+
+    if (Object.keys(routeSettings).length > 0) {
+      (stage.node.defaultChild as CfnStage).routeSettings = routeSettings;
+    }
+
+    new PortalAlarms(this, 'Alarms', {
+      api: this.api,
+      functions,
+      ...(props.alarmEmail ? { alarmEmail: props.alarmEmail } : {}),
+    });
 
     const web = new WebHosting(this, 'Web', {
       api: this.api,

@@ -16,6 +16,7 @@ import {
   OriginProtocolPolicy,
   OriginRequestPolicy,
   ResponseHeadersPolicy,
+  S3OriginAccessControl,
   ViewerProtocolPolicy,
 } from 'aws-cdk-lib/aws-cloudfront';
 import { HttpOrigin, S3BucketOrigin } from 'aws-cdk-lib/aws-cloudfront-origins';
@@ -44,6 +45,15 @@ export interface WebHostingProps {
     readonly userPoolId: string;
     readonly userPoolClientId: string;
   };
+}
+
+/**
+ * CloudFront Functions, response-headers policies and origin access controls are global to the
+ * account, and their default names come from construct ids: the same in every region. Stack name
+ * and region in the name let a second copy of the portal live in another region of the account.
+ */
+export function globalName(stack: Stack, purpose: string): string {
+  return `${stack.stackName}-${stack.region}-${purpose}`;
 }
 
 /** Hashed build output (web/dist/assets/*): its name changes with its content. */
@@ -86,6 +96,7 @@ export class WebHosting extends Construct {
     });
 
     const securityHeaders = new ResponseHeadersPolicy(this, 'SecurityHeaders', {
+      responseHeadersPolicyName: globalName(stack, 'security-headers'),
       comment: 'Device portal: CSP, HSTS, no framing',
       securityHeadersBehavior: {
         contentSecurityPolicy: {
@@ -113,12 +124,14 @@ export class WebHosting extends Construct {
     });
 
     const spaRewrite = new EdgeFunction(this, 'SpaRewrite', {
+      functionName: globalName(stack, 'spa-rewrite'),
       code: FunctionCode.fromInline(SPA_REWRITE_FUNCTION_CODE),
       runtime: FunctionRuntime.JS_2_0,
       comment: 'Serve index.html for client-side routes',
     });
 
     const forwardedHost = new EdgeFunction(this, 'ForwardedHost', {
+      functionName: globalName(stack, 'forwarded-host'),
       code: FunctionCode.fromInline(FORWARDED_HOST_FUNCTION_CODE),
       runtime: FunctionRuntime.JS_2_0,
       comment: 'Pass the portal host name to the API as X-Forwarded-Host',
@@ -136,7 +149,12 @@ export class WebHosting extends Construct {
       logBucket: logs,
       logFilePrefix: 'cloudfront/',
       defaultBehavior: {
-        origin: S3BucketOrigin.withOriginAccessControl(site),
+        origin: S3BucketOrigin.withOriginAccessControl(site, {
+          originAccessControl: new S3OriginAccessControl(this, 'SiteAccess', {
+            originAccessControlName: globalName(stack, 'site'),
+            description: 'Device portal: CloudFront reads the site bucket',
+          }),
+        }),
         viewerProtocolPolicy: ViewerProtocolPolicy.REDIRECT_TO_HTTPS,
         cachePolicy: CachePolicy.CACHING_OPTIMIZED,
         responseHeadersPolicy: securityHeaders,

@@ -1,6 +1,7 @@
 import { Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { needsUserToken, type Route, routes } from '../../functions/routes.ts';
+import { routeThrottle } from '../../infra/throttling.ts';
 import { type BuiltPortal, buildPortal } from './build-portal.ts';
 import { fixtureRoutes } from './fixtures/routes.ts';
 import {
@@ -73,6 +74,57 @@ describe.each([
       const roleId = referencedId(fn.Properties.Role);
       const logGroupId = referencedId((fn.Properties.LoggingConfig as { LogGroup: unknown }).LogGroup);
       expect(grantsOfRole(template, roleId), route.name).toEqual(expectedGrants(portal, route, logGroupId));
+    }
+  });
+
+  it('traces every function with active X-Ray tracing', () => {
+    for (const fn of Object.values(functions)) {
+      expect(fn.Properties.TracingConfig, String(fn.Properties.Description)).toEqual({ Mode: 'Active' });
+    }
+  });
+
+  it('alarms on errors and on throttles of every function, notifying the alarm topic', () => {
+    const alarms = Object.values(resourcesOfType(template, 'AWS::CloudWatch::Alarm'));
+    const [topicId] = Object.keys(resourcesOfType(template, 'AWS::SNS::Topic'));
+    for (const [functionId] of Object.entries(functions)) {
+      for (const metricName of ['Errors', 'Throttles']) {
+        const alarm = alarms.find(
+          (candidate) =>
+            candidate.Properties.MetricName === metricName &&
+            candidate.Properties.Namespace === 'AWS/Lambda' &&
+            JSON.stringify(candidate.Properties.Dimensions).includes(`"${functionId}"`),
+        );
+        expect(alarm, `${metricName} alarm of ${functionId}`).toBeDefined();
+        expect(alarm?.Properties.AlarmActions).toEqual([{ Ref: topicId }]);
+      }
+    }
+  });
+
+  it('throttles each public and agent route on its own (its throttle, else its access kind), and no other', () => {
+    const [stage] = Object.values(resourcesOfType(template, 'AWS::ApiGatewayV2::Stage'));
+    const settings = (stage?.Properties.RouteSettings ?? {}) as Record<string, unknown>;
+    const expected = Object.fromEntries(
+      routeTable.flatMap((route) => {
+        const throttle = routeThrottle(route);
+        return throttle
+          ? [
+              [
+                routeKey(route),
+                { ThrottlingRateLimit: throttle.rateLimit, ThrottlingBurstLimit: throttle.burstLimit },
+              ],
+            ]
+          : [];
+      }),
+    );
+    expect(settings).toEqual(expected);
+    for (const route of routeTable.filter((r) => r.access === 'public' || r.access === 'agent')) {
+      expect(settings[routeKey(route)], routeKey(route)).toBeDefined();
+    }
+    for (const route of routeTable.filter((r) => r.throttle)) {
+      expect(settings[routeKey(route)]).toEqual({
+        ThrottlingRateLimit: route.throttle?.rateLimit,
+        ThrottlingBurstLimit: route.throttle?.burstLimit,
+      });
     }
   });
 

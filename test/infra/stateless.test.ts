@@ -6,7 +6,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPortal } from '../../infra/portal.ts';
 import { IMMUTABLE_CACHE_CONTROL, REVALIDATE_CACHE_CONTROL } from '../../infra/web-hosting.ts';
-import { type BuiltPortal, buildPortal, cdkContext } from './build-portal.ts';
+import { type BuiltPortal, buildPortal, cdkContext, FIXTURE_WEB_DIST } from './build-portal.ts';
 import { resourcesOfType } from './template-queries.ts';
 
 // Managed policy ids (CloudFront documentation).
@@ -76,6 +76,60 @@ describe('stateless stack', () => {
         },
       },
     });
+  });
+
+  it('alarms on API 5xx and on DeliveryFailed (DevicePortal, service device-portal) at 5 in 5 minutes', () => {
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'AWS/ApiGateway',
+      MetricName: '5xx',
+      Dimensions: [{ Name: 'ApiId', Value: { Ref: Match.stringLikeRegexp('^Api') } }],
+      AlarmActions: [{ Ref: Match.stringLikeRegexp('AlarmsTopic') }],
+    });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'DevicePortal',
+      MetricName: 'DeliveryFailed',
+      Dimensions: [{ Name: 'service', Value: 'device-portal' }],
+      Statistic: 'Sum',
+      Period: 300,
+      Threshold: 5,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      AlarmActions: [{ Ref: Match.stringLikeRegexp('AlarmsTopic') }],
+    });
+  });
+
+  it('subscribes no one to the alarm topic unless alarmEmail is set', () => {
+    template.resourceCountIs('AWS::SNS::Subscription', 0);
+    const app = new App({ context: { ...cdkContext, 'aws:cdk:bundling-stacks': [] } });
+    const withEmail = createPortal(app, {
+      adminEmail: 'a@corp.test',
+      sesFromAddress: 'b@corp.test',
+      alarmEmail: 'ops@corp.test',
+      webDistPath: FIXTURE_WEB_DIST,
+      env: {},
+    });
+    Template.fromStack(withEmail.stateless).hasResourceProperties('AWS::SNS::Subscription', {
+      Protocol: 'email',
+      Endpoint: 'ops@corp.test',
+      TopicArn: { Ref: Match.stringLikeRegexp('AlarmsTopic') },
+    });
+  });
+
+  it('names its global CloudFront resources after stack and region, so a copy can live in another region', () => {
+    const named = [
+      ...Object.values(resourcesOfType(template, 'AWS::CloudFront::Function')).map((r) => r.Properties.Name),
+      ...Object.values(resourcesOfType(template, 'AWS::CloudFront::ResponseHeadersPolicy')).map(
+        (r) => (r.Properties.ResponseHeadersPolicyConfig as { Name: unknown }).Name,
+      ),
+      ...Object.values(resourcesOfType(template, 'AWS::CloudFront::OriginAccessControl')).map(
+        (r) => (r.Properties.OriginAccessControlConfig as { Name: unknown }).Name,
+      ),
+    ];
+    expect(named.length).toBeGreaterThanOrEqual(3);
+    for (const name of named) {
+      expect(name).toEqual({
+        'Fn::Join': ['', ['PortalStateless-', { Ref: 'AWS::Region' }, expect.stringMatching(/^-[a-z-]+$/)]],
+      });
+    }
   });
 
   it('throttles the default stage and writes JSON access logs', () => {

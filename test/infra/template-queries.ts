@@ -83,6 +83,9 @@ export function expectedGrants(portal: Portal, route: Route, logGroupLogicalId: 
   for (const action of ['logs:CreateLogStream', 'logs:PutLogEvents']) {
     expected.add(grant(action, { 'Fn::GetAtt': [logGroupLogicalId, 'Arn'] }));
   }
+  // Active X-Ray tracing (every function); X-Ray has no resource-level permissions.
+  for (const action of ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'])
+    expected.add(grant(action, '*'));
   const { table, sendEmail, sendSms, cognito } = route.permissions;
   for (const action of table ?? []) {
     expected.add(grant(action, resolve(tableArn)));
