@@ -1,12 +1,15 @@
-import path from 'node:path';
 import { ArnFormat, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
-import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import {
+  Architecture,
+  type Code,
+  Function as LambdaFunction,
+  Runtime,
+  Tracing,
+} from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { Route } from '../functions/routes.ts';
-import { REPO_ROOT } from './paths.ts';
 
 /** What every portal function can reach; the route decides which of it it may use. */
 export interface PortalResources {
@@ -23,8 +26,8 @@ export interface PortalResources {
 
 export interface PortalFunctionProps {
   readonly route: Route;
-  /** The handler module, relative to the repository root. */
-  readonly entry: string;
+  /** The route's bundle (infra/bundling/function-code.ts). */
+  readonly code: Code;
   readonly resources: PortalResources;
 }
 
@@ -33,11 +36,11 @@ export const POWERTOOLS_SERVICE_NAME = 'device-portal';
 
 /**
  * The project-default Lambda function for one route of functions/routes.ts: newest Node.js runtime,
- * arm64, one ESM bundle with the AWS SDK inside (no reliance on the runtime's SDK version), source
+ * arm64, active tracing, one ESM bundle with the AWS SDK inside (no reliance on the runtime's SDK version), source
  * maps, its own log group, and an IAM role holding exactly the route's declared permissions.
  */
 export class PortalFunction extends Construct {
-  readonly function: NodejsFunction;
+  readonly function: LambdaFunction;
   readonly role: Role;
   readonly logGroup: LogGroup;
 
@@ -61,11 +64,10 @@ export class PortalFunction extends Construct {
     logGroup.grantWrite(this.role);
     this.grantRoutePermissions(route, resources);
 
-    this.function = new NodejsFunction(this, 'Function', {
-      entry: path.join(REPO_ROOT, props.entry),
-      handler: 'handler',
-      projectRoot: REPO_ROOT,
-      depsLockFilePath: path.join(REPO_ROOT, 'package-lock.json'),
+    this.function = new LambdaFunction(this, 'Function', {
+      // Bundled with all the other functions in one esbuild run (infra/bundling/function-build.ts).
+      code: props.code,
+      handler: 'index.handler',
       description: `${route.method} ${route.path}`,
       runtime: Runtime.NODEJS_24_X,
       architecture: Architecture.ARM_64,
@@ -82,19 +84,6 @@ export class PortalFunction extends Construct {
         USER_POOL_ID: resources.userPoolId,
         USER_POOL_CLIENT_ID: resources.userPoolClientId,
         SES_FROM_ADDRESS: resources.sesFromAddress,
-      },
-      bundling: {
-        format: OutputFormat.ESM,
-        minify: true,
-        sourceMap: true,
-        // Line numbers are enough for stack traces; embedding sources would double the zip.
-        sourcesContent: false,
-        target: 'node24',
-        mainFields: ['module', 'main'],
-        // Some bundled CommonJS dependencies call require(); ESM has none, so provide one.
-        banner: "import { createRequire } from 'module'; const require = createRequire(import.meta.url);",
-        // Bundle everything, the AWS SDK included: pinned versions, smaller cold start than the runtime's SDK.
-        externalModules: [],
       },
     });
     this.acknowledgeTracing();

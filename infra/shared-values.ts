@@ -42,7 +42,7 @@ export function publishSharedValues(producer: Stack, values: SharedValues): void
 
 /** Reads every shared value in the consuming stack, at deploy time, and deploys after the producer. */
 export function consumeSharedValues(consumer: Stack, producer: Stack): SharedValues {
-  consumer.addDependency(producer, 'reads the shared values the stateful stack writes to SSM');
+  consumer.addStackDependency(producer, 'reads the shared values the stateful stack writes to SSM');
   const values: Partial<Record<SharedKey, string>> = {};
   for (const key of SHARED_KEYS) {
     values[key] = StringParameter.valueForStringParameter(

@@ -23,7 +23,8 @@ import {
   routes as routeTable,
 } from '../functions/routes.ts';
 import { PortalAlarms } from './alarms.ts';
-import { WEB_DIST } from './paths.ts';
+import { functionCodes } from './bundling/function-code.ts';
+import { REPO_ROOT, WEB_DIST } from './paths.ts';
 import { PortalFunction } from './portal-function.ts';
 import { consumeSharedValues, type SharedValues } from './shared-values.ts';
 import type { StatefulStack } from './stateful-stack.ts';
@@ -120,11 +121,20 @@ export class StatelessStack extends Stack {
       sesFromAddress: props.sesFromAddress,
     };
 
+    // One esbuild run for all functions (or none when this stack's bundling is skipped).
+    const codes = functionCodes(
+      this,
+      routes.map((route) => ({
+        name: route.name,
+        entry: path.join(REPO_ROOT, (props.handlerEntry ?? handlerFile)(route)),
+      })),
+    );
     const routeSettings: Record<string, { ThrottlingRateLimit: number; ThrottlingBurstLimit: number }> = {};
     const functions = new Map<string, PortalFunction['function']>();
     for (const route of routes) {
-      const entry = (props.handlerEntry ?? handlerFile)(route);
-      const fn = new PortalFunction(this, route.name, { route, entry, resources });
+      const code = codes.get(route.name);
+      if (!code) throw new Error(`no bundle for ${route.name}`);
+      const fn = new PortalFunction(this, route.name, { route, code, resources });
       functions.set(route.name, fn.function);
       const httpRoute = new HttpRoute(this, `${route.name}Route`, {
         httpApi: this.api,

@@ -62,6 +62,24 @@ describe('cdk synth', () => {
       expect(fs.existsSync(path.join(dir, 'index.mjs.map')), dir).toBe(true);
     }
   });
+
+  it('bundles no credential provider but the environment one (no SSO, INI, process or metadata chain)', () => {
+    const manifest = JSON.parse(
+      fs.readFileSync(path.join(outdir, 'PortalStateless.assets.json'), 'utf8'),
+    ) as AssetManifest;
+    const bundles = Object.values(manifest.files)
+      .map((file) => path.join(outdir, file.source.path, 'index.mjs'))
+      .filter((file) => fs.existsSync(file));
+    for (const file of bundles) {
+      const code = fs.readFileSync(file, 'utf8');
+      expect(code.startsWith("import { createRequire } from 'module';"), file).toBe(true);
+      // Messages of @aws-sdk/credential-provider-node's chain, which minification keeps.
+      expect(code, file).not.toContain('Skipping SSO provider in default chain');
+      expect(code, file).not.toContain('defaultProvider::fromSSO');
+      const map = JSON.parse(fs.readFileSync(`${file}.map`, 'utf8')) as { sourcesContent?: unknown };
+      expect(map.sourcesContent, file).toBeUndefined();
+    }
+  });
 });
 
 describe('cdk synth without deployable context', () => {
