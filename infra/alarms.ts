@@ -12,10 +12,7 @@ import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
-import { POWERTOOLS_SERVICE_NAME } from './portal-function.ts';
-
-/** Namespace of the handlers' EMF metrics (env POWERTOOLS_METRICS_NAMESPACE on every function). */
-export const METRICS_NAMESPACE = 'DevicePortal';
+import { METRICS_NAMESPACE, POWERTOOLS_SERVICE_NAME } from './portal-function.ts';
 
 /** Invitations (email or SMS) that could not be delivered, summed over 5 minutes, that raise the alarm. */
 export const DELIVERY_FAILED_THRESHOLD = 5;

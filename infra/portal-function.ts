@@ -1,4 +1,4 @@
-import { ArnFormat, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { ArnFormat, Duration, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
 import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import {
   Architecture,
@@ -22,6 +22,39 @@ export interface PortalResources {
   readonly userPoolClientId: string;
   /** SES sender, e.g. no-reply@example.com. */
   readonly sesFromAddress: string;
+  /** `https://<portal host>`: the only source of links in mail, SMS and profiles (never a request header). */
+  readonly portalOrigin: string;
+  /** The secret CloudFront sends as x-origin-verify; every function checks it. */
+  readonly originSecretArn: string;
+  /** The HMAC key of one-time secrets (read only by routes with permissions.oneTimeSecretKey). */
+  readonly oneTimeSecretKeyArn: string;
+  /** The KMS key wrapping certificates' private keys (used only by routes with permissions.certificateKey). */
+  readonly certificateKeyArn: string;
+  /** SNS platform applications for push wake-ups, when configured (context). */
+  readonly pushApplicationArns: { readonly apns?: string; readonly fcm?: string };
+}
+
+/** Namespace of the handlers' CloudWatch EMF metrics (WrongPin, RateLimited, LostRace, DeliveryFailed, ServiceUnavailable). */
+export const METRICS_NAMESPACE = 'DevicePortal';
+
+/** The environment of every portal function: names and values, from the route-independent resources. */
+export function functionEnvironment(resources: PortalResources): Record<string, string> {
+  const { apns, fcm } = resources.pushApplicationArns;
+  return {
+    NODE_OPTIONS: '--enable-source-maps',
+    POWERTOOLS_SERVICE_NAME,
+    POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
+    TABLE_NAME: resources.tableName,
+    USER_POOL_ID: resources.userPoolId,
+    USER_POOL_CLIENT_ID: resources.userPoolClientId,
+    SES_FROM_ADDRESS: resources.sesFromAddress,
+    PORTAL_ORIGIN: resources.portalOrigin,
+    ORIGIN_SECRET_ARN: resources.originSecretArn,
+    ONE_TIME_SECRET_KEY_ARN: resources.oneTimeSecretKeyArn,
+    CERTIFICATE_KEY_ARN: resources.certificateKeyArn,
+    ...(apns ? { SNS_APNS_APPLICATION_ARN: apns } : {}),
+    ...(fcm ? { SNS_FCM_APPLICATION_ARN: fcm } : {}),
+  };
 }
 
 export interface PortalFunctionProps {
@@ -77,14 +110,7 @@ export class PortalFunction extends Construct {
       logGroup,
       // Lambda's active X-Ray tracing, not the Powertools tracer (too large for the bundle budget).
       tracing: Tracing.ACTIVE,
-      environment: {
-        NODE_OPTIONS: '--enable-source-maps',
-        POWERTOOLS_SERVICE_NAME,
-        TABLE_NAME: resources.tableName,
-        USER_POOL_ID: resources.userPoolId,
-        USER_POOL_CLIENT_ID: resources.userPoolClientId,
-        SES_FROM_ADDRESS: resources.sesFromAddress,
-      },
+      environment: functionEnvironment(resources),
     });
     this.acknowledgeTracing();
   }
@@ -101,7 +127,23 @@ export class PortalFunction extends Construct {
   /** Maps RoutePermissions one to one onto IAM statements. */
   private grantRoutePermissions(route: Route, resources: PortalResources): void {
     const stack = Stack.of(this);
-    const { table: tableActions, sendEmail, sendSms, cognito } = route.permissions;
+    const {
+      table: tableActions,
+      sendEmail,
+      sendSms,
+      cognito,
+      oneTimeSecretKey,
+      push,
+      certificateKey,
+    } = route.permissions;
+
+    // Every function checks the origin header CloudFront adds (DESIGN §8 rule 13).
+    this.role.addToPolicy(
+      new PolicyStatement({
+        actions: ['secretsmanager:GetSecretValue'],
+        resources: [resources.originSecretArn],
+      }),
+    );
 
     if (tableActions && tableActions.length > 0) {
       const tableArn = resources.tableArn;
@@ -135,7 +177,65 @@ export class PortalFunction extends Construct {
         new PolicyStatement({ actions: [...cognito], resources: [resources.userPoolArn] }),
       );
     }
+
+    if (oneTimeSecretKey) {
+      this.role.addToPolicy(
+        new PolicyStatement({
+          actions: ['secretsmanager:GetSecretValue'],
+          resources: [resources.oneTimeSecretKeyArn],
+        }),
+      );
+    }
+
+    const applications = [resources.pushApplicationArns.apns, resources.pushApplicationArns.fcm].filter(
+      (arn): arn is string => arn !== undefined,
+    );
+    // Without platform applications (context) there is no push: no grant at all.
+    if (push && applications.length > 0) {
+      this.role.addToPolicy(
+        new PolicyStatement({
+          actions: PUSH_APPLICATION_ACTIONS,
+          resources: applications,
+        }),
+      );
+      this.role.addToPolicy(
+        new PolicyStatement({ actions: ['sns:Publish'], resources: [pushEndpointsArn(stack)] }),
+      );
+      Validations.of(this.role).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::${nagArn(stack, 'sns', 'endpoint/*')}]`,
+        reason:
+          "Device endpoints are created at run time (one per enrolled device), so their ARNs cannot be listed; the wildcard covers only this account's and region's SNS mobile endpoints, for sns:Publish alone.",
+      });
+    }
+
+    if (certificateKey) {
+      this.role.addToPolicy(
+        new PolicyStatement({
+          actions: ['kms:GenerateDataKey', 'kms:Decrypt'],
+          resources: [resources.certificateKeyArn],
+        }),
+      );
+    }
   }
+}
+
+/** What a push route may do on the APNs and FCM platform applications. */
+export const PUSH_APPLICATION_ACTIONS = [
+  'sns:CreatePlatformEndpoint',
+  'sns:SetEndpointAttributes',
+  'sns:GetEndpointAttributes',
+];
+
+/** Every SNS mobile push endpoint of this account and region (endpoint/APNS/app/id, endpoint/GCM/app/id). */
+export function pushEndpointsArn(stack: Stack): string {
+  return stack.formatArn({ service: 'sns', resource: 'endpoint/*', arnFormat: ArnFormat.NO_RESOURCE_NAME });
+}
+
+/** An ARN as cdk-nag renders it in finding ids: unresolved pseudo parameters as <AWS::X>. */
+function nagArn(stack: Stack, service: string, resource: string): string {
+  const shown = (value: string, pseudo: string): string =>
+    Token.isUnresolved(value) ? `<${pseudo}>` : value;
+  return `arn:${shown(stack.partition, 'AWS::Partition')}:${service}:${shown(stack.region, 'AWS::Region')}:${shown(stack.account, 'AWS::AccountId')}:${resource}`;
 }
 
 /**

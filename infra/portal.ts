@@ -45,6 +45,15 @@ export function createPortal(app: App, options: PortalOptions): Portal {
     ...(options.handlerEntry ? { handlerEntry: options.handlerEntry } : {}),
     ...(options.webDistPath ? { webDistPath: options.webDistPath } : {}),
     ...(options.alarmEmail ? { alarmEmail: options.alarmEmail } : {}),
+    ...(options.portalDomain ? { portalDomain: options.portalDomain } : {}),
+    ...(options.portalCertificateArn ? { portalCertificateArn: options.portalCertificateArn } : {}),
+    ...(options.apnsPlatformApplicationArn
+      ? { apnsPlatformApplicationArn: options.apnsPlatformApplicationArn }
+      : {}),
+    ...(options.fcmPlatformApplicationArn
+      ? { fcmPlatformApplicationArn: options.fcmPlatformApplicationArn }
+      : {}),
+    ...(options.originSecretVersion ? { originSecretVersion: options.originSecretVersion } : {}),
   });
 
   return { stateful, stateless };

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { CfnOutput, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import { CfnOutput, SecretValue, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import {
   type CfnStage,
@@ -14,6 +14,7 @@ import {
 import { HttpJwtAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
 import {
   type Access,
@@ -44,6 +45,23 @@ export interface StatelessStackProps extends StackProps {
   readonly webDistPath?: string;
   /** Subscribed to the alarm topic when set. */
   readonly alarmEmail?: string;
+  /** The portal's host name (CloudFront alias) and its ACM certificate in us-east-1. */
+  readonly portalDomain?: string;
+  readonly portalCertificateArn?: string;
+  /** SNS platform applications for push wake-ups (optional). */
+  readonly apnsPlatformApplicationArn?: string;
+  readonly fcmPlatformApplicationArn?: string;
+  /** The origin secret version CloudFront sends; unset: AWSCURRENT when the distribution was last updated. */
+  readonly originSecretVersion?: string;
+}
+
+/**
+ * The x-origin-verify value as a CloudFormation dynamic reference, so the secret is never in the
+ * template. Pinning a version id changes the template, which is what makes a deploy update
+ * CloudFront after a rotation (an unchanged reference is not resolved again).
+ */
+export function originVerifyHeaderValue(secret: Secret, versionId?: string): string {
+  return SecretValue.secretsManager(secret.secretArn, versionId ? { versionId } : {}).unsafeUnwrap();
 }
 
 /** Why a route may go without the JWT authorizer (cdk-nag APIG4); user and admin routes never do. */
@@ -59,6 +77,10 @@ export class StatelessStack extends Stack {
   readonly api: HttpApi;
   /** The stateful stack's values as this stack reads them (SSM parameters). */
   readonly shared: SharedValues;
+  /** Sent by CloudFront as x-origin-verify on /api/*. */
+  readonly originSecret: Secret;
+  /** `https://<portal host>`, every function's PORTAL_ORIGIN. */
+  readonly portalOrigin: string;
 
   constructor(scope: Construct, id: string, props: StatelessStackProps) {
     super(scope, id, props);
@@ -111,7 +133,46 @@ export class StatelessStack extends Stack {
       { jwtAudience: [shared.userPoolClientId] },
     );
 
+    // DESIGN §8 rule 13: CloudFront sends this as x-origin-verify; the handlers refuse requests
+    // without it (AWSCURRENT or AWSPREVIOUS), so the execute-api URL is useless on its own.
+    const originSecret = new Secret(this, 'OriginSecret', {
+      description: 'Device portal: CloudFront origin header x-origin-verify on /api/*',
+      // Letters and digits only: safe in an HTTP header without escaping.
+      generateSecretString: { passwordLength: 48, excludePunctuation: true, includeSpace: false },
+    });
+    this.originSecret = originSecret;
+    Validations.of(originSecret).acknowledge({
+      id: 'AwsSolutions-SMG4',
+      reason:
+        'Rotated by an operator in two steps (put-secret-value, then a deploy with originSecretVersion, README "Rotating the origin secret"), because CloudFront must be redeployed to send the new value; the handlers accept the current and the previous version meanwhile.',
+    });
+
+    const web = new WebHosting(this, 'Web', {
+      api: this.api,
+      webDistPath,
+      webConfig: {
+        region: this.region,
+        userPoolId: shared.userPoolId,
+        userPoolClientId: shared.userPoolClientId,
+      },
+      originVerifyHeader: originVerifyHeaderValue(originSecret, props.originSecretVersion),
+      ...(props.portalDomain && props.portalCertificateArn
+        ? { domain: { name: props.portalDomain, certificateArn: props.portalCertificateArn } }
+        : {}),
+    });
+    // Links never come from a request header: the portal's own origin, fixed at deploy time.
+    const portalOrigin = `https://${props.portalDomain ?? web.distribution.distributionDomainName}`;
+    this.portalOrigin = portalOrigin;
+
     const resources = {
+      portalOrigin,
+      originSecretArn: originSecret.secretArn,
+      oneTimeSecretKeyArn: shared.oneTimeSecretKeyArn,
+      certificateKeyArn: shared.certificateKeyArn,
+      pushApplicationArns: {
+        ...(props.apnsPlatformApplicationArn ? { apns: props.apnsPlatformApplicationArn } : {}),
+        ...(props.fcmPlatformApplicationArn ? { fcm: props.fcmPlatformApplicationArn } : {}),
+      },
       tableName: shared.tableName,
       tableArn: shared.tableArn,
       tableIndexName: props.tableIndexName,
@@ -167,17 +228,10 @@ export class StatelessStack extends Stack {
       ...(props.alarmEmail ? { alarmEmail: props.alarmEmail } : {}),
     });
 
-    const web = new WebHosting(this, 'Web', {
-      api: this.api,
-      webDistPath,
-      webConfig: {
-        region: this.region,
-        userPoolId: shared.userPoolId,
-        userPoolClientId: shared.userPoolClientId,
-      },
+    // No ApiUrl output: the API answers only requests carrying CloudFront's origin secret.
+    new CfnOutput(this, 'PortalUrl', {
+      value: portalOrigin,
+      description: 'The portal; give employees PortalUrl/go for their devices',
     });
-
-    new CfnOutput(this, 'PortalUrl', { value: `https://${web.distribution.distributionDomainName}` });
-    new CfnOutput(this, 'ApiUrl', { value: this.api.apiEndpoint });
   }
 }

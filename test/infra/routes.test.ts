@@ -2,7 +2,7 @@ import { Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { needsUserToken, type Route, routes } from '../../functions/routes.ts';
 import { routeThrottle } from '../../infra/throttling.ts';
-import { type BuiltPortal, buildPortal } from './build-portal.ts';
+import { type BuiltPortal, buildPortal, FIXTURE_PUSH } from './build-portal.ts';
 import { fixtureRoutes } from './fixtures/routes.ts';
 import {
   type CfnResourceJson,
@@ -15,17 +15,32 @@ import {
 } from './template-queries.ts';
 
 // The real table, and a fixture that also has admin, public and agent routes and SES/SNS/Cognito permissions.
+interface Setup {
+  readonly routeTable: readonly Route[];
+  readonly push: Partial<typeof FIXTURE_PUSH>;
+}
+
 describe.each([
-  { table: 'functions/routes.ts', routeTable: routes },
-  { table: 'a fixture with every access and permission kind', routeTable: fixtureRoutes },
-])('stateless stack built from $table', ({ routeTable }: { routeTable: readonly Route[] }) => {
+  { table: 'functions/routes.ts', routeTable: routes, push: {} },
+  { table: 'a fixture with every access and permission kind', routeTable: fixtureRoutes, push: {} },
+  {
+    table: 'the fixture, with APNs and FCM platform applications configured',
+    routeTable: fixtureRoutes,
+    push: FIXTURE_PUSH,
+  },
+  {
+    table: 'the fixture, with only an FCM platform application',
+    routeTable: fixtureRoutes,
+    push: { fcmPlatformApplicationArn: FIXTURE_PUSH.fcmPlatformApplicationArn },
+  },
+])('stateless stack built from $table', ({ routeTable, push }: Setup) => {
   let portal: BuiltPortal;
   let template: Template;
   let functions: Record<string, CfnResourceJson>;
   let apiRoutes: CfnResourceJson[];
 
   beforeAll(() => {
-    portal = buildPortal(routeTable);
+    portal = buildPortal(routeTable, {}, push);
     template = Template.fromStack(portal.stateless);
     functions = portalFunctions(template);
     apiRoutes = Object.values(resourcesOfType(template, 'AWS::ApiGatewayV2::Route'));
@@ -73,7 +88,9 @@ describe.each([
       const route = routeOfFunction(fn);
       const roleId = referencedId(fn.Properties.Role);
       const logGroupId = referencedId((fn.Properties.LoggingConfig as { LogGroup: unknown }).LogGroup);
-      expect(grantsOfRole(template, roleId), route.name).toEqual(expectedGrants(portal, route, logGroupId));
+      expect(grantsOfRole(template, roleId), route.name).toEqual(
+        expectedGrants(portal, route, logGroupId, push),
+      );
     }
   });
 
@@ -135,19 +152,39 @@ describe.each([
     }
   });
 
-  it('gives every function the table, user pool, client and sender it needs, and source-mapped stack traces', () => {
+  it('gives every function exactly the environment of the handler contract', () => {
+    const pushNames = [
+      ...(push.apnsPlatformApplicationArn ? ['SNS_APNS_APPLICATION_ARN'] : []),
+      ...(push.fcmPlatformApplicationArn ? ['SNS_FCM_APPLICATION_ARN'] : []),
+    ];
     for (const fn of Object.values(functions)) {
       const variables = (fn.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
-      expect(Object.keys(variables).sort()).toEqual([
-        'NODE_OPTIONS',
-        'POWERTOOLS_SERVICE_NAME',
-        'SES_FROM_ADDRESS',
-        'TABLE_NAME',
-        'USER_POOL_CLIENT_ID',
-        'USER_POOL_ID',
-      ]);
+      expect(Object.keys(variables).sort()).toEqual(
+        [
+          'CERTIFICATE_KEY_ARN',
+          'NODE_OPTIONS',
+          'ONE_TIME_SECRET_KEY_ARN',
+          'ORIGIN_SECRET_ARN',
+          'PORTAL_ORIGIN',
+          'POWERTOOLS_METRICS_NAMESPACE',
+          'POWERTOOLS_SERVICE_NAME',
+          'SES_FROM_ADDRESS',
+          'TABLE_NAME',
+          'USER_POOL_CLIENT_ID',
+          'USER_POOL_ID',
+          ...pushNames,
+        ].sort(),
+      );
+      const resolve = (value: string): unknown => portal.stateless.resolve(value);
       expect(variables.NODE_OPTIONS).toBe('--enable-source-maps');
-      expect(variables.TABLE_NAME).toEqual(portal.stateless.resolve(portal.stateless.shared.tableName));
+      expect(variables.POWERTOOLS_SERVICE_NAME).toBe('device-portal');
+      expect(variables.POWERTOOLS_METRICS_NAMESPACE).toBe('DevicePortal');
+      expect(variables.TABLE_NAME).toEqual(resolve(portal.stateless.shared.tableName));
+      expect(variables.ORIGIN_SECRET_ARN).toEqual(resolve(portal.stateless.originSecret.secretArn));
+      expect(variables.ONE_TIME_SECRET_KEY_ARN).toEqual(resolve(portal.stateless.shared.oneTimeSecretKeyArn));
+      expect(variables.CERTIFICATE_KEY_ARN).toEqual(resolve(portal.stateless.shared.certificateKeyArn));
+      expect(variables.SNS_APNS_APPLICATION_ARN).toBe(push.apnsPlatformApplicationArn);
+      expect(variables.SNS_FCM_APPLICATION_ARN).toBe(push.fcmPlatformApplicationArn);
     }
   });
 });

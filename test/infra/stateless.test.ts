@@ -262,19 +262,85 @@ describe('stateless stack', () => {
     const [association, ...others] = distribution.DefaultCacheBehavior.FunctionAssociations ?? [];
     expect(association?.EventType).toBe('viewer-request');
     expect(others).toEqual([]);
-    expect(JSON.stringify(apiBehavior().FunctionAssociations)).not.toContain(
-      JSON.stringify(association?.FunctionARN),
-    );
+    expect(apiBehavior().FunctionAssociations).toBeUndefined();
     expect(distribution.CustomErrorResponses).toBeUndefined();
   });
 
-  it('passes the portal host name to the API as X-Forwarded-Host, by a viewer-request function on /api/*', () => {
-    const [association, ...others] = apiBehavior().FunctionAssociations ?? [];
-    expect(association?.EventType).toBe('viewer-request');
-    expect(others).toEqual([]);
-    template.hasResourceProperties('AWS::CloudFront::Function', {
-      FunctionCode: Match.stringLikeRegexp('x-forwarded-host'),
+  function apiOrigin(): {
+    CustomOriginConfig?: unknown;
+    OriginCustomHeaders?: { HeaderName: string; HeaderValue: unknown }[];
+  } {
+    const origin = distribution.Origins.find((candidate) => candidate.Id === apiBehavior().TargetOriginId);
+    if (!origin) throw new Error('no API origin');
+    return origin as ReturnType<typeof apiOrigin>;
+  }
+
+  it('sends the origin secret as x-origin-verify on /api/* by a Secrets Manager dynamic reference, never its value', () => {
+    const headers = apiOrigin().OriginCustomHeaders ?? [];
+    expect(headers.map((h) => h.HeaderName)).toEqual(['x-origin-verify']);
+    const secretArn = portal.stateless.resolve(portal.stateless.originSecret.secretArn);
+    expect(headers[0]?.HeaderValue).toEqual({
+      'Fn::Join': ['', ['{{resolve:secretsmanager:', secretArn, ':SecretString:::}}']],
     });
+    // The site origin (S3) gets no secret.
+    const siteOrigin = distribution.Origins.find(
+      (o) => o.Id === distribution.DefaultCacheBehavior.TargetOriginId,
+    );
+    expect(JSON.stringify(siteOrigin)).not.toContain('x-origin-verify');
+  });
+
+  it('generates the origin secret: 48 letters and digits, nothing a header would need escaped', () => {
+    template.hasResourceProperties('AWS::SecretsManager::Secret', {
+      GenerateSecretString: Match.objectLike({
+        PasswordLength: 48,
+        ExcludePunctuation: true,
+        IncludeSpace: false,
+      }),
+    });
+  });
+
+  it('pins the origin secret version CloudFront sends when originSecretVersion is set (rotation)', () => {
+    const rotated = buildPortal(undefined, {}, { originSecretVersion: '0123abcd-version' });
+    const [resource] = Object.values(
+      resourcesOfType(Template.fromStack(rotated.stateless), 'AWS::CloudFront::Distribution'),
+    );
+    expect(JSON.stringify(resource?.Properties)).toContain(':SecretString:::0123abcd-version}}');
+  });
+
+  it('has no CloudFront Function on /api/*: links come from PORTAL_ORIGIN, not a forwarded host', () => {
+    expect(apiBehavior().FunctionAssociations).toBeUndefined();
+    expect(JSON.stringify(template.toJSON())).not.toMatch(/x-forwarded-host/i);
+  });
+
+  it('gives every function PORTAL_ORIGIN = https://<the distribution domain> by default', () => {
+    const [distributionId] = Object.keys(resourcesOfType(template, 'AWS::CloudFront::Distribution'));
+    const expected = { 'Fn::Join': ['', ['https://', { 'Fn::GetAtt': [distributionId, 'DomainName'] }]] };
+    for (const fn of Object.values(resourcesOfType(template, 'AWS::Lambda::Function'))) {
+      const variables = (fn.Properties.Environment as { Variables?: Record<string, unknown> } | undefined)
+        ?.Variables;
+      if (variables?.POWERTOOLS_SERVICE_NAME !== 'device-portal') continue;
+      expect(variables.PORTAL_ORIGIN).toEqual(expected);
+    }
+  });
+
+  it('has no dependency cycle (functions -> distribution -> API id; integrations -> functions)', () => {
+    // The assertions library refuses a template with a cycle, as CloudFormation would…
+    const looped = {
+      Resources: {
+        A: { Type: 'AWS::SNS::Topic', Properties: { DisplayName: { 'Fn::GetAtt': ['B', 'Arn'] } } },
+        B: { Type: 'AWS::SNS::Topic', Properties: {}, DependsOn: ['A'] },
+      },
+    };
+    expect(() => Template.fromJSON(looped)).toThrow(/dependency cycle/);
+    // …and takes the stateless stack, whose functions name the distribution that names the API.
+    expect(() => Template.fromStack(portal.stateless)).not.toThrow();
+  });
+
+  it('lets the rate limits see the real client: /api/* forwards CloudFront-Viewer-Address with every header but Host', () => {
+    // AllViewerExceptHostHeader: all viewer headers except Host, plus CloudFront's headers
+    // (CloudFront-Viewer-Address among them); Authorization passes since caching is disabled.
+    expect(apiBehavior().OriginRequestPolicyId).toBe(ALL_VIEWER_EXCEPT_HOST_HEADER);
+    expect(apiBehavior().CachePolicyId).toBe(CACHING_DISABLED);
   });
 
   it('keeps the site bucket private, encrypted, TLS-only and access-logged', () => {
@@ -292,8 +358,44 @@ describe('stateless stack', () => {
     });
   });
 
-  it('outputs the portal URL and the API URL', () => {
-    expect(Object.keys(template.findOutputs('*'))).toEqual(expect.arrayContaining(['PortalUrl', 'ApiUrl']));
+  it('outputs the portal URL and no API URL (the API answers only through CloudFront)', () => {
+    const outputs = Object.keys(template.findOutputs('*'));
+    expect(outputs).toContain('PortalUrl');
+    expect(outputs).not.toContain('ApiUrl');
+  });
+});
+
+describe('stateless stack with portalDomain', () => {
+  const domain = 'portal.corp.test';
+  const certificateArn = 'arn:aws:acm:us-east-1:123456789012:certificate/0000-1111';
+  let template: Template;
+  beforeAll(() => {
+    template = Template.fromStack(
+      buildPortal(undefined, {}, { portalDomain: domain, portalCertificateArn: certificateArn }).stateless,
+    );
+  });
+
+  it('serves the portal under its domain with the ACM certificate, TLSv1.2_2021, SNI', () => {
+    template.hasResourceProperties('AWS::CloudFront::Distribution', {
+      DistributionConfig: Match.objectLike({
+        Aliases: [domain],
+        ViewerCertificate: {
+          AcmCertificateArn: certificateArn,
+          MinimumProtocolVersion: 'TLSv1.2_2021',
+          SslSupportMethod: 'sni-only',
+        },
+      }),
+    });
+  });
+
+  it('gives every function PORTAL_ORIGIN = https://<portalDomain>', () => {
+    const functions = Object.values(resourcesOfType(template, 'AWS::Lambda::Function'))
+      .map(
+        (fn) => (fn.Properties.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables,
+      )
+      .filter((variables) => variables?.POWERTOOLS_SERVICE_NAME === 'device-portal');
+    expect(functions.length).toBeGreaterThan(0);
+    for (const variables of functions) expect(variables?.PORTAL_ORIGIN).toBe(`https://${domain}`);
   });
 });
 
