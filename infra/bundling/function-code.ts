@@ -37,8 +37,12 @@ export function functionCodes(stack: Stack, entries: readonly FunctionEntry[]): 
     const dir = stub();
     return new Map(entries.map(({ name }) => [name, Code.fromAsset(dir)]));
   }
-  const outDir = path.join(BUNDLE_DIR, stack.artifactId);
+  // Per process, so two synths at once (tests, a developer's synth) never share a directory; the
+  // depth, and so the source maps' relative paths, is the same for all. CDK copies the assets into
+  // its output while the stack is built, so the directory goes when the process ends.
+  const outDir = path.join(BUNDLE_DIR, `${stack.artifactId}-${process.pid}`);
   fs.rmSync(outDir, { recursive: true, force: true });
+  process.once('exit', () => fs.rmSync(outDir, { recursive: true, force: true }));
   const dirs = bundleFunctionsSync(REPO_ROOT, entries, outDir);
   return new Map([...dirs].map(([name, dir]) => [name, Code.fromAsset(dir)]));
 }
