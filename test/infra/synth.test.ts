@@ -63,6 +63,27 @@ describe('cdk synth', () => {
     }
   });
 
+  it('uploads web/dist/assets on their own under assets/, and index.html and the rest without them', () => {
+    const template = JSON.parse(
+      fs.readFileSync(path.join(outdir, 'PortalStateless.template.json'), 'utf8'),
+    ) as {
+      Resources: Record<string, { Type: string; Properties: Record<string, unknown> }>;
+    };
+    const deployments = Object.values(template.Resources).filter(
+      (r) => r.Type === 'Custom::CDKBucketDeployment',
+    );
+    const filesOf = (deployment: { Properties: Record<string, unknown> }): string[] =>
+      (deployment.Properties.SourceObjectKeys as string[]).flatMap((key) =>
+        fs.readdirSync(path.join(outdir, `asset.${key.replace(/\.zip$/, '')}`)),
+      );
+    const assets = deployments.find((d) => d.Properties.DestinationBucketKeyPrefix === 'assets/');
+    const entry = deployments.find((d) => d.Properties.DestinationBucketKeyPrefix === undefined);
+    if (!assets || !entry) throw new Error('expected an assets and an entry deployment');
+    expect(filesOf(assets).sort()).toEqual(fs.readdirSync(path.join(REPO_ROOT, 'web/dist/assets')).sort());
+    expect(filesOf(entry)).toEqual(expect.arrayContaining(['index.html', 'config.json']));
+    expect(filesOf(entry)).not.toContain('assets');
+  });
+
   it('bundles no credential provider but the environment one (no SSO, INI, process or metadata chain)', () => {
     const manifest = JSON.parse(
       fs.readFileSync(path.join(outdir, 'PortalStateless.assets.json'), 'utf8'),
