@@ -1,13 +1,14 @@
 import type { Access, Route, RouteThrottle } from '../functions/routes.ts';
 
-/** The whole stage: every route not listed below shares it. */
+/** The stage's default route settings: the limit of each route that has none of its own. */
 export const STAGE_THROTTLE: RouteThrottle = { rateLimit: 50, burstLimit: 100 };
 
 /**
  * Per-route limits by access kind. Public routes (the /go page, the profile download) and agent
- * routes take no Cognito token, so each gets its own, lower budget: a flood on them cannot eat the
- * signed-in users' share of the stage limit. User and admin routes use the stage limit unless the
- * route sets `throttle`.
+ * routes take no Cognito token, so anyone can call them: they get limits far below the stage
+ * default, sized for people typing PINs and agents checking in, so a flood is refused by API
+ * Gateway before it costs Lambda invocations and table reads. User and admin routes keep the stage
+ * default unless the route sets `throttle`.
  */
 export const ROUTE_THROTTLE_BY_ACCESS: Partial<Record<Access, RouteThrottle>> = {
   public: { rateLimit: 5, burstLimit: 10 },
