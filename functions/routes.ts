@@ -55,11 +55,16 @@ export interface RoutePermissions {
    */
   oneTimeSecretKey?: boolean;
   /**
-   * Mobile push wake-ups through SNS: sns:CreatePlatformEndpoint and sns:SetEndpointAttributes on
-   * the APNs and FCM platform applications, sns:Publish on their endpoints.
+   * Mobile push wake-ups through SNS: sns:CreatePlatformEndpoint, sns:SetEndpointAttributes and
+   * sns:GetEndpointAttributes on the APNs and FCM platform applications (context
+   * apnsPlatformApplicationArn, fcmPlatformApplicationArn; env SNS_APNS_APPLICATION_ARN,
+   * SNS_FCM_APPLICATION_ARN), sns:Publish on the account's endpoints. No grant when neither is set.
    */
   push?: boolean;
-  /** kms:GenerateDataKey and kms:Decrypt on the key that wraps certificates' private keys. */
+  /**
+   * kms:GenerateDataKey and kms:Decrypt on the key that wraps certificates' private keys (env
+   * CERTIFICATE_KEY_ARN, set on every function).
+   */
   certificateKey?: boolean;
 }
 

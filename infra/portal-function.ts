@@ -1,17 +1,20 @@
-import path from 'node:path';
-import { ArnFormat, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
-import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import { ArnFormat, Duration, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
 import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
-import { Architecture, Runtime } from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import {
+  Architecture,
+  type Code,
+  Function as LambdaFunction,
+  Runtime,
+  Tracing,
+} from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { Route } from '../functions/routes.ts';
-import { REPO_ROOT } from './paths.ts';
 
 /** What every portal function can reach; the route decides which of it it may use. */
 export interface PortalResources {
-  readonly table: ITable;
+  readonly tableName: string;
+  readonly tableArn: string;
   /** Name of the table's one GSI; Query permission covers exactly this index. */
   readonly tableIndexName: string;
   readonly userPoolId: string;
@@ -19,12 +22,45 @@ export interface PortalResources {
   readonly userPoolClientId: string;
   /** SES sender, e.g. no-reply@example.com. */
   readonly sesFromAddress: string;
+  /** `https://<portal host>`: the only source of links in mail, SMS and profiles (never a request header). */
+  readonly portalOrigin: string;
+  /** The secret CloudFront sends as x-origin-verify; every function checks it. */
+  readonly originSecretArn: string;
+  /** The HMAC key of one-time secrets (read only by routes with permissions.oneTimeSecretKey). */
+  readonly oneTimeSecretKeyArn: string;
+  /** The KMS key wrapping certificates' private keys (used only by routes with permissions.certificateKey). */
+  readonly certificateKeyArn: string;
+  /** SNS platform applications for push wake-ups, when configured (context). */
+  readonly pushApplicationArns: { readonly apns?: string; readonly fcm?: string };
+}
+
+/** Namespace of the handlers' CloudWatch EMF metrics (WrongPin, RateLimited, LostRace, DeliveryFailed, ServiceUnavailable). */
+export const METRICS_NAMESPACE = 'DevicePortal';
+
+/** The environment of every portal function: names and values, from the route-independent resources. */
+export function functionEnvironment(resources: PortalResources): Record<string, string> {
+  const { apns, fcm } = resources.pushApplicationArns;
+  return {
+    NODE_OPTIONS: '--enable-source-maps',
+    POWERTOOLS_SERVICE_NAME,
+    POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
+    TABLE_NAME: resources.tableName,
+    USER_POOL_ID: resources.userPoolId,
+    USER_POOL_CLIENT_ID: resources.userPoolClientId,
+    SES_FROM_ADDRESS: resources.sesFromAddress,
+    PORTAL_ORIGIN: resources.portalOrigin,
+    ORIGIN_SECRET_ARN: resources.originSecretArn,
+    ONE_TIME_SECRET_KEY_ARN: resources.oneTimeSecretKeyArn,
+    CERTIFICATE_KEY_ARN: resources.certificateKeyArn,
+    ...(apns ? { SNS_APNS_APPLICATION_ARN: apns } : {}),
+    ...(fcm ? { SNS_FCM_APPLICATION_ARN: fcm } : {}),
+  };
 }
 
 export interface PortalFunctionProps {
   readonly route: Route;
-  /** The handler module, relative to the repository root. */
-  readonly entry: string;
+  /** The route's bundle (infra/bundling/function-code.ts). */
+  readonly code: Code;
   readonly resources: PortalResources;
 }
 
@@ -33,11 +69,11 @@ export const POWERTOOLS_SERVICE_NAME = 'device-portal';
 
 /**
  * The project-default Lambda function for one route of functions/routes.ts: newest Node.js runtime,
- * arm64, one ESM bundle with the AWS SDK inside (no reliance on the runtime's SDK version), source
+ * arm64, active tracing, one ESM bundle with the AWS SDK inside (no reliance on the runtime's SDK version), source
  * maps, its own log group, and an IAM role holding exactly the route's declared permissions.
  */
 export class PortalFunction extends Construct {
-  readonly function: NodejsFunction;
+  readonly function: LambdaFunction;
   readonly role: Role;
   readonly logGroup: LogGroup;
 
@@ -61,11 +97,10 @@ export class PortalFunction extends Construct {
     logGroup.grantWrite(this.role);
     this.grantRoutePermissions(route, resources);
 
-    this.function = new NodejsFunction(this, 'Function', {
-      entry: path.join(REPO_ROOT, props.entry),
-      handler: 'handler',
-      projectRoot: REPO_ROOT,
-      depsLockFilePath: path.join(REPO_ROOT, 'package-lock.json'),
+    this.function = new LambdaFunction(this, 'Function', {
+      // Bundled with all the other functions in one esbuild run (infra/bundling/function-build.ts).
+      code: props.code,
+      handler: 'index.handler',
       description: `${route.method} ${route.path}`,
       runtime: Runtime.NODEJS_24_X,
       architecture: Architecture.ARM_64,
@@ -73,37 +108,45 @@ export class PortalFunction extends Construct {
       timeout: Duration.seconds(10),
       role: this.role,
       logGroup,
-      environment: {
-        NODE_OPTIONS: '--enable-source-maps',
-        POWERTOOLS_SERVICE_NAME,
-        TABLE_NAME: resources.table.tableName,
-        USER_POOL_ID: resources.userPoolId,
-        USER_POOL_CLIENT_ID: resources.userPoolClientId,
-        SES_FROM_ADDRESS: resources.sesFromAddress,
-      },
-      bundling: {
-        format: OutputFormat.ESM,
-        minify: true,
-        sourceMap: true,
-        // Line numbers are enough for stack traces; embedding sources would double the zip.
-        sourcesContent: false,
-        target: 'node24',
-        mainFields: ['module', 'main'],
-        // Some bundled CommonJS dependencies call require(); ESM has none, so provide one.
-        banner: "import { createRequire } from 'module'; const require = createRequire(import.meta.url);",
-        // Bundle everything, the AWS SDK included: pinned versions, smaller cold start than the runtime's SDK.
-        externalModules: [],
-      },
+      // Lambda's active X-Ray tracing, not the Powertools tracer (too large for the bundle budget).
+      tracing: Tracing.ACTIVE,
+      environment: functionEnvironment(resources),
+    });
+    this.acknowledgeTracing();
+  }
+
+  /** X-Ray's write actions (added by tracing: ACTIVE) have no resource to scope to. */
+  private acknowledgeTracing(): void {
+    Validations.of(this.role).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason:
+        'xray:PutTraceSegments and xray:PutTelemetryRecords (active tracing) support no resource-level permissions; sns:Publish to phone numbers (SMS routes) has no resource ARN either.',
     });
   }
 
   /** Maps RoutePermissions one to one onto IAM statements. */
   private grantRoutePermissions(route: Route, resources: PortalResources): void {
     const stack = Stack.of(this);
-    const { table: tableActions, sendEmail, sendSms, cognito } = route.permissions;
+    const {
+      table: tableActions,
+      sendEmail,
+      sendSms,
+      cognito,
+      oneTimeSecretKey,
+      push,
+      certificateKey,
+    } = route.permissions;
+
+    // Every function checks the origin header CloudFront adds (DESIGN §8 rule 13).
+    this.role.addToPolicy(
+      new PolicyStatement({
+        actions: ['secretsmanager:GetSecretValue'],
+        resources: [resources.originSecretArn],
+      }),
+    );
 
     if (tableActions && tableActions.length > 0) {
-      const tableArn = resources.table.tableArn;
+      const tableArn = resources.tableArn;
       this.role.addToPolicy(new PolicyStatement({ actions: [...tableActions], resources: [tableArn] }));
       // Of the table actions only Query works on an index: grant it on the one index, not index/*.
       if (tableActions.includes('dynamodb:Query')) {
@@ -127,11 +170,6 @@ export class PortalFunction extends Construct {
 
     if (sendSms) {
       this.role.addToPolicy(new PolicyStatement({ actions: ['sns:Publish'], resources: ['*'] }));
-      Validations.of(this.role).acknowledge({
-        id: 'AwsSolutions-IAM5[Resource::*]',
-        reason:
-          'sns:Publish to a phone number (SMS) has no resource ARN to scope to; the role allows only sns:Publish.',
-      });
     }
 
     if (cognito && cognito.length > 0) {
@@ -139,7 +177,65 @@ export class PortalFunction extends Construct {
         new PolicyStatement({ actions: [...cognito], resources: [resources.userPoolArn] }),
       );
     }
+
+    if (oneTimeSecretKey) {
+      this.role.addToPolicy(
+        new PolicyStatement({
+          actions: ['secretsmanager:GetSecretValue'],
+          resources: [resources.oneTimeSecretKeyArn],
+        }),
+      );
+    }
+
+    const applications = [resources.pushApplicationArns.apns, resources.pushApplicationArns.fcm].filter(
+      (arn): arn is string => arn !== undefined,
+    );
+    // Without platform applications (context) there is no push: no grant at all.
+    if (push && applications.length > 0) {
+      this.role.addToPolicy(
+        new PolicyStatement({
+          actions: PUSH_APPLICATION_ACTIONS,
+          resources: applications,
+        }),
+      );
+      this.role.addToPolicy(
+        new PolicyStatement({ actions: ['sns:Publish'], resources: [pushEndpointsArn(stack)] }),
+      );
+      Validations.of(this.role).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::${nagArn(stack, 'sns', 'endpoint/*')}]`,
+        reason:
+          "Device endpoints are created at run time (one per enrolled device), so their ARNs cannot be listed; the wildcard covers only this account's and region's SNS mobile endpoints, for sns:Publish alone.",
+      });
+    }
+
+    if (certificateKey) {
+      this.role.addToPolicy(
+        new PolicyStatement({
+          actions: ['kms:GenerateDataKey', 'kms:Decrypt'],
+          resources: [resources.certificateKeyArn],
+        }),
+      );
+    }
   }
+}
+
+/** What a push route may do on the APNs and FCM platform applications. */
+export const PUSH_APPLICATION_ACTIONS = [
+  'sns:CreatePlatformEndpoint',
+  'sns:SetEndpointAttributes',
+  'sns:GetEndpointAttributes',
+];
+
+/** Every SNS mobile push endpoint of this account and region (endpoint/APNS/app/id, endpoint/GCM/app/id). */
+export function pushEndpointsArn(stack: Stack): string {
+  return stack.formatArn({ service: 'sns', resource: 'endpoint/*', arnFormat: ArnFormat.NO_RESOURCE_NAME });
+}
+
+/** An ARN as cdk-nag renders it in finding ids: unresolved pseudo parameters as <AWS::X>. */
+function nagArn(stack: Stack, service: string, resource: string): string {
+  const shown = (value: string, pseudo: string): string =>
+    Token.isUnresolved(value) ? `<${pseudo}>` : value;
+  return `arn:${shown(stack.partition, 'AWS::Partition')}:${service}:${shown(stack.region, 'AWS::Region')}:${shown(stack.account, 'AWS::AccountId')}:${resource}`;
 }
 
 /**

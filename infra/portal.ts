@@ -1,11 +1,10 @@
 import type { App, Environment } from 'aws-cdk-lib';
 import type { Route } from '../functions/routes.ts';
+import type { PortalContext } from './context.ts';
 import { StatefulStack, TABLE_INDEX_NAME } from './stateful-stack.ts';
 import { StatelessStack } from './stateless-stack.ts';
 
-export interface PortalOptions {
-  readonly adminEmail: string;
-  readonly sesFromAddress: string;
+export interface PortalOptions extends PortalContext {
   /** Override the route table (tests); defaults to functions/routes.ts. */
   readonly routes?: readonly Route[];
   /** The handler module of a route (tests point fixture routes at one file); defaults to handlerFile. */
@@ -33,19 +32,28 @@ export function createPortal(app: App, options: PortalOptions): Portal {
     env,
     description: 'Device self-service portal: data (DynamoDB table, Cognito user pool), retained on delete',
     adminEmail: options.adminEmail,
+    sesFromAddress: options.sesFromAddress,
   });
 
   const stateless = new StatelessStack(app, 'PortalStateless', {
     env,
     description: 'Device self-service portal: HTTP API, functions, web hosting (CloudFront, S3)',
-    table: stateful.table,
+    stateful,
     tableIndexName: TABLE_INDEX_NAME,
-    userPool: stateful.userPool,
-    userPoolClient: stateful.userPoolClient,
     sesFromAddress: options.sesFromAddress,
     ...(options.routes ? { routes: options.routes } : {}),
     ...(options.handlerEntry ? { handlerEntry: options.handlerEntry } : {}),
     ...(options.webDistPath ? { webDistPath: options.webDistPath } : {}),
+    ...(options.alarmEmail ? { alarmEmail: options.alarmEmail } : {}),
+    ...(options.portalDomain ? { portalDomain: options.portalDomain } : {}),
+    ...(options.portalCertificateArn ? { portalCertificateArn: options.portalCertificateArn } : {}),
+    ...(options.apnsPlatformApplicationArn
+      ? { apnsPlatformApplicationArn: options.apnsPlatformApplicationArn }
+      : {}),
+    ...(options.fcmPlatformApplicationArn
+      ? { fcmPlatformApplicationArn: options.fcmPlatformApplicationArn }
+      : {}),
+    ...(options.originSecretVersion ? { originSecretVersion: options.originSecretVersion } : {}),
   });
 
   return { stateful, stateless };

@@ -8,9 +8,14 @@ import {
   Mfa,
   UserPool,
   type UserPoolClient,
+  UserPoolEmail,
 } from 'aws-cdk-lib/aws-cognito';
 import { AttributeType, BillingMode, ProjectionType, Table } from 'aws-cdk-lib/aws-dynamodb';
+import { Key } from 'aws-cdk-lib/aws-kms';
+import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
+import { emailAddressOf } from './context.ts';
+import { publishSharedValues, type SharedValues } from './shared-values.ts';
 
 /** Cognito group whose members may call `admin` routes. */
 export const ADMIN_GROUP = 'portal-admins';
@@ -20,6 +25,27 @@ export const TABLE_INDEX_NAME = 'gsi1';
 export interface StatefulStackProps extends StackProps {
   /** Email of the first portal administrator; Cognito mails them a temporary password. */
   readonly adminEmail: string;
+  /** SES sender (`Name <address>` or an address); Cognito's own mail goes out from it too. */
+  readonly sesFromAddress: string;
+}
+
+/**
+ * Cognito's own mail (temporary passwords, verification codes) through SES from the portal's sender
+ * instead of Cognito's default no-reply address (50 mails a day, unbranded). Cognito sends as the
+ * sender's domain identity, the one verified for production mail (DKIM).
+ */
+export function cognitoEmail(sesFromAddress: string, region: string): UserPoolEmail {
+  const fromEmail = emailAddressOf(sesFromAddress);
+  const fromName = /^(.*?)\s*</.exec(sesFromAddress)?.[1]?.replace(/^"|"$/g, '').trim();
+  const domain = fromEmail.split('@')[1];
+  if (!domain) throw new Error(`sesFromAddress must be an email address, got "${sesFromAddress}"`);
+  return UserPoolEmail.withSES({
+    fromEmail,
+    ...(fromName ? { fromName } : {}),
+    sesVerifiedDomain: domain,
+    // The stack's own region (a token when environment-agnostic): SES identities are regional.
+    sesRegion: region,
+  });
 }
 
 /** Data that must outlive any redeploy: the table and the user pool. Both are retained on delete. */
@@ -27,6 +53,12 @@ export class StatefulStack extends Stack {
   readonly table: Table;
   readonly userPool: UserPool;
   readonly userPoolClient: UserPoolClient;
+  /** The key one-time secrets (PINs) are HMACed with; outlives stateless redeploys. */
+  readonly oneTimeSecretKey: Secret;
+  /** Wraps the private keys of uploaded certificates. */
+  readonly certificateKey: Key;
+  /** The values the stateless stack reads (through SSM, see shared-values.ts). */
+  readonly shared: SharedValues;
 
   constructor(scope: Construct, id: string, props: StatefulStackProps) {
     super(scope, id, props);
@@ -64,6 +96,7 @@ export class StatefulStack extends Stack {
         requireSymbols: false,
         tempPasswordValidity: Duration.days(7),
       },
+      email: cognitoEmail(props.sesFromAddress, this.region),
       accountRecovery: AccountRecovery.EMAIL_ONLY,
       mfa: Mfa.OFF,
       featurePlan: FeaturePlan.LITE,
@@ -140,6 +173,36 @@ export class StatefulStack extends Stack {
     });
     membership.node.addDependency(admin);
     membership.node.addDependency(adminGroup);
+
+    // DESIGN §8 rule 14: the table holds HMACs of one-time secrets, never the key. Here, not in the
+    // stateless stack, so that outstanding PINs survive a redeploy of the functions.
+    this.oneTimeSecretKey = new Secret(this, 'OneTimeSecretKey', {
+      description: 'Device portal: HMAC key for one-time secrets (registration and secure-apps PINs)',
+      generateSecretString: { passwordLength: 64, excludePunctuation: true, includeSpace: false },
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    Validations.of(this.oneTimeSecretKey).acknowledge({
+      id: 'AwsSolutions-SMG4',
+      reason:
+        'Rotating the HMAC key invalidates every outstanding PIN (lifetime up to 72 h), so it is rotated by an operator, not on a schedule; the key never leaves Secrets Manager and the table holds only HMACs.',
+    });
+
+    this.certificateKey = new Key(this, 'CertificateKey', {
+      description: "Device portal: wraps the private keys of users' uploaded certificates",
+      enableKeyRotation: true,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+
+    this.shared = {
+      tableName: this.table.tableName,
+      tableArn: this.table.tableArn,
+      userPoolId: this.userPool.userPoolId,
+      userPoolArn: this.userPool.userPoolArn,
+      userPoolClientId: this.userPoolClient.userPoolClientId,
+      oneTimeSecretKeyArn: this.oneTimeSecretKey.secretArn,
+      certificateKeyArn: this.certificateKey.keyArn,
+    };
+    publishSharedValues(this, this.shared);
 
     new CfnOutput(this, 'UserPoolId', { value: this.userPool.userPoolId });
     new CfnOutput(this, 'UserPoolClientId', { value: this.userPoolClient.userPoolClientId });

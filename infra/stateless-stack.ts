@@ -1,8 +1,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { CfnOutput, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import { CfnOutput, SecretValue, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import {
+  type CfnStage,
   HttpApi,
   HttpMethod,
   HttpRoute,
@@ -12,9 +13,8 @@ import {
 } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpJwtAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
-import type { IUserPool, IUserPoolClient } from 'aws-cdk-lib/aws-cognito';
-import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
 import {
   type Access,
@@ -23,15 +23,19 @@ import {
   type Route,
   routes as routeTable,
 } from '../functions/routes.ts';
-import { WEB_DIST } from './paths.ts';
+import { PortalAlarms } from './alarms.ts';
+import { functionCodes } from './bundling/function-code.ts';
+import { REPO_ROOT, WEB_DIST } from './paths.ts';
 import { PortalFunction } from './portal-function.ts';
+import { consumeSharedValues, type SharedValues } from './shared-values.ts';
+import type { StatefulStack } from './stateful-stack.ts';
+import { routeThrottle, STAGE_THROTTLE } from './throttling.ts';
 import { WebHosting } from './web-hosting.ts';
 
 export interface StatelessStackProps extends StackProps {
-  readonly table: ITable;
+  /** Read through SSM parameters at deploy time (shared-values.ts), never by a CDK reference. */
+  readonly stateful: StatefulStack;
   readonly tableIndexName: string;
-  readonly userPool: IUserPool;
-  readonly userPoolClient: IUserPoolClient;
   readonly sesFromAddress: string;
   /** The route table to build; defaults to functions/routes.ts (tests pass their own). */
   readonly routes?: readonly Route[];
@@ -39,6 +43,25 @@ export interface StatelessStackProps extends StackProps {
   readonly handlerEntry?: (route: Route) => string;
   /** The built portal; defaults to web/dist. */
   readonly webDistPath?: string;
+  /** Subscribed to the alarm topic when set. */
+  readonly alarmEmail?: string;
+  /** The portal's host name (CloudFront alias) and its ACM certificate in us-east-1. */
+  readonly portalDomain?: string;
+  readonly portalCertificateArn?: string;
+  /** SNS platform applications for push wake-ups (optional). */
+  readonly apnsPlatformApplicationArn?: string;
+  readonly fcmPlatformApplicationArn?: string;
+  /** The origin secret version CloudFront sends; unset: AWSCURRENT when the distribution was last updated. */
+  readonly originSecretVersion?: string;
+}
+
+/**
+ * The x-origin-verify value as a CloudFormation dynamic reference, so the secret is never in the
+ * template. Pinning a version id changes the template, which is what makes a deploy update
+ * CloudFront after a rotation (an unchanged reference is not resolved again).
+ */
+export function originVerifyHeaderValue(secret: Secret, versionId?: string): string {
+  return SecretValue.secretsManager(secret.secretArn, versionId ? { versionId } : {}).unsafeUnwrap();
 }
 
 /** Why a route may go without the JWT authorizer (cdk-nag APIG4); user and admin routes never do. */
@@ -52,14 +75,24 @@ const UNAUTHORIZED_ROUTE_REASON: Partial<Record<Access, string>> = {
 /** Everything that can be replaced freely: the HTTP API, one function per route, web hosting. */
 export class StatelessStack extends Stack {
   readonly api: HttpApi;
+  /** The stateful stack's values as this stack reads them (SSM parameters). */
+  readonly shared: SharedValues;
+  /** Sent by CloudFront as x-origin-verify on /api/*. */
+  readonly originSecret: Secret;
+  /** `https://<portal host>`, every function's PORTAL_ORIGIN. */
+  readonly portalOrigin: string;
 
   constructor(scope: Construct, id: string, props: StatelessStackProps) {
     super(scope, id, props);
+    const shared = consumeSharedValues(this, props.stateful);
+    this.shared = shared;
     const routes = props.routes ?? routeTable;
     const webDistPath = props.webDistPath ?? WEB_DIST;
     // Fail here with the fix instead of deep inside asset staging.
-    if (!fs.existsSync(path.join(webDistPath, 'index.html'))) {
-      throw new Error(`${webDistPath}/index.html not found: run npm run build:web first.`);
+    for (const required of ['index.html', 'assets']) {
+      if (!fs.existsSync(path.join(webDistPath, required))) {
+        throw new Error(`${webDistPath}/${required} not found: run npm run build:web first.`);
+      }
     }
 
     this.api = new HttpApi(this, 'Api', {
@@ -68,11 +101,11 @@ export class StatelessStack extends Stack {
     });
 
     const accessLogs = new LogGroup(this, 'ApiAccessLogs', { retention: RetentionDays.ONE_MONTH });
-    new HttpStage(this, 'DefaultStage', {
+    const stage = new HttpStage(this, 'DefaultStage', {
       httpApi: this.api,
       stageName: '$default',
       autoDeploy: true,
-      throttle: { burstLimit: 100, rateLimit: 50 },
+      throttle: STAGE_THROTTLE,
       accessLogSettings: {
         destination: new LogGroupLogDestination(accessLogs),
         format: AccessLogFormat.custom(
@@ -95,46 +128,110 @@ export class StatelessStack extends Stack {
 
     const userToken = new HttpJwtAuthorizer(
       'UserToken',
-      `https://cognito-idp.${this.region}.amazonaws.com/${props.userPool.userPoolId}`,
+      `https://cognito-idp.${this.region}.amazonaws.com/${shared.userPoolId}`,
       // Cognito access tokens carry the app client id in client_id, which the authorizer accepts as audience.
-      { jwtAudience: [props.userPoolClient.userPoolClientId] },
+      { jwtAudience: [shared.userPoolClientId] },
     );
 
-    const resources = {
-      table: props.table,
-      tableIndexName: props.tableIndexName,
-      userPoolId: props.userPool.userPoolId,
-      userPoolArn: props.userPool.userPoolArn,
-      userPoolClientId: props.userPoolClient.userPoolClientId,
-      sesFromAddress: props.sesFromAddress,
-    };
-
-    for (const route of routes) {
-      const entry = (props.handlerEntry ?? handlerFile)(route);
-      const fn = new PortalFunction(this, route.name, { route, entry, resources });
-      const httpRoute = new HttpRoute(this, `${route.name}Route`, {
-        httpApi: this.api,
-        routeKey: HttpRouteKey.with(route.path, HttpMethod[route.method]),
-        integration: new HttpLambdaIntegration(`${route.name}Integration`, fn.function),
-        ...(needsUserToken(route) ? { authorizer: userToken } : {}),
-      });
-      const reason = UNAUTHORIZED_ROUTE_REASON[route.access];
-      if (!needsUserToken(route) && reason) {
-        Validations.of(httpRoute).acknowledge({ id: 'AwsSolutions-APIG4', reason });
-      }
-    }
+    // DESIGN §8 rule 13: CloudFront sends this as x-origin-verify; the handlers refuse requests
+    // without it (AWSCURRENT or AWSPREVIOUS), so the execute-api URL is useless on its own.
+    const originSecret = new Secret(this, 'OriginSecret', {
+      description: 'Device portal: CloudFront origin header x-origin-verify on /api/*',
+      // Letters and digits only: safe in an HTTP header without escaping.
+      generateSecretString: { passwordLength: 48, excludePunctuation: true, includeSpace: false },
+    });
+    this.originSecret = originSecret;
+    Validations.of(originSecret).acknowledge({
+      id: 'AwsSolutions-SMG4',
+      reason:
+        'Rotated by an operator in two steps (put-secret-value, then a deploy with originSecretVersion, README "Rotating the origin secret"), because CloudFront must be redeployed to send the new value; the handlers accept the current and the previous version meanwhile.',
+    });
 
     const web = new WebHosting(this, 'Web', {
       api: this.api,
       webDistPath,
       webConfig: {
         region: this.region,
-        userPoolId: props.userPool.userPoolId,
-        userPoolClientId: props.userPoolClient.userPoolClientId,
+        userPoolId: shared.userPoolId,
+        userPoolClientId: shared.userPoolClientId,
       },
+      originVerifyHeader: originVerifyHeaderValue(originSecret, props.originSecretVersion),
+      ...(props.portalDomain && props.portalCertificateArn
+        ? { domain: { name: props.portalDomain, certificateArn: props.portalCertificateArn } }
+        : {}),
+    });
+    // Links never come from a request header: the portal's own origin, fixed at deploy time.
+    const portalOrigin = `https://${props.portalDomain ?? web.distribution.distributionDomainName}`;
+    this.portalOrigin = portalOrigin;
+
+    const resources = {
+      portalOrigin,
+      originSecretArn: originSecret.secretArn,
+      oneTimeSecretKeyArn: shared.oneTimeSecretKeyArn,
+      certificateKeyArn: shared.certificateKeyArn,
+      pushApplicationArns: {
+        ...(props.apnsPlatformApplicationArn ? { apns: props.apnsPlatformApplicationArn } : {}),
+        ...(props.fcmPlatformApplicationArn ? { fcm: props.fcmPlatformApplicationArn } : {}),
+      },
+      tableName: shared.tableName,
+      tableArn: shared.tableArn,
+      tableIndexName: props.tableIndexName,
+      userPoolId: shared.userPoolId,
+      userPoolArn: shared.userPoolArn,
+      userPoolClientId: shared.userPoolClientId,
+      sesFromAddress: props.sesFromAddress,
+    };
+
+    // One esbuild run for all functions (or none when this stack's bundling is skipped).
+    const codes = functionCodes(
+      this,
+      routes.map((route) => ({
+        name: route.name,
+        entry: path.join(REPO_ROOT, (props.handlerEntry ?? handlerFile)(route)),
+      })),
+    );
+    const routeSettings: Record<string, { ThrottlingRateLimit: number; ThrottlingBurstLimit: number }> = {};
+    const functions = new Map<string, PortalFunction['function']>();
+    for (const route of routes) {
+      const code = codes.get(route.name);
+      if (!code) throw new Error(`no bundle for ${route.name}`);
+      const fn = new PortalFunction(this, route.name, { route, code, resources });
+      functions.set(route.name, fn.function);
+      const httpRoute = new HttpRoute(this, `${route.name}Route`, {
+        httpApi: this.api,
+        routeKey: HttpRouteKey.with(route.path, HttpMethod[route.method]),
+        integration: new HttpLambdaIntegration(`${route.name}Integration`, fn.function),
+        ...(needsUserToken(route) ? { authorizer: userToken } : {}),
+      });
+      const throttle = routeThrottle(route);
+      if (throttle) {
+        routeSettings[`${route.method} ${route.path}`] = {
+          ThrottlingRateLimit: throttle.rateLimit,
+          ThrottlingBurstLimit: throttle.burstLimit,
+        };
+        // The stage's route settings name the route, which must exist first.
+        stage.node.addDependency(httpRoute);
+      }
+      const reason = UNAUTHORIZED_ROUTE_REASON[route.access];
+      if (!needsUserToken(route) && reason) {
+        Validations.of(httpRoute).acknowledge({ id: 'AwsSolutions-APIG4', reason });
+      }
+    }
+
+    if (Object.keys(routeSettings).length > 0) {
+      (stage.node.defaultChild as CfnStage).routeSettings = routeSettings;
+    }
+
+    new PortalAlarms(this, 'Alarms', {
+      api: this.api,
+      functions,
+      ...(props.alarmEmail ? { alarmEmail: props.alarmEmail } : {}),
     });
 
-    new CfnOutput(this, 'PortalUrl', { value: `https://${web.distribution.distributionDomainName}` });
-    new CfnOutput(this, 'ApiUrl', { value: this.api.apiEndpoint });
+    // No ApiUrl output: the API answers only requests carrying CloudFront's origin secret.
+    new CfnOutput(this, 'PortalUrl', {
+      value: portalOrigin,
+      description: 'The portal; give employees PortalUrl/go for their devices',
+    });
   }
 }

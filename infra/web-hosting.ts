@@ -1,5 +1,8 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import { DefaultStackSynthesizer, Duration, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
 import type { IHttpApi } from 'aws-cdk-lib/aws-apigatewayv2';
+import { Certificate } from 'aws-cdk-lib/aws-certificatemanager';
 import {
   AllowedMethods,
   CachePolicy,
@@ -14,6 +17,8 @@ import {
   OriginProtocolPolicy,
   OriginRequestPolicy,
   ResponseHeadersPolicy,
+  S3OriginAccessControl,
+  SecurityPolicyProtocol,
   ViewerProtocolPolicy,
 } from 'aws-cdk-lib/aws-cloudfront';
 import { HttpOrigin, S3BucketOrigin } from 'aws-cdk-lib/aws-cloudfront-origins';
@@ -24,13 +29,9 @@ import {
   type CfnBucket,
   ObjectOwnership,
 } from 'aws-cdk-lib/aws-s3';
-import { BucketDeployment, Source } from 'aws-cdk-lib/aws-s3-deployment';
+import { BucketDeployment, CacheControl, Source } from 'aws-cdk-lib/aws-s3-deployment';
 import { Construct } from 'constructs';
-import {
-  contentSecurityPolicy,
-  FORWARDED_HOST_FUNCTION_CODE,
-  SPA_REWRITE_FUNCTION_CODE,
-} from './web-security.ts';
+import { contentSecurityPolicy, SPA_REWRITE_FUNCTION_CODE } from './web-security.ts';
 
 export interface WebHostingProps {
   readonly api: IHttpApi;
@@ -42,7 +43,28 @@ export interface WebHostingProps {
     readonly userPoolId: string;
     readonly userPoolClientId: string;
   };
+  /** Value of the x-origin-verify header CloudFront adds to /api/* (a dynamic reference). */
+  readonly originVerifyHeader: string;
+  /** The portal's own host name and its ACM certificate (us-east-1); default: *.cloudfront.net. */
+  readonly domain?: { readonly name: string; readonly certificateArn: string };
 }
+
+/** The custom origin header carrying the origin secret (the handlers' contract). */
+export const ORIGIN_VERIFY_HEADER = 'x-origin-verify';
+
+/**
+ * CloudFront Functions, response-headers policies and origin access controls are global to the
+ * account, and their default names come from construct ids: the same in every region. Stack name
+ * and region in the name let a second copy of the portal live in another region of the account.
+ */
+export function globalName(stack: Stack, purpose: string): string {
+  return `${stack.stackName}-${stack.region}-${purpose}`;
+}
+
+/** Hashed build output (web/dist/assets/*): its name changes with its content. */
+export const IMMUTABLE_CACHE_CONTROL = 'public, max-age=31536000, immutable';
+/** index.html and config.json: always asked again, so a deploy is seen on the next load. */
+export const REVALIDATE_CACHE_CONTROL = 'no-cache';
 
 /** Private S3 bucket behind CloudFront (OAC), `/api/*` routed to the HTTP API on the same origin. */
 export class WebHosting extends Construct {
@@ -79,6 +101,7 @@ export class WebHosting extends Construct {
     });
 
     const securityHeaders = new ResponseHeadersPolicy(this, 'SecurityHeaders', {
+      responseHeadersPolicyName: globalName(stack, 'security-headers'),
       comment: 'Device portal: CSP, HSTS, no framing',
       securityHeadersBehavior: {
         contentSecurityPolicy: {
@@ -106,30 +129,40 @@ export class WebHosting extends Construct {
     });
 
     const spaRewrite = new EdgeFunction(this, 'SpaRewrite', {
+      functionName: globalName(stack, 'spa-rewrite'),
       code: FunctionCode.fromInline(SPA_REWRITE_FUNCTION_CODE),
       runtime: FunctionRuntime.JS_2_0,
       comment: 'Serve index.html for client-side routes',
     });
 
-    const forwardedHost = new EdgeFunction(this, 'ForwardedHost', {
-      code: FunctionCode.fromInline(FORWARDED_HOST_FUNCTION_CODE),
-      runtime: FunctionRuntime.JS_2_0,
-      comment: 'Pass the portal host name to the API as X-Forwarded-Host',
-    });
-
     const apiOrigin = new HttpOrigin(`${props.api.apiId}.execute-api.${stack.region}.${stack.urlSuffix}`, {
       protocolPolicy: OriginProtocolPolicy.HTTPS_ONLY,
+      // Proof that a request came through CloudFront (DESIGN §8 rule 13); a dynamic reference, so the
+      // value is resolved by CloudFormation and never written into the template.
+      customHeaders: { [ORIGIN_VERIFY_HEADER]: props.originVerifyHeader },
     });
 
     this.distribution = new Distribution(this, 'Distribution', {
       comment: 'Device self-service portal',
+      ...(props.domain
+        ? {
+            domainNames: [props.domain.name],
+            certificate: Certificate.fromCertificateArn(this, 'Certificate', props.domain.certificateArn),
+            minimumProtocolVersion: SecurityPolicyProtocol.TLS_V1_2_2021,
+          }
+        : {}),
       defaultRootObject: 'index.html',
       httpVersion: HttpVersion.HTTP2_AND_3,
       enableLogging: true,
       logBucket: logs,
       logFilePrefix: 'cloudfront/',
       defaultBehavior: {
-        origin: S3BucketOrigin.withOriginAccessControl(site),
+        origin: S3BucketOrigin.withOriginAccessControl(site, {
+          originAccessControl: new S3OriginAccessControl(this, 'SiteAccess', {
+            originAccessControlName: globalName(stack, 'site'),
+            description: 'Device portal: CloudFront reads the site bucket',
+          }),
+        }),
         viewerProtocolPolicy: ViewerProtocolPolicy.REDIRECT_TO_HTTPS,
         cachePolicy: CachePolicy.CACHING_OPTIMIZED,
         responseHeadersPolicy: securityHeaders,
@@ -142,10 +175,13 @@ export class WebHosting extends Construct {
           viewerProtocolPolicy: ViewerProtocolPolicy.HTTPS_ONLY,
           allowedMethods: AllowedMethods.ALLOW_ALL,
           cachePolicy: CachePolicy.CACHING_DISABLED,
-          // With caching disabled this forwards Authorization too; Host must stay the API's own.
+          // Every viewer header but Host (which must stay the API's own), Authorization included
+          // since caching is disabled, plus CloudFront's own headers, CloudFront-Viewer-Address among
+          // them: the rate limits key on the viewer's address, which a client cannot set. A custom
+          // policy cannot do both (allExcept adds no CloudFront headers, allViewerAndWhitelistCloudFront
+          // forwards Host), so this managed policy it is.
           originRequestPolicy: OriginRequestPolicy.ALL_VIEWER_EXCEPT_HOST_HEADER,
           responseHeadersPolicy: securityHeaders,
-          functionAssociations: [{ function: forwardedHost, eventType: FunctionEventType.VIEWER_REQUEST }],
         },
       },
     });
@@ -159,20 +195,45 @@ export class WebHosting extends Construct {
         reason:
           'No WAF web ACL (cost, and it must live in us-east-1): the API is throttled at the stage, /go attempts and PIN failures are limited in the application (DESIGN §8 rules 1 and 10). Attach one with webAclId where policy requires it.',
       },
-      {
-        id: 'AwsSolutions-CFR4',
-        reason:
-          'No custom domain is configured, so the distribution uses the default *.cloudfront.net certificate, whose TLS security policy CloudFront fixes (minimumProtocolVersion has no effect without a custom certificate). Set TLSv1.2_2021 when adding a domain.',
-      },
     );
 
-    new BucketDeployment(this, 'Deploy', {
-      sources: [Source.asset(props.webDistPath), Source.jsonData('config.json', props.webConfig)],
+    if (!props.domain) {
+      Validations.of(this.distribution).acknowledge({
+        id: 'AwsSolutions-CFR4',
+        reason:
+          'No portalDomain is configured, so the distribution uses the default *.cloudfront.net certificate, whose TLS policy CloudFront fixes; with portalDomain set it uses TLSv1.2_2021.',
+      });
+    }
+
+    // Open tabs keep working across a deploy: the hashed files (web/dist/assets) of the previous
+    // version stay (no prune) and are cached for a year; index.html and config.json, which name
+    // them, are revalidated on every load and uploaded only after the new assets are in place.
+    const assets = new BucketDeployment(this, 'DeployAssets', {
+      sources: [Source.asset(path.join(props.webDistPath, 'assets'))],
       destinationBucket: site,
-      distribution: this.distribution,
-      distributionPaths: ['/*'],
+      destinationKeyPrefix: 'assets/',
+      prune: false,
+      cacheControl: [CacheControl.fromString(IMMUTABLE_CACHE_CONTROL)],
       memoryLimit: 512,
     });
+    const rootFiles = fs
+      .readdirSync(props.webDistPath)
+      .filter((name) => name !== 'assets')
+      .concat('config.json');
+    const entry = new BucketDeployment(this, 'DeployEntry', {
+      sources: [
+        Source.asset(props.webDistPath, { exclude: ['assets', 'assets/**'] }),
+        Source.jsonData('config.json', props.webConfig),
+      ],
+      destinationBucket: site,
+      prune: false,
+      cacheControl: [CacheControl.fromString(REVALIDATE_CACHE_CONTROL)],
+      distribution: this.distribution,
+      // Hashed assets never change under their name, so only the entry files are invalidated.
+      distributionPaths: ['/', ...rootFiles.map((name) => `/${name}`)],
+      memoryLimit: 512,
+    });
+    entry.node.addDependency(assets);
     acknowledgeBucketDeploymentHandler(stack, site);
   }
 }

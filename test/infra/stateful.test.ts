@@ -123,4 +123,45 @@ describe('stateful stack', () => {
       expect.arrayContaining(['UserPoolId', 'UserPoolClientId', 'TableName']),
     );
   });
+
+  it("sends Cognito's own mail through SES from the portal's sender domain, not Cognito's default sender", () => {
+    template.hasResourceProperties('AWS::Cognito::UserPool', {
+      EmailConfiguration: {
+        EmailSendingAccount: 'DEVELOPER',
+        From: 'no-reply@mail.example.com',
+        SourceArn: {
+          'Fn::Join': [
+            '',
+            [
+              'arn:',
+              { Ref: 'AWS::Partition' },
+              ':ses:',
+              { Ref: 'AWS::Region' },
+              ':',
+              { Ref: 'AWS::AccountId' },
+              ':identity/mail.example.com',
+            ],
+          ],
+        },
+      },
+    });
+  });
+
+  it('keeps the one-time-secret HMAC key here: 64 generated letters and digits, retained', () => {
+    template.hasResource('AWS::SecretsManager::Secret', {
+      Properties: Match.objectLike({
+        GenerateSecretString: Match.objectLike({ PasswordLength: 64, ExcludePunctuation: true }),
+      }),
+      DeletionPolicy: 'Retain',
+      UpdateReplacePolicy: 'Retain',
+    });
+  });
+
+  it('keeps the certificate key here: KMS, rotation on, retained', () => {
+    template.hasResource('AWS::KMS::Key', {
+      Properties: Match.objectLike({ EnableKeyRotation: true }),
+      DeletionPolicy: 'Retain',
+      UpdateReplacePolicy: 'Retain',
+    });
+  });
 });

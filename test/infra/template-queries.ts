@@ -75,15 +75,33 @@ function grant(action: string, resource: unknown): string {
  * group, plus one grant per declared permission, resolved in the stateless stack as the template
  * shows them.
  */
-export function expectedGrants(portal: Portal, route: Route, logGroupLogicalId: string): Set<string> {
+export function expectedGrants(
+  portal: Portal,
+  route: Route,
+  logGroupLogicalId: string,
+  push: { readonly apnsPlatformApplicationArn?: string; readonly fcmPlatformApplicationArn?: string } = {},
+): Set<string> {
   const stack: Stack = portal.stateless;
   const resolve = (value: string): unknown => stack.resolve(value);
-  const tableArn = portal.stateful.table.tableArn;
+  const tableArn = portal.stateless.shared.tableArn;
   const expected = new Set<string>();
   for (const action of ['logs:CreateLogStream', 'logs:PutLogEvents']) {
     expected.add(grant(action, { 'Fn::GetAtt': [logGroupLogicalId, 'Arn'] }));
   }
-  const { table, sendEmail, sendSms, cognito } = route.permissions;
+  // Active X-Ray tracing (every function); X-Ray has no resource-level permissions.
+  for (const action of ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'])
+    expected.add(grant(action, '*'));
+  // Every function reads the origin secret CloudFront sends.
+  expected.add(grant('secretsmanager:GetSecretValue', resolve(portal.stateless.originSecret.secretArn)));
+  const {
+    table,
+    sendEmail,
+    sendSms,
+    cognito,
+    oneTimeSecretKey,
+    push: pushes,
+    certificateKey,
+  } = route.permissions;
   for (const action of table ?? []) {
     expected.add(grant(action, resolve(tableArn)));
     if (action === 'dynamodb:Query')
@@ -98,6 +116,44 @@ export function expectedGrants(portal: Portal, route: Route, logGroupLogicalId: 
   }
   if (sendSms) expected.add(grant('sns:Publish', '*'));
   for (const action of cognito ?? [])
-    expected.add(grant(action, resolve(portal.stateful.userPool.userPoolArn)));
+    expected.add(grant(action, resolve(portal.stateless.shared.userPoolArn)));
+  if (oneTimeSecretKey) {
+    expected.add(
+      grant('secretsmanager:GetSecretValue', resolve(portal.stateless.shared.oneTimeSecretKeyArn)),
+    );
+  }
+  const applications = [push.apnsPlatformApplicationArn, push.fcmPlatformApplicationArn].filter(
+    (arn): arn is string => arn !== undefined,
+  );
+  if (pushes && applications.length > 0) {
+    for (const action of [
+      'sns:CreatePlatformEndpoint',
+      'sns:SetEndpointAttributes',
+      'sns:GetEndpointAttributes',
+    ]) {
+      for (const arn of applications) expected.add(grant(action, arn));
+    }
+    expected.add(
+      grant('sns:Publish', {
+        'Fn::Join': [
+          '',
+          [
+            'arn:',
+            { Ref: 'AWS::Partition' },
+            ':sns:',
+            { Ref: 'AWS::Region' },
+            ':',
+            { Ref: 'AWS::AccountId' },
+            ':endpoint/*',
+          ],
+        ],
+      }),
+    );
+  }
+  if (certificateKey) {
+    for (const action of ['kms:GenerateDataKey', 'kms:Decrypt']) {
+      expected.add(grant(action, resolve(portal.stateless.shared.certificateKeyArn)));
+    }
+  }
   return expected;
 }

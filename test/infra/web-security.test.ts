@@ -1,9 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  contentSecurityPolicy,
-  FORWARDED_HOST_FUNCTION_CODE,
-  SPA_REWRITE_FUNCTION_CODE,
-} from '../../infra/web-security.ts';
+import { contentSecurityPolicy, SPA_REWRITE_FUNCTION_CODE } from '../../infra/web-security.ts';
 
 interface ViewerRequest {
   uri: string;
@@ -42,32 +38,5 @@ describe('content security policy', () => {
   it('forbids framing and plugins', () => {
     expect(csp).toContain("frame-ancestors 'none'");
     expect(csp).toContain("object-src 'none'");
-  });
-});
-
-describe('forwarded-host function', () => {
-  interface ApiRequest {
-    uri: string;
-    headers: Record<string, { value: string }>;
-  }
-  const forward = new Function(`${FORWARDED_HOST_FUNCTION_CODE}; return handler;`)() as (event: {
-    request: ApiRequest;
-  }) => ApiRequest;
-
-  it('copies the viewer Host into X-Forwarded-Host', () => {
-    const request = forward({
-      request: { uri: '/api/me', headers: { host: { value: 'portal.example.com' } } },
-    });
-    expect(request.headers['x-forwarded-host']?.value).toBe('portal.example.com');
-  });
-
-  it('overwrites an X-Forwarded-Host the viewer sent', () => {
-    const request = forward({
-      request: {
-        uri: '/api/registrations',
-        headers: { host: { value: 'portal.example.com' }, 'x-forwarded-host': { value: 'evil.example' } },
-      },
-    });
-    expect(request.headers['x-forwarded-host']?.value).toBe('portal.example.com');
   });
 });
