@@ -82,6 +82,8 @@ export class StatefulStack extends Stack {
     this.userPool = new UserPool(this, 'UserPool', {
       // Email is the user name; accounts are created by administrators only.
       signInAliases: { email: true },
+      // Alice@Example.com signs in as alice@example.com: people do not type addresses in one case.
+      signInCaseSensitive: false,
       autoVerify: { email: true },
       selfSignUpEnabled: false,
       standardAttributes: { email: { required: true, mutable: true } },

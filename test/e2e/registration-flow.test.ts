@@ -11,7 +11,7 @@ import { promisify } from 'node:util';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { REPO_ROOT } from '../../infra/local/server.ts';
-import { ALICE, launchBrowser, openPage, PHONE, signIn } from './browser.ts';
+import { ALICE, ANDROID_PHONE, launchBrowser, openPage, signIn } from './browser.ts';
 
 const run = promisify(execFile);
 
@@ -29,7 +29,7 @@ describe('registering a device with a PIN', () => {
 
   it('goes from Request registration PIN to an Active device with the facts the agent sent', async () => {
     const desktop = await openPage(browser, { viewport: { width: 1280, height: 800 } });
-    const phone = await openPage(browser, PHONE);
+    const phone = await openPage(browser, ANDROID_PHONE);
     try {
       const { page } = desktop;
       await signIn(page, baseUrl, ALICE);

@@ -19,6 +19,8 @@ export class ApiError extends Error {
     message: string,
     /** Seconds to wait, from Retry-After (429). */
     readonly retryAfter?: number,
+    /** What the server added to go on with (e.g. the registrations to choose from). */
+    readonly details?: unknown,
   ) {
     super(message);
   }
@@ -38,7 +40,7 @@ function retryAfterSeconds(res: Response): number | undefined {
 function errorFrom(res: Response, body: unknown): ApiError {
   const error =
     typeof body === 'object' && body !== null
-      ? (body as { error?: { code?: unknown; message?: unknown } }).error
+      ? (body as { error?: { code?: unknown; message?: unknown; details?: unknown } }).error
       : undefined;
   const code = typeof error?.code === 'string' ? error.code : `HTTP_${res.status}`;
   const retryAfter = retryAfterSeconds(res);
@@ -49,7 +51,7 @@ function errorFrom(res: Response, body: unknown): ApiError {
       message = 'The portal could not complete this just now. Try again in a moment.';
     else message = `The request was refused (${res.status}).`;
   }
-  return new ApiError(res.status, code, message, retryAfter);
+  return new ApiError(res.status, code, message, retryAfter, error?.details);
 }
 
 interface RequestOptions {

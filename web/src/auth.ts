@@ -246,15 +246,29 @@ function startSession(result: AuthenticationResult): void {
  * first (the account still has its temporary password); otherwise the user is signed in.
  */
 export async function signIn(email: string, password: string): Promise<NewPasswordChallenge | undefined> {
-  const username = email.trim();
+  let username = email.trim();
+  const attempt = (name: string) =>
+    callCognito('InitiateAuth', {
+      AuthFlow: 'USER_PASSWORD_AUTH',
+      AuthParameters: { USERNAME: name, PASSWORD: password },
+    });
   let answer: AuthAnswer;
   try {
-    answer = await callCognito('InitiateAuth', {
-      AuthFlow: 'USER_PASSWORD_AUTH',
-      AuthParameters: { USERNAME: username, PASSWORD: password },
-    });
+    answer = await attempt(username);
   } catch (error) {
-    throw new SignInError(signInMessage(error));
+    // Email addresses are matched without regard to case. The pool does that itself in AWS
+    // (signInCaseSensitive false); a pool that does not (cognito-local) gets the lower-case form.
+    const lower = username.toLowerCase();
+    const wrongAccount =
+      error instanceof CognitoError &&
+      ['NotAuthorizedException', 'UserNotFoundException', 'InvalidPasswordException'].includes(error.type);
+    if (!wrongAccount || lower === username) throw new SignInError(signInMessage(error));
+    try {
+      answer = await attempt(lower);
+      username = lower;
+    } catch (again) {
+      throw new SignInError(signInMessage(again));
+    }
   }
   if (answer.kind === 'tokens') {
     startSession(answer.result);

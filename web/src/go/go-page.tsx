@@ -3,7 +3,7 @@
  * PIN (or password) → the next step for the platform. No sign-in; kept small on purpose.
  */
 import { useEffect, useRef, useState } from 'preact/hooks';
-import type { EnrollVerifyResponse } from '../../../functions/core/api-types.ts';
+import type { EnrollVerifyResponse, RegistrationChoice } from '../../../functions/core/api-types.ts';
 import { ApiError, api, errorMessage } from '../api.ts';
 import { countdown } from '../format.ts';
 import { useCooldown } from '../hooks.ts';
@@ -102,6 +102,9 @@ export function GoPage() {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const [result, setResult] = useState<EnrollVerifyResponse | null>(readNextStep);
+  /** The registrations the password fits, when the server asks which one this device is. */
+  const [choices, setChoices] = useState<RegistrationChoice[] | null>(null);
+  const [chosen, setChosen] = useState<string | null>(null);
   const cooldown = useCooldown();
   const secretRef = useRef<HTMLInputElement>(null);
 
@@ -127,16 +130,28 @@ export function GoPage() {
     setBusy(true);
     setError(null);
     try {
+      const here = thisDevice();
       const answer = await api.enrollVerify({
         username: user,
         ...(usePassword ? { password: value } : { pin: value }),
         ...(qr.kind === 'token' ? { qrToken: qr.token } : {}),
+        // The server checks the registration's platform before it uses the PIN up.
+        ...(here ? { platform: here } : {}),
+        ...(chosen ? { deviceId: chosen } : {}),
       });
       // The QR token is spent; the answer is kept for the tab instead (reload, Back).
       storage()?.removeItem(QR_KEY);
       keepNextStep(answer);
       setResult(answer);
     } catch (e) {
+      if (e instanceof ApiError && e.code === 'CHOOSE_REGISTRATION') {
+        // The password was right: keep it, and ask which registration this device is.
+        const offered = (e.details as { choices?: RegistrationChoice[] } | undefined)?.choices ?? [];
+        setChoices(offered);
+        setChosen(offered[0]?.deviceId ?? null);
+        setError(errorMessage(e));
+        return;
+      }
       if (e instanceof ApiError && e.code === 'QR_CODE_INVALID') {
         storage()?.removeItem(QR_KEY);
         setQr({ kind: 'damaged' });
@@ -228,6 +243,32 @@ export function GoPage() {
                   </p>
                 )}
               </div>
+              {choices && usePassword ? (
+                <fieldset class="field-group" data-testid="choose-registration">
+                  <legend>Which registration is this device?</legend>
+                  {choices.map((choice) => (
+                    <label key={choice.deviceId} class="check">
+                      <input
+                        type="radio"
+                        name="registration"
+                        value={choice.deviceId}
+                        checked={chosen === choice.deviceId}
+                        onChange={() => setChosen(choice.deviceId)}
+                      />
+                      <span>
+                        {choice.name || (choice.platform === 'IOS' ? 'iPhone or iPad' : 'Android device')}{' '}
+                        <span class="muted">
+                          requested{' '}
+                          {new Intl.DateTimeFormat(undefined, {
+                            dateStyle: 'medium',
+                            timeStyle: 'short',
+                          }).format(new Date(choice.createdAt))}
+                        </span>
+                      </span>
+                    </label>
+                  ))}
+                </fieldset>
+              ) : null}
               {error ? (
                 <p class="notice notice-error" role="alert">
                   <Icon name="alert" size={18} />
@@ -251,6 +292,8 @@ export function GoPage() {
                 type="button"
                 class="link-button go-toggle"
                 onClick={() => {
+                  setChoices(null);
+                  setChosen(null);
                   setUsePassword(!usePassword);
                   setSecret('');
                   setError(null);

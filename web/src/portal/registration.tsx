@@ -179,6 +179,7 @@ function RegistrationForm({ me, activeDevices, working, onStart, onFailed, onDon
   const { features } = me;
   const [platform, setPlatform] = useState<Platform | null>(null);
   const [ownership, setOwnership] = useState<Ownership>(features.defaultOwnership);
+  const [name, setName] = useState('');
   // No channel is preselected: a PIN or QR code needs none, an invitation at least one.
   const [email, setEmail] = useState(false);
   const [sms, setSms] = useState(false);
@@ -220,6 +221,7 @@ function RegistrationForm({ me, activeDevices, working, onStart, onFailed, onDon
     const body: CreateRegistrationRequest = { platform, method, delivery };
     if (phoneCheck?.ok) body.phoneNumber = phoneCheck.e164;
     if (features.ownershipChoice) body.ownership = ownership;
+    if (name.trim()) body.name = name.trim();
     onStart(method);
     try {
       onDone(await api.createRegistration(body));
@@ -305,6 +307,25 @@ function RegistrationForm({ me, activeDevices, working, onStart, onFailed, onDon
           </p>
         ) : null}
       </fieldset>
+
+      <div class="field">
+        <label for="reg-name">
+          Name <span class="muted">(optional)</span>
+        </label>
+        <input
+          id="reg-name"
+          type="text"
+          maxLength={40}
+          autoComplete="off"
+          placeholder="e.g. Work iPhone"
+          aria-describedby="reg-name-hint"
+          value={name}
+          onInput={(e) => setName(e.currentTarget.value)}
+        />
+        <p id="reg-name-hint" class="field-hint">
+          Shown on the device card, so you can tell your registrations apart.
+        </p>
+      </div>
 
       {features.ownershipChoice ? (
         <fieldset class="field-group">
