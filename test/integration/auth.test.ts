@@ -73,7 +73,7 @@ describe('signed in with an access token', () => {
     const answer = await api<DeviceListResponse>('/api/devices', { token: alice.accessToken });
 
     expect(answer.status).toBe(200);
-    expect(answer.body).toEqual({ devices: [] });
+    expect(answer.body).toEqual({ devices: [], inUse: 0 });
   });
 
   it('answers API calls uncached, as JSON', async () => {
