@@ -109,7 +109,8 @@ export interface DeviceListResponse {
 }
 
 export interface ApiErrorBody {
-  error: { code: string; message: string };
+  /** `details` carries what the client needs to go on, e.g. the registrations to choose from. */
+  error: { code: string; message: string; details?: unknown };
 }
 
 /** POST /api/registrations */
@@ -202,6 +203,10 @@ export interface AgentEnrollRequest {
   username?: string;
   pin?: string;
   device: DeviceFacts;
+  /** How the device is managed (device-actions.md); the actions it allows follow from it. */
+  managementMode?: ManagementMode;
+  /** The APNs or FCM token wake-ups are sent to. */
+  pushToken?: string;
 }
 
 export interface AgentEnrollResponse {
@@ -213,11 +218,161 @@ export interface AgentEnrollResponse {
 /** POST /api/agent/checkin (Authorization: Device <credential>) */
 export interface AgentCheckinRequest {
   device: Partial<DeviceFacts>;
+  /** The push token the agent got from APNs or FCM, when it changed. */
+  pushToken?: string;
 }
 
 export interface AgentCheckinResponse {
   deviceId: string;
   status: DeviceStatus;
   lastCheckInAt: string;
-  commands: { commandId: string; action: string }[];
+  /** Handed over now (QUEUED → SENT); the agent carries each out and reports its result. */
+  commands: AgentCommand[];
+  /** The ownership the portal has on record (the agent adjusts what it manages). */
+  ownership: Ownership;
+  /** When the agent is expected to check in again if no wake-up comes, in seconds. */
+  checkInIntervalSeconds: number;
+}
+
+// ---- Device actions (issue 11) ----
+
+/** How the device is managed, as the agent reports it at enrollment (device-actions.md). */
+export type ManagementMode =
+  | 'SUPERVISED'
+  | 'DEVICE_ENROLLMENT'
+  | 'USER_ENROLLMENT'
+  | 'FULLY_MANAGED'
+  | 'WORK_PROFILE_COMPANY'
+  | 'WORK_PROFILE_PERSONAL';
+
+/** The actions a user can run on a device; each has its own route and role. */
+export type DeviceAction = 'LOCK' | 'LOST_MODE' | 'UNLOCK' | 'LOCATE' | 'WIPE' | 'RETIRE';
+
+/** What a command asks the agent to do (lost mode is turned on and off). */
+export type CommandAction =
+  | 'LOCK'
+  | 'LOST_MODE_ON'
+  | 'LOST_MODE_OFF'
+  | 'UNLOCK'
+  | 'LOCATE'
+  | 'WIPE'
+  | 'RETIRE';
+
+export type CommandStatus = 'QUEUED' | 'SENT' | 'DONE' | 'FAILED' | 'CANCELLED' | 'EXPIRED';
+
+/** A message and a number for the lock screen (lock and lost mode). */
+export interface LockScreen {
+  message?: string;
+  phoneNumber?: string;
+}
+
+export interface Position {
+  latitude: number;
+  longitude: number;
+  /** Metres. */
+  accuracy: number;
+  /** ISO time the device measured it. */
+  at: string;
+}
+
+export interface CommandSummary {
+  commandId: string;
+  action: CommandAction;
+  status: CommandStatus;
+  createdAt: string;
+  /** Not picked up by then, it becomes EXPIRED. */
+  expiresAt: string;
+  sentAt: string | null;
+  completedAt: string | null;
+  lockScreen: LockScreen | null;
+  /** The agent's error, for FAILED. */
+  error: string | null;
+  /** LOCATE's result. */
+  position: Position | null;
+  /** Still QUEUED: the user may cancel it. */
+  canCancel: boolean;
+}
+
+/** Why an action is unavailable: a stable code and one plain sentence. */
+export interface ActionReason {
+  code:
+    | 'ROLE_REQUIRED'
+    | 'NOT_ACTIVE'
+    | 'NOT_SUPPORTED'
+    | 'POLICY'
+    | 'ALREADY_WAITING'
+    | 'NOT_IN_LOST_MODE'
+    | 'IN_LOST_MODE';
+  message: string;
+}
+
+export interface ActionAvailability {
+  action: DeviceAction;
+  available: boolean;
+  /** When not available. */
+  reason: ActionReason | null;
+  /** Wipe, retire: a sign-in within the last 5 minutes is needed. */
+  needsRecentSignIn: boolean;
+  /** What it will do to this device, said before it runs (wipe, retire). */
+  consequence: string | null;
+}
+
+/** GET /api/devices/{deviceId} */
+export interface DeviceDetailResponse {
+  device: DeviceSummary & {
+    managementMode: ManagementMode | null;
+    /** Lost mode is on (what the lock screen shows). */
+    lostMode: (LockScreen & { since: string }) | null;
+    /** The last position a locate reported. */
+    lastPosition: Position | null;
+    /** When the next scheduled check-in is due (without a wake-up). */
+    nextCheckInDueAt: string | null;
+  };
+  /** One entry for every action the user's roles include; the others are not listed. */
+  actions: ActionAvailability[];
+  /** Waiting first (QUEUED, SENT), then recent ones, newest first. */
+  commands: CommandSummary[];
+}
+
+/** POST /api/devices/{deviceId}/lock, POST …/lost-mode: body; unlock, locate, wipe, retire take none. */
+export type LockRequest = LockScreen;
+
+/** 202 from an action route: the command queued (or the one already waiting). */
+export interface CommandResponse {
+  command: CommandSummary;
+}
+
+/** A command as the agent receives it at check-in. */
+export interface AgentCommand {
+  commandId: string;
+  action: CommandAction;
+  /** LOCK and LOST_MODE_ON: what the lock screen shows. */
+  lockScreen: LockScreen | null;
+}
+
+/** POST /api/agent/commands/{commandId}/result */
+export interface AgentCommandResultRequest {
+  status: 'DONE' | 'FAILED';
+  error?: string;
+  position?: Position;
+}
+
+export interface ActivityEvent {
+  id: string;
+  at: string;
+  deviceId: string;
+  /** e.g. REGISTRATION_CREATED, COMMAND_QUEUED, COMMAND_DONE. */
+  action: string;
+  result: 'SUCCESS' | 'FAILURE';
+  /** One line a person reads, e.g. "Lock sent to the device". */
+  summary: string;
+  /** Who did it: the user, the device, the portal. */
+  actor: 'USER' | 'DEVICE' | 'PORTAL';
+}
+
+/** GET /api/activity, GET /api/devices/{deviceId}/activity: newest first. */
+export interface ActivityResponse {
+  events: ActivityEvent[];
+  /** Opaque; pass as ?cursor= for the next page; null at the end. */
+  nextCursor: string | null;
 }

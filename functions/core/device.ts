@@ -58,7 +58,10 @@ export function effectiveStatus(device: DeviceRecord, now: Date): DeviceStatus {
   const registration = device.registration;
   if (device.status !== 'PENDING' || !registration) return device.status;
   const enrollmentUntil = Date.parse(registration.enrollmentExpiresAt ?? '') || 0;
-  const until = Math.max(Date.parse(registration.expiresAt), enrollmentUntil);
+  // Once /go used the PIN, only the token it handed out keeps the registration alive.
+  const until = registration.usedAt
+    ? enrollmentUntil
+    : Math.max(Date.parse(registration.expiresAt), enrollmentUntil);
   return until <= now.getTime() ? 'EXPIRED' : 'PENDING';
 }
 

@@ -50,6 +50,8 @@ export interface EnrollmentPorts {
 /** What the agent's and the profile's routes need: no user directory, no PIN key. */
 export type DevicePorts = Pick<EnrollmentPorts, 'store' | 'clock' | 'random' | 'metrics'>;
 
+/** How often an agent checks in when no wake-up comes. */
+export const CHECK_IN_INTERVAL_S = 15 * 60;
 /** Failed /go sign-ins per account per day (NIST SP 800-63B §5.2.2). */
 export const MAX_DAILY_FAILURES = 100;
 /** How long the agent has to use its enrollment token. */
@@ -252,6 +254,8 @@ async function authenticate(
     // The password proves the account, not one registration: pick the one for this phone.
     const forPhone = proof.platform ? live.filter((d) => d.platform === proof.platform) : live;
     const chosen = proof.deviceId ? forPhone.find((d) => d.deviceId === proof.deviceId) : undefined;
+    // A registration chosen that is not one of this phone's is not silently swapped for another.
+    if (proof.deviceId && !chosen) return refuse();
     if (chosen || forPhone.length === 1) {
       return succeeded({ deviceId: (chosen ?? forPhone[0])?.deviceId ?? '' });
     }
@@ -710,7 +714,14 @@ export async function checkIn(
         device: { ...device, facts: { ...device.facts, ...cleanFacts(facts) }, lastCheckInAt: now },
         expectedVersion: device.version,
       });
-      return { deviceId: device.deviceId, status: device.status, lastCheckInAt: now, commands: [] };
+      return {
+        deviceId: device.deviceId,
+        status: device.status,
+        lastCheckInAt: now,
+        commands: [],
+        ownership: device.ownership,
+        checkInIntervalSeconds: CHECK_IN_INTERVAL_S,
+      };
     } catch (error) {
       if (!(error instanceof ConcurrentUpdateError)) throw error;
       ports.metrics.count('LostRace');

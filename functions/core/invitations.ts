@@ -27,12 +27,20 @@ const PLATFORM_NAMES: Record<Platform, string> = { IOS: 'iPhone or iPad', ANDROI
 /** "2 Jun 2025, 12:00 CEST" in the user's language and time zone. */
 export function formatInvitationTime(iso: string, language: string, timeZone: string): string {
   const options = { dateStyle: 'medium', timeStyle: 'short', timeZone } as const;
-  let format: Intl.DateTimeFormat;
-  try {
-    format = new Intl.DateTimeFormat(language, options);
-  } catch {
-    format = new Intl.DateTimeFormat('en', { ...options, timeZone: 'UTC' });
-  }
+  // A bad language or a bad zone falls back alone: the other, good one is kept.
+  const attempt = (lang: string, zone: string) => {
+    try {
+      return new Intl.DateTimeFormat(lang, { ...options, timeZone: zone });
+    } catch {
+      return null;
+    }
+  };
+  const format =
+    attempt(language, timeZone) ??
+    attempt('en', timeZone) ??
+    attempt(language, 'UTC') ??
+    attempt('en', 'UTC');
+  if (!format) return iso;
   const zone = new Intl.DateTimeFormat(format.resolvedOptions().locale, {
     timeZone: format.resolvedOptions().timeZone,
     timeZoneName: 'short',

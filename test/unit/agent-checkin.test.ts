@@ -59,6 +59,8 @@ describe('POST /api/agent/checkin', () => {
       status: 'ACTIVE',
       lastCheckInAt: '2025-06-02T10:00:00.000Z',
       commands: [],
+      ownership: 'EMPLOYEE',
+      checkInIntervalSeconds: 900,
     });
   });
 

@@ -12,7 +12,7 @@ import {
   userApi,
 } from '../../functions/http/api-handler.ts';
 // Handlers take their schemas from here, and with them zod's English messages.
-import { uuid } from '../../functions/http/schemas.ts';
+import { platform, uuid } from '../../functions/http/schemas.ts';
 import type { Route } from '../../functions/routes.ts';
 import {
   ALICE_SUB,
@@ -268,6 +268,70 @@ describe('the shared handler stack: request and response', () => {
     const { error } = jsonBody<ApiErrorBody>(result);
     expect(error.code).toBe('VALIDATION_FAILED');
     expect(error.message).toContain('admin');
+  });
+
+  it("shows zod's generic message with the field it is about, as a sentence, without a 'Check the request' prefix", async () => {
+    const result = await echo(echoEvent('{"note":42}'), lambdaContext());
+
+    expect(jsonBody<ApiErrorBody>(result).error.message).toBe(
+      'note: Invalid input: expected string, received number.',
+    );
+  });
+
+  it("shows a schema's own sentence as it is, once however many fields it is about", async () => {
+    const choose = userApi(
+      { ...TEST_ROUTES.echo, body: z.strictObject({ phone: platform, tablet: platform }) },
+      ok,
+    );
+
+    const result = await choose(echoEvent('{"phone":"WINDOWS","tablet":"BLACKBERRY"}'), lambdaContext());
+
+    expect(jsonBody<ApiErrorBody>(result).error).toEqual({
+      code: 'VALIDATION_FAILED',
+      message: 'Choose iPhone/iPad or Android.',
+    });
+    expect(ok).not.toHaveBeenCalled();
+  });
+
+  it('joins different problems into one text, a sentence each', async () => {
+    const choose = userApi(
+      { ...TEST_ROUTES.echo, body: z.strictObject({ phone: platform, note: z.string() }) },
+      ok,
+    );
+
+    const result = await choose(echoEvent('{"phone":"WINDOWS","note":1}'), lambdaContext());
+
+    expect(jsonBody<ApiErrorBody>(result).error.message).toBe(
+      'Choose iPhone/iPad or Android. note: Invalid input: expected string, received number.',
+    );
+  });
+
+  it('names the query as the field of a query-string problem, without a prefix', async () => {
+    const result = await echo(
+      echoEvent('{"note":"x"}', accessClaims(), { queryStringParameters: { debug: '1' } }),
+      lambdaContext(),
+    );
+
+    expect(jsonBody<ApiErrorBody>(result).error.message).toMatch(/^query: .*debug.*\.$/);
+  });
+
+  it('sends the details of a typed error as error.details', async () => {
+    const choose = userApi(TEST_ROUTES.echo, async () => {
+      throw new PortalError('CONFLICT', 'CHOOSE_REGISTRATION', 'Choose one.', undefined, undefined, {
+        choices: [{ deviceId: DEVICE_ID }],
+      });
+    });
+
+    const result = await choose(echoEvent(undefined), lambdaContext());
+
+    expect(result.statusCode).toBe(409);
+    expect(jsonBody<unknown>(result)).toEqual({
+      error: {
+        code: 'CHOOSE_REGISTRATION',
+        message: 'Choose one.',
+        details: { choices: [{ deviceId: DEVICE_ID }] },
+      },
+    });
   });
 
   it('answers 413 BODY_TOO_LARGE to a body over the cap, before parsing it', async () => {

@@ -1,7 +1,13 @@
 import { AdminGetUserCommand } from '@aws-sdk/client-cognito-identity-provider';
 import { SendEmailCommand, type SendEmailCommandInput } from '@aws-sdk/client-ses';
 import { PublishCommand } from '@aws-sdk/client-sns';
-import { PutCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  TransactWriteCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { CreateRegistrationRequest, RegistrationResponse } from '../../functions/core/api-types.ts';
 import { sha256Hex } from '../../functions/core/secrets.ts';
@@ -106,7 +112,8 @@ describe('POST /api/registrations: the invitation', () => {
         Subject: { Data: 'Your Android device, Alice Martin', Charset: 'UTF-8' },
         Body: {
           Text: {
-            Data: `Hello Alice Martin,\n\nOpen ${GO_URL} and sign in as ${ALICE_EMAIL}.\n\nExpires 2025-06-02 11:00 UTC.`,
+            // No locale or zoneinfo in the profile: the portal's defaults, English in UTC.
+            Data: `Hello Alice Martin,\n\nOpen ${GO_URL} and sign in as ${ALICE_EMAIL}.\n\nExpires Jun 2, 2025, 11:00 AM UTC.`,
             Charset: 'UTF-8',
           },
           Html: { Data: expect.any(String), Charset: 'UTF-8' },
@@ -153,22 +160,71 @@ describe('POST /api/registrations: the invitation', () => {
     expect(JSON.stringify(sentEmail())).not.toContain('evil.example');
   });
 
-  it("texts the invitation as a transactional SMS to the profile's phone number", async () => {
+  it("texts the invitation as a transactional SMS to the profile's phone number, used as stored", async () => {
+    // ALICE_PHONE is in the fictional 555 range: only a number typed in the request is checked.
     await created({ platform: 'ANDROID', method: 'PIN', delivery: ['SMS'] });
 
     expect(sns).toHaveReceivedCommandExactlyOnceWith(PublishCommand, {
       PhoneNumber: ALICE_PHONE,
-      Message: `Open ${GO_URL} on your Android device before 2025-06-02 11:00 UTC.`,
+      Message: `Open ${GO_URL} on your Android device before Jun 2, 2025, 11:00 AM UTC.`,
       MessageAttributes: { 'AWS.SNS.SMS.SMSType': { DataType: 'String', StringValue: 'Transactional' } },
     });
   });
 
   it('texts the number given in the request rather than the one in the profile', async () => {
-    await created({ platform: 'IOS', method: 'PIN', delivery: ['SMS'], phoneNumber: '+447700900123' });
+    await created({ platform: 'IOS', method: 'PIN', delivery: ['SMS'], phoneNumber: '+44 7911 123456' });
 
     expect(sns).toHaveReceivedCommandExactlyOnceWith(PublishCommand, {
-      PhoneNumber: '+447700900123',
+      PhoneNumber: '+447911123456',
       Message: `iOS sms ${GO_URL}`,
+    });
+  });
+
+  it('texts a number typed without a country code in E.164, read in the country the request names', async () => {
+    await created({
+      platform: 'IOS',
+      method: 'PIN',
+      delivery: ['SMS'],
+      phoneNumber: '07911 123456',
+      phoneCountry: 'GB',
+    });
+
+    expect(sns).toHaveReceivedCommandExactlyOnceWith(PublishCommand, { PhoneNumber: '+447911123456' });
+  });
+
+  it("reads a number typed without a country code in the portal's default country", async () => {
+    table.putSettings({ invitationTemplates: TEMPLATES, defaultCountry: 'DE' });
+
+    await created({ platform: 'IOS', method: 'PIN', delivery: ['SMS'], phoneNumber: '01512 3456789' });
+
+    expect(sns).toHaveReceivedCommandExactlyOnceWith(PublishCommand, { PhoneNumber: '+4915123456789' });
+  });
+
+  it("writes the expiry in the language and time zone of the user's profile", async () => {
+    aliceInPool([
+      ...ALICE_ATTRIBUTES,
+      { Name: 'locale', Value: 'de' },
+      { Name: 'zoneinfo', Value: 'Europe/Berlin' },
+    ]);
+
+    await created({ platform: 'ANDROID', method: 'PIN', delivery: ['SMS'] });
+
+    expect(sns).toHaveReceivedCommandExactlyOnceWith(PublishCommand, {
+      Message: `Open ${GO_URL} on your Android device before 02.06.2025, 13:00 MESZ.`,
+    });
+  });
+
+  it("writes the expiry in the portal's default language and time zone when the profile names none", async () => {
+    table.putSettings({
+      invitationTemplates: TEMPLATES,
+      defaultLanguage: 'en-GB',
+      defaultTimeZone: 'Asia/Tokyo',
+    });
+
+    await created({ platform: 'ANDROID', method: 'PIN', delivery: ['SMS'] });
+
+    expect(sns).toHaveReceivedCommandExactlyOnceWith(PublishCommand, {
+      Message: `Open ${GO_URL} on your Android device before 2 Jun 2025, 20:00 GMT+9.`,
     });
   });
 
@@ -287,6 +343,29 @@ describe('POST /api/registrations: what is stored', () => {
     ]);
   });
 
+  it('reads the device-limit lock before the devices it guards, not in parallel with them', async () => {
+    table.put({ pk: `USER#${ALICE_SUB}`, sk: 'LIMIT#DEVICES', type: 'LIMIT', version: 6 });
+    let queriesWhileLockWasRead = -1;
+    dynamo.on(GetCommand, { Key: { pk: `USER#${ALICE_SUB}`, sk: 'LIMIT#DEVICES' } }).callsFake(async () => {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      queriesWhileLockWasRead = dynamo.commandCalls(QueryCommand).length;
+      return { Item: { pk: `USER#${ALICE_SUB}`, sk: 'LIMIT#DEVICES', type: 'LIMIT', version: 6 } };
+    });
+
+    await created({ platform: 'ANDROID', method: 'PIN', delivery: [] });
+
+    expect(queriesWhileLockWasRead).toBe(0);
+    const reads = dynamo
+      .calls()
+      .map((call) => call.args[0])
+      .filter((command) => command instanceof QueryCommand || command instanceof GetCommand)
+      .map((command) =>
+        command instanceof QueryCommand ? 'Query devices' : `Get ${String(command.input.Key?.sk)}`,
+      );
+    expect(reads.indexOf('Get LIMIT#DEVICES')).toBeGreaterThanOrEqual(0);
+    expect(reads.indexOf('Get LIMIT#DEVICES')).toBeLessThan(reads.indexOf('Query devices'));
+  });
+
   it("resets the /go failure counter of the user's account after the registration is written", async () => {
     table.putCounter(`USER#${ALICE_SUB}`, 'GO_FAILURES', new Date('2025-06-03T00:00:00.000Z'), 37);
 
@@ -316,6 +395,20 @@ describe('POST /api/registrations: what is stored', () => {
         at: '2025-06-02T10:00:00.000Z',
       }),
     ]);
+  });
+
+  it("stores the user's name for the registration, trimmed, and answers it", async () => {
+    const response = await created({ platform: 'IOS', method: 'PIN', delivery: [], name: '  Work iPhone ' });
+
+    expect(writtenDevice(transaction(0)).name).toBe('Work iPhone');
+    expect(response.device.name).toBe('Work iPhone');
+  });
+
+  it('stores no name when the request names none', async () => {
+    const response = await created({ platform: 'IOS', method: 'PIN', delivery: [] });
+
+    expect(writtenDevice(transaction(0))).not.toHaveProperty('name');
+    expect(response.device.name).toBeNull();
   });
 
   it('takes the default ownership when the request names none', async () => {
@@ -507,7 +600,7 @@ describe('POST /api/registrations: refusals', () => {
 });
 
 describe('POST /api/registrations: delivery failures keep the registration (rule 11)', () => {
-  it('answers 201 with the EMAIL delivery FAILED and its reason when SES rejects the message', async () => {
+  it('answers 201 with the EMAIL delivery FAILED and a plain reason when SES rejects the message', async () => {
     ses
       .on(SendEmailCommand)
       .rejects(Object.assign(new Error('Email address is not verified.'), { name: 'MessageRejected' }));
@@ -521,10 +614,11 @@ describe('POST /api/registrations: delivery failures keep the registration (rule
       {
         channel: 'EMAIL',
         status: 'FAILED',
-        reason: expect.stringContaining('MessageRejected'),
+        reason: 'The email could not be sent just now. Try Resend in a few minutes, or choose SMS.',
         at: '2025-06-02T10:00:00.000Z',
       },
     ]);
+    expect(result.body).not.toContain('MessageRejected');
   });
 
   it('keeps the device when SES fails: the device was written before sending', async () => {
@@ -549,7 +643,11 @@ describe('POST /api/registrations: delivery failures keep the registration (rule
       version: 2,
       registration: {
         deliveries: [
-          { channel: 'EMAIL', status: 'FAILED', reason: expect.stringContaining('MessageRejected') },
+          {
+            channel: 'EMAIL',
+            status: 'FAILED',
+            reason: 'The email could not be sent just now. Try Resend in a few minutes, or choose SMS.',
+          },
         ],
       },
     });
@@ -588,22 +686,23 @@ describe('POST /api/registrations: delivery failures keep the registration (rule
     expect(incrementedCounters()).toContain('CONFIG COUNTER#SMS#2025-06-03T00:00:00.000Z');
   });
 
-  it('marks the SMS FAILED when SNS rejects the Publish', async () => {
+  it('marks the SMS FAILED with a plain reason when SNS rejects the Publish', async () => {
     sns
       .on(PublishCommand)
       .rejects(Object.assign(new Error('Invalid parameter'), { name: 'InvalidParameterException' }));
 
-    const response = jsonBody<RegistrationResponse>(
-      await create({ platform: 'ANDROID', method: 'PIN', delivery: ['SMS'] }),
-    );
+    const result = await create({ platform: 'ANDROID', method: 'PIN', delivery: ['SMS'] });
+    const response = jsonBody<RegistrationResponse>(result);
 
     expect(response.device.registration?.deliveries).toEqual([
-      expect.objectContaining({
+      {
         channel: 'SMS',
         status: 'FAILED',
-        reason: expect.stringContaining('InvalidParameterException'),
-      }),
+        reason: 'The SMS could not be sent. Check the phone number, then try Resend.',
+        at: '2025-06-02T10:00:00.000Z',
+      },
     ]);
+    expect(result.body).not.toContain('InvalidParameterException');
     expect(writtenDeviceAt(1).registration?.deliveries[0]?.status).toBe('FAILED');
   });
 });
@@ -629,7 +728,7 @@ describe('POST /api/registrations: input validation', () => {
     expect(errorOf(result)).toMatchObject({ status: 400, code: 'VALIDATION_FAILED' });
   });
 
-  it('answers 400 VALIDATION_FAILED to a phone number not in international format', async () => {
+  it('answers 400 PHONE_NUMBER_INVALID to a typed number that is not a mobile number, writing and texting nothing', async () => {
     const result = await create({
       platform: 'IOS',
       method: 'PIN',
@@ -637,8 +736,48 @@ describe('POST /api/registrations: input validation', () => {
       phoneNumber: '0555 1234',
     });
 
+    expect(errorOf(result)).toMatchObject({ status: 400, code: 'PHONE_NUMBER_INVALID' });
+    expect(errorOf(result).message).toMatch(/^Enter a mobile number/);
+    expect(dynamo).not.toHaveReceivedCommand(TransactWriteCommand);
+    expect(sns).not.toHaveReceivedCommand(PublishCommand);
+  });
+
+  it('answers 400 VALIDATION_FAILED, in a sentence, to a phone number over 40 characters', async () => {
+    const result = await create({
+      platform: 'IOS',
+      method: 'PIN',
+      delivery: ['SMS'],
+      phoneNumber: '4'.repeat(41),
+    });
+
+    expect(errorOf(result)).toEqual({
+      status: 400,
+      code: 'VALIDATION_FAILED',
+      message: 'A phone number has at most 40 characters.',
+    });
+  });
+
+  it('answers 400 VALIDATION_FAILED to a phone country that is not an ISO code', async () => {
+    const result = await create({
+      platform: 'IOS',
+      method: 'PIN',
+      delivery: ['SMS'],
+      phoneNumber: '(415) 555-0123',
+      phoneCountry: 'usa',
+    });
+
+    expect(errorOf(result)).toEqual({
+      status: 400,
+      code: 'VALIDATION_FAILED',
+      message: 'Choose the country of the phone number.',
+    });
+  });
+
+  it('answers 400 VALIDATION_FAILED to a name over 40 characters', async () => {
+    const result = await create({ platform: 'IOS', method: 'PIN', delivery: [], name: 'n'.repeat(41) });
+
     expect(errorOf(result)).toMatchObject({ status: 400, code: 'VALIDATION_FAILED' });
-    expect(errorOf(result).message).toContain('phoneNumber');
+    expect(dynamo).not.toHaveReceivedCommand(TransactWriteCommand);
   });
 
   it('answers 400 MALFORMED_JSON to a body that is not JSON', async () => {

@@ -4,7 +4,7 @@ import {
   NotAuthorizedException,
   UserNotFoundException,
 } from '@aws-sdk/client-cognito-identity-provider';
-import { PutCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { EnrollVerifyResponse } from '../../functions/core/api-types.ts';
 import { FAILURE_FLOOR_MS } from '../../functions/core/enrollment.ts';
@@ -235,6 +235,31 @@ describe('POST /api/enroll/verify with the right PIN', () => {
       UserPoolId: 'us-east-1_TestPool',
       Username: ALICE_EMAIL,
     });
+  });
+
+  it('looks the user up again in lower case when the name as typed finds no one', async () => {
+    cognito
+      .on(AdminGetUserCommand, { Username: 'Alice@Example.COM' })
+      .rejects(new UserNotFoundException({ message: 'User does not exist.', $metadata: {} }));
+
+    const response = await verified({ username: 'Alice@Example.COM', pin: KNOWN_PIN });
+
+    expect(response.deviceId).toBe(PENDING_ID);
+    expect(cognito.commandCalls(AdminGetUserCommand).map((call) => call.args[0].input.Username)).toEqual([
+      'Alice@Example.COM',
+      ALICE_EMAIL,
+    ]);
+  });
+
+  it('asks the pool once when the name as typed is already in lower case', async () => {
+    cognito
+      .on(AdminGetUserCommand)
+      .rejects(new UserNotFoundException({ message: 'User does not exist.', $metadata: {} }));
+
+    const result = await verify({ username: ALICE_EMAIL, pin: KNOWN_PIN });
+
+    expect(errorOf(result)).toEqual(BAD_PIN);
+    expect(cognito).toHaveReceivedCommandTimes(AdminGetUserCommand, 1);
   });
 
   it('picks, among several pending registrations, the one the PIN belongs to', async () => {
@@ -639,12 +664,122 @@ describe('POST /api/enroll/verify with a QR token', () => {
     expect(dynamo).not.toHaveReceivedCommand(TransactWriteCommand);
   });
 
+  it.each([
+    ['too short', 'abc'],
+    ['with a character no token has', 'qr-token-for-tests-00/1'],
+    ['cut off by a mail client', 'qr-token-for-tests-0001%'],
+  ])(
+    'answers 410 QR_CODE_INVALID to a damaged QR token (%s) without asking Cognito or the table',
+    async (_how, qrToken) => {
+      const result = await verify({ username: ALICE_EMAIL, pin: KNOWN_PIN, qrToken });
+
+      expect(errorOf(result)).toEqual({
+        status: 410,
+        code: 'QR_CODE_INVALID',
+        message: 'This QR code is damaged or old: generate a new one in the portal.',
+      });
+      expect(cognito).not.toHaveReceivedCommand(AdminGetUserCommand);
+      expect(dynamo).not.toHaveReceivedCommandWith(GetCommand, {
+        Key: { pk: expect.stringMatching(/^SECRET#/), sk: 'SECRET' },
+      });
+      expect(pinTries()).toEqual([]);
+      expect(incrementedCounters().filter((counter) => counter.includes('GO_FAILURES'))).toEqual([]);
+    },
+  );
+
   it('answers 410 QR_CODE_INVALID to an unknown QR token before looking at the account', async () => {
     const result = await verify({ username: ALICE_EMAIL, pin: KNOWN_PIN, qrToken: QR_TOKEN });
 
     expect(errorOf(result)).toMatchObject({ status: 410, code: 'QR_CODE_INVALID' });
     expect(cognito).not.toHaveReceivedCommand(AdminGetUserCommand);
     expect(incrementedCounters().filter((counter) => counter.includes('GO_FAILURES'))).toEqual([]);
+  });
+});
+
+describe("POST /api/enroll/verify: the phone's platform", () => {
+  it('answers 409 PLATFORM_MISMATCH to the right PIN from a phone of the other platform, writing nothing', async () => {
+    const result = await verify({ username: ALICE_EMAIL, pin: KNOWN_PIN, platform: 'IOS' });
+
+    expect(errorOf(result)).toEqual({
+      status: 409,
+      code: 'PLATFORM_MISMATCH',
+      message:
+        'This registration is for an Android device. Open this page on that device; your PIN still works there.',
+    });
+    expect(dynamo).not.toHaveReceivedCommand(TransactWriteCommand);
+    expect(table.device(PENDING_ID)?.registration?.pin).toEqual({ ...knownPin(), tries: 1 });
+  });
+
+  it('gives the daily failure slot back on PLATFORM_MISMATCH: the PIN was right', async () => {
+    await verify({ username: ALICE_EMAIL, pin: KNOWN_PIN, platform: 'IOS' });
+
+    expect(incrementedCounters().filter((counter) => counter === GO_FAILURES)).toHaveLength(2);
+    expect(counterUpdates().at(-1)?.UpdateExpression).toBe('ADD #count :minusOne');
+  });
+
+  it('answers a wrong PIN from a phone of the other platform as any wrong PIN', async () => {
+    const result = await verify({ username: ALICE_EMAIL, pin: WRONG_PIN, platform: 'IOS' });
+
+    expect(errorOf(result)).toEqual(BAD_PIN);
+  });
+
+  it('proceeds with the right PIN from a phone of the platform registered', async () => {
+    const response = await verified({ username: ALICE_EMAIL, pin: KNOWN_PIN, platform: 'ANDROID' });
+
+    expect(response).toMatchObject({ deviceId: PENDING_ID, platform: 'ANDROID' });
+  });
+
+  it('answers 409 CHOOSE_REGISTRATION with the choices when the password fits several registrations for this phone', async () => {
+    table.putDevice(
+      pendingRegistration({ deviceId: OTHER_ID, name: 'Work phone', createdAt: minutesAfterNow(-2) }),
+    );
+
+    const result = await verify({ username: ALICE_EMAIL, password: 'correct horse', platform: 'ANDROID' });
+
+    expect(result.statusCode).toBe(409);
+    expect(jsonBody<{ error: unknown }>(result).error).toEqual({
+      code: 'CHOOSE_REGISTRATION',
+      message:
+        'You have several registrations waiting for this kind of device. Choose the one for this device.',
+      details: {
+        choices: [
+          { deviceId: OTHER_ID, name: 'Work phone', platform: 'ANDROID', createdAt: minutesAfterNow(-2) },
+          { deviceId: PENDING_ID, name: null, platform: 'ANDROID', createdAt: minutesAfterNow(-5) },
+        ],
+      },
+    });
+    expect(dynamo).not.toHaveReceivedCommand(TransactWriteCommand);
+    expect(counterUpdates().at(-1)?.UpdateExpression).toBe('ADD #count :minusOne');
+  });
+
+  it('completes the registration chosen from CHOOSE_REGISTRATION', async () => {
+    table.putDevice(pendingRegistration({ deviceId: OTHER_ID, createdAt: minutesAfterNow(-2) }));
+
+    const response = await verified({
+      username: ALICE_EMAIL,
+      password: 'correct horse',
+      platform: 'ANDROID',
+      deviceId: PENDING_ID,
+    });
+
+    expect(response.deviceId).toBe(PENDING_ID);
+    expect(writtenDevice(onlyTransaction()).deviceId).toBe(PENDING_ID);
+  });
+
+  it("completes, with the password, the one registration for this phone's platform among several", async () => {
+    table.putDevice(pendingRegistration({ deviceId: OTHER_ID, platform: 'IOS', facts: { platform: 'IOS' } }));
+
+    const response = await verified({ username: ALICE_EMAIL, password: 'correct horse', platform: 'IOS' });
+
+    expect(response).toMatchObject({ deviceId: OTHER_ID, platform: 'IOS' });
+  });
+
+  it('answers 409 PLATFORM_MISMATCH to the right password when every registration is for the other platform', async () => {
+    const result = await verify({ username: ALICE_EMAIL, password: 'correct horse', platform: 'IOS' });
+
+    expect(errorOf(result)).toMatchObject({ status: 409, code: 'PLATFORM_MISMATCH' });
+    expect(dynamo).not.toHaveReceivedCommand(TransactWriteCommand);
+    expect(counterUpdates().at(-1)?.UpdateExpression).toBe('ADD #count :minusOne');
   });
 });
 
@@ -670,9 +805,30 @@ describe('POST /api/enroll/verify: input validation', () => {
   });
 
   it('answers 400 VALIDATION_FAILED to an unknown field', async () => {
-    const result = await verify({ username: ALICE_EMAIL, pin: KNOWN_PIN, deviceId: PENDING_ID });
+    const result = await verify({ username: ALICE_EMAIL, pin: KNOWN_PIN, userSub: ALICE_SUB });
 
     expect(errorOf(result)).toMatchObject({ status: 400, code: 'VALIDATION_FAILED' });
+  });
+
+  it('answers 400 VALIDATION_FAILED, in a sentence, to a chosen deviceId that is not an id the portal issued', async () => {
+    const result = await verify({ username: ALICE_EMAIL, password: 'correct horse', deviceId: 'dev-1' });
+
+    expect(errorOf(result)).toEqual({
+      status: 400,
+      code: 'VALIDATION_FAILED',
+      message: 'That is not an id this portal issued.',
+    });
+    expect(cognito).not.toHaveReceivedCommand(AdminGetUserCommand);
+  });
+
+  it('answers 400 VALIDATION_FAILED, in a sentence, to a platform that is neither iPhone/iPad nor Android', async () => {
+    const result = await verify({ username: ALICE_EMAIL, pin: KNOWN_PIN, platform: 'WINDOWS' });
+
+    expect(errorOf(result)).toEqual({
+      status: 400,
+      code: 'VALIDATION_FAILED',
+      message: 'Choose iPhone/iPad or Android.',
+    });
   });
 
   it('answers 400 MALFORMED_JSON to a body that is not JSON', async () => {

@@ -99,6 +99,23 @@ describe('GET /api/me', () => {
     });
   });
 
+  it("answers the portal's default language for a profile without a locale", async () => {
+    dynamo.on(GetCommand).resolves(storedSettings({ defaultLanguage: 'de-CH' }));
+    cognito.on(AdminGetUserCommand).resolves({
+      Username: ALICE_SUB,
+      UserAttributes: ALICE_ATTRIBUTES.filter((a) => a.Name !== 'locale'),
+      Enabled: true,
+    });
+
+    expect(jsonBody<MeResponse>(await getMe()).user.language).toBe('de-CH');
+  });
+
+  it("answers the profile's own locale over the portal's default language", async () => {
+    dynamo.on(GetCommand).resolves(storedSettings({ defaultLanguage: 'de-CH' }));
+
+    expect(jsonBody<MeResponse>(await getMe()).user.language).toBe('fr');
+  });
+
   it('uses the default settings when the table holds no settings item', async () => {
     const defaults = defaultSettings();
 

@@ -1,6 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import {
   fillTemplate,
+  formatInvitationTime,
   type InvitationContext,
   type InvitationPorts,
   invitationHtml,
@@ -19,6 +20,10 @@ const CONTEXT: InvitationContext = {
   platform: 'IOS',
   goUrl: 'https://portal.example.com/go',
   expiresAt: '2025-06-02T11:00:00.000Z',
+  withPin: false,
+  // A 24-hour English: the formatted time has no AM/PM, whose spacing differs between ICU versions.
+  language: 'en-GB',
+  timeZone: 'UTC',
 };
 
 function ports(overrides: Partial<InvitationPorts> = {}) {
@@ -54,10 +59,25 @@ describe('fillTemplate', () => {
   });
 
   it('fills every variable, with or without spaces inside the braces', () => {
-    const text = fillTemplate('{{displayName}}|{{ username }}|{{goUrl}}|{{expiresAt}}|{{platform}}', CONTEXT);
+    const text = fillTemplate(
+      '{{displayName}}|{{ username }}|{{goUrl}}|{{expiresAt}}|{{platform}}|{{signInWith}}',
+      CONTEXT,
+    );
 
     expect(text).toBe(
-      'Alice Martin|alice@example.com|https://portal.example.com/go|2025-06-02 11:00 UTC|iPhone or iPad',
+      'Alice Martin|alice@example.com|https://portal.example.com/go|2 Jun 2025, 11:00 UTC|iPhone or iPad|your portal password',
+    );
+  });
+
+  it('asks for the registration PIN shown in the portal when the registration has one', () => {
+    expect(fillTemplate('{{signInWith}}', { ...CONTEXT, withPin: true })).toBe(
+      'the registration PIN shown in the portal',
+    );
+  });
+
+  it("writes the expiry in the user's language and time zone", () => {
+    expect(fillTemplate('{{expiresAt}}', { ...CONTEXT, language: 'en-GB', timeZone: 'Asia/Tokyo' })).toBe(
+      '2 Jun 2025, 20:00 GMT+9',
     );
   });
 
@@ -67,6 +87,29 @@ describe('fillTemplate', () => {
 
   it('leaves an unknown variable as written: there is no {{pin}} to fill', () => {
     expect(fillTemplate('PIN: {{pin}} {{ nope }}', CONTEXT)).toBe('PIN: {{pin}} {{ nope }}');
+  });
+});
+
+describe('formatInvitationTime', () => {
+  it('formats in Asia/Tokyo for en-GB: medium date, short time, short zone name', () => {
+    expect(formatInvitationTime('2025-06-02T11:00:00.000Z', 'en-GB', 'Asia/Tokyo')).toBe(
+      '2 Jun 2025, 20:00 GMT+9',
+    );
+  });
+
+  it('names the summer zone in Europe/Berlin for de', () => {
+    expect(formatInvitationTime('2025-06-02T11:00:00.000Z', 'de', 'Europe/Berlin')).toBe(
+      '02.06.2025, 13:00 MESZ',
+    );
+  });
+
+  it('falls back to UTC for a time zone Intl does not know, keeping the language, without throwing', () => {
+    expect(formatInvitationTime('2025-06-02T11:00:00.000Z', 'en-GB', 'Mars/Olympus_Mons')).toBe(
+      formatInvitationTime('2025-06-02T11:00:00.000Z', 'en-GB', 'UTC'),
+    );
+    expect(formatInvitationTime('2025-06-02T11:00:00.000Z', 'en', 'UTC')).toMatch(
+      /^Jun 2, 2025, 11:00\sAM UTC$/,
+    );
   });
 });
 
@@ -130,9 +173,42 @@ describe('sendInvitations', () => {
       {
         to: '+15555550101',
         message:
-          'Register your Android device: open https://portal.example.com/go on the device, then install the agent app. Expires 2025-06-02 11:00 UTC.',
+          'Register your Android device: open https://portal.example.com/go on it and sign in with your portal password. Expires 2 Jun 2025, 11:00 UTC.',
       },
     ]);
+  });
+
+  it('the default invitation for an INVITATION registration asks for the password and never mentions a PIN', async () => {
+    const { ports: p, emails, texts } = ports();
+
+    await sendInvitations(p, settings(), ['EMAIL', 'SMS'], { ...CONTEXT, withPin: false });
+
+    expect(emails[0]?.text).toBe(
+      'Hello Alice Martin,\n\nOpen https://portal.example.com/go on your iPhone or iPad, sign in with alice@example.com and your portal password, then install the enrollment profile.\n\nThis invitation expires on 2 Jun 2025, 11:00 UTC.',
+    );
+    expect(texts[0]?.message).toBe(
+      'Register your iPhone or iPad: open https://portal.example.com/go on it and sign in with your portal password. Expires 2 Jun 2025, 11:00 UTC.',
+    );
+    for (const text of [emails[0]?.subject, emails[0]?.text, texts[0]?.message])
+      expect(text).not.toMatch(/PIN/);
+  });
+
+  it('the default invitation for a PIN registration asks for the PIN shown in the portal, not the password', async () => {
+    const { ports: p, emails, texts } = ports();
+
+    await sendInvitations(p, settings(), ['EMAIL', 'SMS'], {
+      ...CONTEXT,
+      platform: 'ANDROID',
+      withPin: true,
+    });
+
+    expect(emails[0]?.text).toBe(
+      'Hello Alice Martin,\n\nOpen https://portal.example.com/go on your Android device, sign in with alice@example.com and the registration PIN shown in the portal, then install the agent app from Google Play and open it.\n\nThis invitation expires on 2 Jun 2025, 11:00 UTC.',
+    );
+    expect(texts[0]?.message).toBe(
+      'Register your Android device: open https://portal.example.com/go on it and sign in with the registration PIN shown in the portal. Expires 2 Jun 2025, 11:00 UTC.',
+    );
+    for (const text of [emails[0]?.text, texts[0]?.message]) expect(text).not.toMatch(/password/);
   });
 
   it('reports SENT per channel with the time', async () => {
@@ -146,7 +222,7 @@ describe('sendInvitations', () => {
     ]);
   });
 
-  it('reports a mailer failure as FAILED with a reason naming the error, without throwing', async () => {
+  it('reports a mailer failure as FAILED with a plain reason, without throwing', async () => {
     const { ports: p, texts } = ports({
       mailer: {
         send: async () => {
@@ -160,11 +236,36 @@ describe('sendInvitations', () => {
     expect(deliveries[0]).toEqual({
       channel: 'EMAIL',
       status: 'FAILED',
-      reason: 'The email could not be sent (MessageRejected). Try Resend, or choose SMS.',
+      reason: 'The email could not be sent just now. Try Resend in a few minutes, or choose SMS.',
       at: NOW.toISOString(),
     });
     expect(deliveries[1]?.status).toBe('SENT');
     expect(texts).toHaveLength(1);
+  });
+
+  it("hands the provider's error to reportFailure, and keeps its name out of the reason", async () => {
+    const refusal = Object.assign(new Error('Invalid parameter: PhoneNumber'), {
+      name: 'InvalidParameterException',
+    });
+    const reportFailure = vi.fn();
+    const { ports: p } = ports({
+      reportFailure,
+      sms: {
+        send: async () => {
+          throw refusal;
+        },
+      },
+    });
+
+    const [delivery] = await sendInvitations(p, settings(), ['SMS'], CONTEXT);
+
+    expect(reportFailure).toHaveBeenCalledExactlyOnceWith('SMS', refusal);
+    expect(delivery).toEqual({
+      channel: 'SMS',
+      status: 'FAILED',
+      reason: 'The SMS could not be sent. Check the phone number, then try Resend.',
+      at: NOW.toISOString(),
+    });
   });
 
   it('reports the SMS FAILED, and sends nothing, when the daily cap gives no allowance', async () => {

@@ -77,8 +77,8 @@ describe('GET /api/devices', () => {
     expect(dynamo).not.toHaveReceivedCommand(ScanCommand);
   });
 
-  it('answers an empty list for a user without devices', async () => {
-    expect(await listDevices()).toEqual({ devices: [] });
+  it('answers an empty list, with nothing in use, for a user without devices', async () => {
+    expect(await listDevices()).toEqual({ devices: [], inUse: 0 });
   });
 
   it('maps a device item to a DeviceSummary with its reported facts and no registration', async () => {
@@ -89,6 +89,7 @@ describe('GET /api/devices', () => {
     expect(devices).toEqual<DeviceSummary[]>([
       {
         deviceId: 'dev-active-1',
+        name: null,
         status: 'ACTIVE',
         platform: 'IOS',
         ownership: 'EMPLOYEE',
@@ -102,6 +103,7 @@ describe('GET /api/devices', () => {
         registeredAt: '2025-05-01T09:05:00.000Z',
         createdAt: '2025-05-01T09:00:00.000Z',
         registration: null,
+        canRemove: false,
       },
     ]);
   });
@@ -115,7 +117,7 @@ describe('GET /api/devices', () => {
     expect(body).not.toMatch(/credentialHash|c0ffee|"pin"|"hmac"|ab12|"tries"|userSub|version/);
   });
 
-  it('shows a pending registration with its method, expiry and deliveries', async () => {
+  it('shows a pending registration with its method, stage, expiry and deliveries', async () => {
     const expiresAt = minutesFromNow(30);
     dynamo.on(QueryCommand).resolves({
       Items: [deviceItem(pendingDevice('dev-pending', minutesFromNow(-30), expiresAt))],
@@ -124,7 +126,14 @@ describe('GET /api/devices', () => {
     const [device] = (await listDevices()).devices;
 
     expect(device?.status).toBe('PENDING');
-    expect(device?.registration).toEqual({ method: 'PIN', expiresAt, deliveries: [] });
+    expect(device?.registration).toEqual({
+      method: 'PIN',
+      stage: 'WAITING_FOR_DEVICE',
+      expiresAt,
+      enrollmentExpiresAt: null,
+      canResend: true,
+      deliveries: [],
+    });
   });
 
   it('shows a PENDING device past its expiresAt as EXPIRED, keeping its registration for a resend', async () => {
@@ -166,25 +175,86 @@ describe('GET /api/devices', () => {
     expect(devices.map((d) => d.deviceId).sort()).toEqual(['dev-page-1', 'dev-page-2']);
   });
 
-  it('lists active devices first, then pending, expired and retired, newest first within each', async () => {
+  it('lists pending, expired, active, retired, wiped, then cancelled, newest first within each by registration, else request', async () => {
+    const registered = (
+      deviceId: string,
+      status: DeviceSummary['status'],
+      registeredAt: string,
+      createdAt: string,
+    ) => deviceItem(deviceRecord({ deviceId, status, registeredAt, createdAt }));
     dynamo.on(QueryCommand).resolves({
       Items: [
-        deviceItem(deviceRecord({ deviceId: 'retired', status: 'RETIRED' })),
+        deviceItem(deviceRecord({ deviceId: 'cancelled', status: 'CANCELLED', registeredAt: null })),
+        registered('wiped', 'WIPED', '2025-03-01T00:00:00.000Z', '2025-03-01T00:00:00.000Z'),
+        registered('retired', 'RETIRED', '2025-04-01T00:00:00.000Z', '2025-04-01T00:00:00.000Z'),
         deviceItem(pendingDevice('expired', minutesFromNow(-120), minutesFromNow(-60))),
-        deviceItem(deviceRecord({ deviceId: 'active-old', createdAt: '2025-01-01T00:00:00.000Z' })),
-        deviceItem(pendingDevice('pending', minutesFromNow(-10), minutesFromNow(50))),
-        deviceItem(deviceRecord({ deviceId: 'active-new', createdAt: '2025-05-20T00:00:00.000Z' })),
+        // Requested long ago but registered last: the registration decides, not the request.
+        registered(
+          'active-registered-late',
+          'ACTIVE',
+          '2025-05-20T00:00:00.000Z',
+          '2025-01-01T00:00:00.000Z',
+        ),
+        deviceItem(pendingDevice('pending-old', minutesFromNow(-30), minutesFromNow(30))),
+        registered(
+          'active-registered-early',
+          'ACTIVE',
+          '2025-02-01T00:00:00.000Z',
+          '2025-05-30T00:00:00.000Z',
+        ),
+        deviceItem(pendingDevice('pending-new', minutesFromNow(-10), minutesFromNow(50))),
       ],
     });
 
     const { devices } = await listDevices();
 
     expect(devices.map((d) => d.deviceId)).toEqual([
-      'active-new',
-      'active-old',
-      'pending',
+      'pending-new',
+      'pending-old',
       'expired',
+      'active-registered-late',
+      'active-registered-early',
       'retired',
+      'wiped',
+      'cancelled',
     ]);
+  });
+
+  it('counts active devices and open registrations as in use, not expired, retired or cancelled ones', async () => {
+    dynamo.on(QueryCommand).resolves({
+      Items: [
+        deviceItem(deviceRecord({ deviceId: 'active' })),
+        deviceItem(pendingDevice('pending', minutesFromNow(-10), minutesFromNow(50))),
+        deviceItem(pendingDevice('expired', minutesFromNow(-120), minutesFromNow(-60))),
+        deviceItem(deviceRecord({ deviceId: 'retired', status: 'RETIRED' })),
+        deviceItem(deviceRecord({ deviceId: 'cancelled', status: 'CANCELLED' })),
+      ],
+    });
+
+    expect((await listDevices()).inUse).toBe(2);
+  });
+
+  it('offers removal only for a cancelled registration', async () => {
+    dynamo.on(QueryCommand).resolves({
+      Items: [
+        deviceItem(deviceRecord({ deviceId: 'active' })),
+        deviceItem(pendingDevice('expired', minutesFromNow(-120), minutesFromNow(-60))),
+        deviceItem(deviceRecord({ deviceId: 'retired', status: 'RETIRED' })),
+        deviceItem(deviceRecord({ deviceId: 'wiped', status: 'WIPED' })),
+        deviceItem(deviceRecord({ deviceId: 'cancelled', status: 'CANCELLED' })),
+      ],
+    });
+
+    const { devices } = await listDevices();
+
+    expect(devices.filter((d) => d.canRemove).map((d) => d.deviceId)).toEqual(['cancelled']);
+  });
+
+  it("shows the user's own name of a device, kept from its registration", async () => {
+    dynamo.on(QueryCommand).resolves({ Items: [deviceItem(deviceRecord({ name: 'Work iPhone' }))] });
+
+    const [device] = (await listDevices()).devices;
+
+    expect(device?.name).toBe('Work iPhone');
   });
 });

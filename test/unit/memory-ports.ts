@@ -120,6 +120,13 @@ export class MemoryStore implements DeviceStore, SettingsStore, Counters {
     if (change.limitLock) this.limitLocks.set(change.device.userSub, (change.limitLock.version ?? 0) + 1);
   }
 
+  async deleteDevice(device: DeviceRecord, expectedVersion: number, audit: AuditEvent): Promise<void> {
+    const key = `${device.userSub}|${device.deviceId}`;
+    if (this.devices.get(key)?.version !== expectedVersion) throw new ConcurrentUpdateError('version');
+    this.devices.delete(key);
+    this.audit.push(structuredClone(audit));
+  }
+
   async getSecret(hash: string): Promise<SecretRecord | null> {
     const secret = this.secrets.get(hash);
     return secret ? structuredClone(secret) : null;
@@ -188,6 +195,7 @@ export const ALICE: DirectoryUser = {
   displayName: 'Alice Martin',
   phoneNumber: '+15555550101',
   language: 'en',
+  timeZone: null,
   emailVerified: true,
   enabled: true,
 };

@@ -21,6 +21,7 @@ import type { Caller } from '../../functions/core/ports.ts';
 import {
   cancelRegistration,
   createRegistration,
+  removeDevice,
   resendRegistration,
 } from '../../functions/core/registration.ts';
 import { sha256Hex } from '../../functions/core/secrets.ts';
@@ -120,6 +121,8 @@ describe('from the portal to an enrolled device', () => {
       status: 'ACTIVE',
       lastCheckInAt: '2025-06-02T10:05:00.000Z',
       commands: [],
+      ownership: 'EMPLOYEE',
+      checkInIntervalSeconds: 900,
     });
     expect(m.store.device(device.deviceId)).toMatchObject({
       status: 'ACTIVE',
@@ -517,5 +520,176 @@ describe('the device-limit lock', () => {
     expect(await codeOf(registerAndroid(m))).toBe('DEVICE_LIMIT_REACHED');
     expect(await m.store.listDevices(ALICE_SUB)).toHaveLength(1);
     expect(m.metrics.counts.LostRace).toBe(1);
+  });
+});
+
+describe("/go and the phone's platform", () => {
+  it('answers PLATFORM_MISMATCH to the right PIN on an iPhone, and the PIN still works on the Android device', async () => {
+    const m = memoryPorts(['11223344']);
+    const { device } = await registerAndroid(m);
+
+    const wrongPhone = verifyAtGo(
+      m.enrollment,
+      { username: ALICE_EMAIL, pin: '11223344', platform: 'IOS' },
+      ORIGIN,
+    );
+
+    expect(await codeOf(wrongPhone)).toBe('PLATFORM_MISMATCH');
+    expect(m.store.device(device.deviceId)?.registration).toMatchObject({ pin: { tries: 1 } });
+    expect(m.store.device(device.deviceId)?.registration?.usedAt).toBeUndefined();
+    expect(m.store.counter(`USER#${ALICE_SUB}`, 'GO_FAILURES')).toBe(0);
+    await expect(
+      verifyAtGo(m.enrollment, { username: ALICE_EMAIL, pin: '11223344', platform: 'ANDROID' }, ORIGIN),
+    ).resolves.toMatchObject({ deviceId: device.deviceId, platform: 'ANDROID' });
+  });
+
+  it('asks which registration when the password fits several for this phone, then completes the one chosen', async () => {
+    const m = memoryPorts();
+    const create = (name: string) =>
+      createRegistration(
+        m.registration,
+        ALICE,
+        { platform: 'ANDROID', method: 'INVITATION', delivery: [], name },
+        ORIGIN,
+      );
+    const work = await create('Work phone');
+    m.clock.advanceMinutes(1);
+    const spare = await create('Spare phone');
+    const proof = { username: ALICE_EMAIL, password: 'correct horse', platform: 'ANDROID' } as const;
+
+    let choices: unknown;
+    try {
+      await verifyAtGo(m.enrollment, proof, ORIGIN);
+    } catch (error) {
+      expect(error).toMatchObject({ code: 'CHOOSE_REGISTRATION' });
+      choices = (error as PortalError).details;
+    }
+    const chosen = await verifyAtGo(m.enrollment, { ...proof, deviceId: work.device.deviceId }, ORIGIN);
+
+    expect(choices).toEqual({
+      choices: [
+        {
+          deviceId: spare.device.deviceId,
+          name: 'Spare phone',
+          platform: 'ANDROID',
+          createdAt: '2025-06-02T10:01:00.000Z',
+        },
+        {
+          deviceId: work.device.deviceId,
+          name: 'Work phone',
+          platform: 'ANDROID',
+          createdAt: '2025-06-02T10:00:00.000Z',
+        },
+      ],
+    });
+    expect(chosen.deviceId).toBe(work.device.deviceId);
+    expect(m.store.device(spare.device.deviceId)?.registration?.usedAt).toBeUndefined();
+  });
+
+  it("refuses a chosen registration that is not one of this phone's, instead of completing another", async () => {
+    const m = memoryPorts();
+    const android = await createRegistration(
+      m.registration,
+      ALICE,
+      { platform: 'ANDROID', method: 'INVITATION', delivery: [] },
+      ORIGIN,
+    );
+    const ios = await createRegistration(
+      m.registration,
+      ALICE,
+      { platform: 'IOS', method: 'INVITATION', delivery: [] },
+      ORIGIN,
+    );
+
+    await expect(
+      verifyAtGo(
+        m.enrollment,
+        {
+          username: ALICE_EMAIL,
+          password: 'correct horse',
+          platform: 'ANDROID',
+          deviceId: ios.device.deviceId,
+        },
+        ORIGIN,
+      ),
+    ).rejects.toMatchObject({ code: 'BAD_CREDENTIALS' });
+    expect(m.store.device(android.device.deviceId)?.registration?.usedAt).toBeUndefined();
+  });
+
+  it('keeps the name the user gave the registration when the device enrolls', async () => {
+    const m = memoryPorts(['11223344']);
+    const { device } = await createRegistration(
+      m.registration,
+      ALICE,
+      { platform: 'ANDROID', method: 'PIN', delivery: [], name: 'Work phone' },
+      ORIGIN,
+    );
+    const go = await verifyAtGo(m.enrollment, { username: ALICE_EMAIL, pin: '11223344' }, ORIGIN);
+
+    await enrollAgent(m.enrollment, { enrollmentToken: go.enrollmentToken, device: FACTS }, ORIGIN);
+
+    const [listed] = (await listDevices({ devices: m.store, clock: m.clock }, ALICE_SUB)).devices;
+    expect(listed).toMatchObject({ deviceId: device.deviceId, status: 'ACTIVE', name: 'Work phone' });
+  });
+
+  it('finds the account by the email typed in capitals, looked up again in lower case', async () => {
+    const m = memoryPorts(['11223344']);
+    const { device } = await registerAndroid(m);
+
+    const go = await verifyAtGo(m.enrollment, { username: 'Alice@Example.com', pin: '11223344' }, ORIGIN);
+
+    expect(go.deviceId).toBe(device.deviceId);
+  });
+});
+
+describe('delivery failures for the helpdesk', () => {
+  it("logs the provider's error name, and keeps it out of the reason the user sees", async () => {
+    const m = memoryPorts();
+    const logged: { message: string; fields: Record<string, unknown> }[] = [];
+    m.registration.log = (message, fields) => logged.push({ message, fields });
+    m.registration.mailer = {
+      send: async () => {
+        throw Object.assign(new Error('Email address is not verified.'), { name: 'MessageRejected' });
+      },
+    };
+
+    const { device } = await registerAndroid(m);
+
+    expect(logged).toEqual([
+      {
+        message: 'Invitation delivery failed',
+        fields: { channel: 'EMAIL', deviceId: device.deviceId, providerError: 'MessageRejected' },
+      },
+    ]);
+    const [delivery] = device.registration?.deliveries ?? [];
+    expect(delivery).toMatchObject({ channel: 'EMAIL', status: 'FAILED' });
+    expect(delivery?.reason).not.toContain('MessageRejected');
+    expect(JSON.stringify(m.store.device(device.deviceId))).not.toContain('MessageRejected');
+  });
+});
+
+describe('removing a cancelled registration', () => {
+  it('takes the device out of the list and keeps its audit trail, with DEVICE_REMOVED last', async () => {
+    const m = memoryPorts();
+    const { device } = await registerAndroid(m);
+    await cancelRegistration(m.registration, ALICE, device.deviceId, ORIGIN);
+
+    await removeDevice(m.registration, ALICE, device.deviceId, ORIGIN);
+
+    expect(m.store.device(device.deviceId)).toBeUndefined();
+    expect((await listDevices({ devices: m.store, clock: m.clock }, ALICE_SUB)).devices).toEqual([]);
+    expect(m.store.audit.map((e) => `${e.action} ${e.deviceId}`)).toEqual([
+      `REGISTRATION_CREATED ${device.deviceId}`,
+      `REGISTRATION_CANCELLED ${device.deviceId}`,
+      `DEVICE_REMOVED ${device.deviceId}`,
+    ]);
+  });
+
+  it('refuses a pending registration with NOT_REMOVABLE, and keeps it', async () => {
+    const m = memoryPorts();
+    const { device } = await registerAndroid(m);
+
+    expect(await codeOf(removeDevice(m.registration, ALICE, device.deviceId, ORIGIN))).toBe('NOT_REMOVABLE');
+    expect(m.store.device(device.deviceId)?.status).toBe('PENDING');
   });
 });

@@ -170,6 +170,24 @@ describe('POST /api/registrations/{deviceId}/resend', () => {
     expect(sns).not.toHaveReceivedCommand(PublishCommand);
   });
 
+  it('texts a number typed in the resend, normalised with the country given', async () => {
+    table.putDevice(pendingRegistration());
+
+    await resent(PENDING_ID, { delivery: ['SMS'], phoneNumber: '(415) 555-0123', phoneCountry: 'US' });
+
+    expect(sns).toHaveReceivedCommandExactlyOnceWith(PublishCommand, { PhoneNumber: '+14155550123' });
+  });
+
+  it('answers 400 PHONE_NUMBER_INVALID to a typed number that is not a mobile number, renewing nothing', async () => {
+    table.putDevice(pendingRegistration());
+
+    const result = await resend(PENDING_ID, { delivery: ['SMS'], phoneNumber: '+1 900 555 0123' });
+
+    expect(errorOf(result)).toMatchObject({ status: 400, code: 'PHONE_NUMBER_INVALID' });
+    expect(dynamo).not.toHaveReceivedCommand(TransactWriteCommand);
+    expect(sns).not.toHaveReceivedCommand(PublishCommand);
+  });
+
   it('renews an expired registration', async () => {
     table.putDevice(
       pendingRegistration({

@@ -99,6 +99,37 @@ describe('applySettingsChange', () => {
     expect(result).toEqual({ ok: false, issues: [{ path: 'publicOrigin', message: expect.any(String) }] });
   });
 
+  it('has US, en and UTC as the default country, language and time zone', () => {
+    expect(defaultSettings()).toMatchObject({
+      defaultCountry: 'US',
+      defaultLanguage: 'en',
+      defaultTimeZone: 'UTC',
+    });
+  });
+
+  it('accepts a country code, a language tag and an IANA time zone', () => {
+    const result = applySettingsChange(defaultSettings(), {
+      defaultCountry: 'CH',
+      defaultLanguage: 'de-CH',
+      defaultTimeZone: 'Europe/Zurich',
+    });
+
+    expect(result).toMatchObject({
+      ok: true,
+      settings: { defaultCountry: 'CH', defaultLanguage: 'de-CH', defaultTimeZone: 'Europe/Zurich' },
+    });
+  });
+
+  it.each([
+    ['defaultCountry', 'usa'],
+    ['defaultLanguage', 'English'],
+    ['defaultTimeZone', 'Mars/Olympus_Mons'],
+  ])('refuses %s %j, naming its path', (field, value) => {
+    const result = applySettingsChange(defaultSettings(), { [field]: value });
+
+    expect(result).toEqual({ ok: false, issues: [{ path: field, message: expect.any(String) }] });
+  });
+
   it('refuses a wrong nested field with its full path', () => {
     const result = applySettingsChange(defaultSettings(), { helpdesk: { email: 'x'.repeat(300) } });
 
