@@ -45,6 +45,8 @@ export interface MeResponse {
     ownershipChoice: boolean;
     defaultOwnership: Ownership;
     derivedCredential: boolean;
+    /** The map the device page shows a located device on (tile server from the settings). */
+    mapTiles: { urlTemplate: string; attribution: string };
   };
   helpdesk: HelpdeskContact;
   deviceLimit: number;

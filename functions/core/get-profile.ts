@@ -40,6 +40,7 @@ export async function getProfile(
       ownershipChoice: settings.usersMayChooseOwnership,
       defaultOwnership: settings.defaultOwnership,
       derivedCredential: settings.derivedCredential.enabled,
+      mapTiles: settings.mapTiles,
     },
     helpdesk: settings.helpdesk,
     deviceLimit: settings.deviceLimitPerUser,

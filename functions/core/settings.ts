@@ -45,6 +45,17 @@ export interface PortalSettings {
   goAttemptsPerAddress: number;
   /** Store links for the agent app. */
   agentApp: { androidStoreUrl: string; iosAppStoreUrl: string };
+  /** Map tiles for a located device (OpenStreetMap unless the administrator sets another server). */
+  mapTiles: { urlTemplate: string; attribution: string };
+  /** Commands not picked up by the device within this many hours become EXPIRED. */
+  commandLifetimeHours: number;
+  /** What device actions the administrator allows beyond the platform's rules. */
+  actionPolicy: {
+    /** A full wipe of an employee-owned device (default off: retire removes only company data). */
+    wipeEmployeeOwned: boolean;
+  };
+  /** Email the user after each action on their device and when its result arrives. */
+  notifyActionsByEmail: boolean;
   /** Country (ISO 3166 alpha-2) of phone numbers typed without a +, unless the user picks another. */
   defaultCountry: string;
   /** Language and time zone of invitations for users whose profile names none. */
@@ -99,6 +110,13 @@ export function defaultSettings(): PortalSettings {
       androidStoreUrl: 'https://play.google.com/store/apps/details?id=com.example.mdmagent',
       iosAppStoreUrl: 'https://apps.apple.com/app/id000000000',
     },
+    mapTiles: {
+      urlTemplate: 'https://tile.openstreetmap.org/{z}/{x}/{y}.png',
+      attribution: '© OpenStreetMap contributors',
+    },
+    commandLifetimeHours: 72,
+    actionPolicy: { wipeEmployeeOwned: false },
+    notifyActionsByEmail: true,
     defaultCountry: 'US',
     defaultLanguage: 'en',
     defaultTimeZone: 'UTC',
@@ -163,6 +181,20 @@ export const settingsSchema = z.strictObject({
   smsPerDayCap: z.int().check(z.gte(0), z.lte(100_000)),
   goAttemptsPerAddress: z.int().check(z.gte(1), z.lte(100_000)),
   agentApp: z.strictObject({ androidStoreUrl: text(500), iosAppStoreUrl: text(500) }),
+  mapTiles: z.strictObject({
+    urlTemplate: z
+      .string()
+      .check(
+        z.regex(
+          /^https:\/\/[a-z0-9.-]+(:\d+)?\/[^\s]*\{z\}[^\s]*$/i,
+          'an https tile URL with {z}, {x} and {y}',
+        ),
+      ),
+    attribution: text(200),
+  }),
+  commandLifetimeHours: z.int().check(z.gte(1), z.lte(30 * 24)),
+  actionPolicy: z.strictObject({ wipeEmployeeOwned: z.boolean() }),
+  notifyActionsByEmail: z.boolean(),
   defaultCountry: z.string().check(z.regex(/^[A-Z]{2}$/, 'a two-letter country code such as US')),
   defaultLanguage: z
     .string()
