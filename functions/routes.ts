@@ -6,11 +6,17 @@
  */
 import type * as z from 'zod/mini';
 import {
+  activityQuery,
   agentCheckinBody,
+  agentCommandPath,
   agentEnrollBody,
+  commandPath,
+  commandResultBody,
   createRegistrationBody,
   devicePath,
   enrollVerifyBody,
+  lockBody,
+  lostModeBody,
   noQuery,
   profileQuery,
   resendRegistrationBody,
@@ -232,7 +238,151 @@ export const AgentCheckin = defineRoute({
   access: 'agent',
   body: agentCheckinBody,
   query: noQuery,
-  permissions: { table: [GET, PUT] },
+  // One Query reads the device and its commands; one write (a transaction when commands are handed over).
+  permissions: { table: [QUERY, PUT] },
+});
+
+export const GetDevice = defineRoute({
+  name: 'GetDevice',
+  method: 'GET',
+  path: '/api/devices/{deviceId}',
+  access: 'user',
+  role: 'self-service',
+  pathParameters: devicePath,
+  query: noQuery,
+  permissions: { table: [GET, QUERY] },
+});
+
+/** What every action route may do: read the device and its commands, queue one, wake the device, mail a notice. */
+const ACTION_PERMISSIONS: RoutePermissions = {
+  table: [GET, QUERY, PUT, UPDATE],
+  push: true,
+  sendEmail: true,
+};
+
+export const LockDevice = defineRoute({
+  name: 'LockDevice',
+  method: 'POST',
+  path: '/api/devices/{deviceId}/lock',
+  access: 'user',
+  role: 'lock',
+  body: lockBody,
+  pathParameters: devicePath,
+  query: noQuery,
+  permissions: ACTION_PERMISSIONS,
+});
+
+export const StartLostMode = defineRoute({
+  name: 'StartLostMode',
+  method: 'POST',
+  path: '/api/devices/{deviceId}/lost-mode',
+  access: 'user',
+  role: 'lock',
+  body: lostModeBody,
+  pathParameters: devicePath,
+  query: noQuery,
+  permissions: ACTION_PERMISSIONS,
+});
+
+export const StopLostMode = defineRoute({
+  name: 'StopLostMode',
+  method: 'DELETE',
+  path: '/api/devices/{deviceId}/lost-mode',
+  access: 'user',
+  role: 'lock',
+  pathParameters: devicePath,
+  query: noQuery,
+  permissions: ACTION_PERMISSIONS,
+});
+
+export const UnlockDevice = defineRoute({
+  name: 'UnlockDevice',
+  method: 'POST',
+  path: '/api/devices/{deviceId}/unlock',
+  access: 'user',
+  role: 'unlock',
+  pathParameters: devicePath,
+  query: noQuery,
+  permissions: ACTION_PERMISSIONS,
+});
+
+export const LocateDevice = defineRoute({
+  name: 'LocateDevice',
+  method: 'POST',
+  path: '/api/devices/{deviceId}/locate',
+  access: 'user',
+  role: 'locate',
+  pathParameters: devicePath,
+  query: noQuery,
+  permissions: ACTION_PERMISSIONS,
+});
+
+export const WipeDevice = defineRoute({
+  name: 'WipeDevice',
+  method: 'POST',
+  path: '/api/devices/{deviceId}/wipe',
+  access: 'user',
+  role: 'wipe',
+  recentSignIn: true,
+  pathParameters: devicePath,
+  query: noQuery,
+  permissions: ACTION_PERMISSIONS,
+});
+
+export const RetireDevice = defineRoute({
+  name: 'RetireDevice',
+  method: 'POST',
+  path: '/api/devices/{deviceId}/retire',
+  access: 'user',
+  role: 'retire',
+  recentSignIn: true,
+  pathParameters: devicePath,
+  query: noQuery,
+  permissions: ACTION_PERMISSIONS,
+});
+
+export const CancelCommand = defineRoute({
+  name: 'CancelCommand',
+  method: 'DELETE',
+  path: '/api/devices/{deviceId}/commands/{commandId}',
+  access: 'user',
+  // The action's own role is checked by the use-case, once it knows which action it is.
+  role: 'self-service',
+  pathParameters: commandPath,
+  query: noQuery,
+  permissions: { table: [GET, QUERY, PUT] },
+});
+
+export const ListActivity = defineRoute({
+  name: 'ListActivity',
+  method: 'GET',
+  path: '/api/activity',
+  access: 'user',
+  role: 'self-service',
+  query: activityQuery,
+  permissions: { table: [GET, QUERY] },
+});
+
+export const ListDeviceActivity = defineRoute({
+  name: 'ListDeviceActivity',
+  method: 'GET',
+  path: '/api/devices/{deviceId}/activity',
+  access: 'user',
+  role: 'self-service',
+  pathParameters: devicePath,
+  query: activityQuery,
+  permissions: { table: [GET, QUERY] },
+});
+
+export const AgentCommandResult = defineRoute({
+  name: 'AgentCommandResult',
+  method: 'POST',
+  path: '/api/agent/commands/{commandId}/result',
+  access: 'agent',
+  body: commandResultBody,
+  pathParameters: agentCommandPath,
+  query: noQuery,
+  permissions: { table: [GET, QUERY, PUT], sendEmail: true },
 });
 
 export const routes: readonly Route[] = [
@@ -246,6 +396,18 @@ export const routes: readonly Route[] = [
   GetEnrollmentProfile,
   AgentEnroll,
   AgentCheckin,
+  GetDevice,
+  LockDevice,
+  StartLostMode,
+  StopLostMode,
+  UnlockDevice,
+  LocateDevice,
+  WipeDevice,
+  RetireDevice,
+  CancelCommand,
+  ListActivity,
+  ListDeviceActivity,
+  AgentCommandResult,
 ] as Route[];
 
 /**

@@ -4,7 +4,7 @@
  *
  * | pk            | sk                                     | item                               |
  * | USER#{sub}    | DEVICE#{deviceId}                      | device (gsi1: DEVICE#{id} / DEVICE) |
- * | USER#{sub}    | DEVICE#{deviceId}#CMD#{createdAt}#{id}  | command, next to its device: one   |
+ * | USER#{sub}    | DEVICE#{deviceId}#CMD#{commandId}      | command, next to its device: one   |
  * |               |                                        | Query on DEVICE#{id} reads both    |
  * | USER#{sub}    | AUDIT#{at}#{id}                        | audit event (gsi1 per device)      |
  * | USER#{sub}    | LIMIT#DEVICES                          | the device-limit lock (a version)  |
@@ -12,6 +12,7 @@
  * | {scope}       | COUNTER#{name}#{windowEnd}             | rate-limit counter                 |
  * | CONFIG        | SETTINGS                               | settings, with a version           |
  */
+import { type CommandRecord, commandRetentionTtl } from '../core/commands.ts';
 import type { DeviceRecord } from '../core/device.ts';
 import type { AuditEvent, CounterKey, SecretRecord } from '../core/ports.ts';
 import type { PortalSettings } from '../core/settings.ts';
@@ -26,10 +27,10 @@ export const keys = {
   user: (sub: string) => `USER#${sub}`,
   device: (deviceId: string) => `DEVICE#${deviceId}`,
   deviceItem: (userSub: string, deviceId: string) => ({ pk: `USER#${userSub}`, sk: `DEVICE#${deviceId}` }),
-  /** Sorts after its device and before the next device's (":" and "#" < any UUID's hex digit). */
-  command: (userSub: string, deviceId: string, createdAt: string, commandId: string) => ({
+  /** Right after its device: one Query on DEVICE#{deviceId} reads the device and its commands. */
+  command: (userSub: string, deviceId: string, commandId: string) => ({
     pk: `USER#${userSub}`,
-    sk: `DEVICE#${deviceId}#CMD#${createdAt}#${commandId}`,
+    sk: `DEVICE#${deviceId}#CMD#${commandId}`,
   }),
   limitLock: (userSub: string) => ({ pk: `USER#${userSub}`, sk: 'LIMIT#DEVICES' }),
   secret: (hash: string) => ({ pk: `SECRET#${hash}`, sk: 'SECRET' }),
@@ -58,6 +59,20 @@ export function deviceToItem(device: DeviceRecord): Item {
 
 export function deviceFromItem(item: Item | undefined): DeviceRecord | null {
   return item?.type === 'DEVICE' ? ((item.device as DeviceRecord | undefined) ?? null) : null;
+}
+
+export function commandToItem(command: CommandRecord): Item {
+  return {
+    ...keys.command(command.userSub, command.deviceId, command.commandId),
+    type: 'COMMAND',
+    command,
+    // Finished commands go after a while; the audit trail keeps what happened.
+    ttl: commandRetentionTtl(command),
+  };
+}
+
+export function commandFromItem(item: Item | undefined): CommandRecord | null {
+  return item?.type === 'COMMAND' ? ((item.command as CommandRecord | undefined) ?? null) : null;
 }
 
 export function secretToItem(secret: SecretRecord): Item {

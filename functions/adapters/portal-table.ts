@@ -18,6 +18,8 @@ import {
   type TransactWriteCommandInput,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
+import type { AuditPosition, AuditReader } from '../core/activity.ts';
+import type { CommandRecord, CommandStore } from '../core/commands.ts';
 import type { DeviceRecord } from '../core/device.ts';
 import { DependencyError } from '../core/errors.ts';
 import { MAX_PIN_TRIES } from '../core/one-time-pin.ts';
@@ -36,6 +38,8 @@ import {
 import { type PortalSettings, readSettings } from '../core/settings.ts';
 import {
   auditToItem,
+  commandFromItem,
+  commandToItem,
   deviceFromItem,
   deviceToItem,
   GSI1,
@@ -87,7 +91,7 @@ function transactionError(error: TransactionCanceledException, what: string): Er
   return new DependencyError(`The transaction for ${what} was cancelled`, error.name, reasons);
 }
 
-export class PortalTable implements SettingsStore, DeviceStore, Counters {
+export class PortalTable implements SettingsStore, DeviceStore, Counters, CommandStore, AuditReader {
   constructor(
     readonly client: DynamoDBDocumentClient,
     readonly tableName: string,
@@ -268,6 +272,149 @@ export class PortalTable implements SettingsStore, DeviceStore, Counters {
       if (isLostRace(error)) throw new ConcurrentUpdateError(`Device ${device.deviceId} changed meanwhile`);
       throw error;
     }
+  }
+
+  async getDeviceWithCommands(
+    userSub: string,
+    deviceId: string,
+  ): Promise<{ device: DeviceRecord; commands: CommandRecord[] } | null> {
+    let device: DeviceRecord | null = null;
+    const commands: CommandRecord[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const page = await this.client.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+          ExpressionAttributeValues: { ':pk': keys.user(userSub), ':prefix': keys.device(deviceId) },
+          ExclusiveStartKey: startKey,
+          // Check-in and the device page read what an action just wrote.
+          ConsistentRead: true,
+        }),
+      );
+      for (const item of page.Items ?? []) {
+        device ??= deviceFromItem(item);
+        const command = commandFromItem(item);
+        if (command) commands.push(command);
+      }
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
+    return device ? { device, commands } : null;
+  }
+
+  async putCommand(device: DeviceRecord, command: CommandRecord, audit: AuditEvent): Promise<void> {
+    try {
+      await this.client.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            {
+              Put: {
+                TableName: this.tableName,
+                Item: commandToItem(command),
+                ConditionExpression: 'attribute_not_exists(pk)',
+              },
+            },
+            {
+              Update: {
+                TableName: this.tableName,
+                Key: keys.deviceItem(device.userSub, device.deviceId),
+                UpdateExpression: 'SET #device.#version = :next',
+                ConditionExpression: '#device.#version = :expected AND #device.#status = :active',
+                ExpressionAttributeNames: { '#device': 'device', '#version': 'version', '#status': 'status' },
+                ExpressionAttributeValues: {
+                  ':next': device.version + 1,
+                  ':expected': device.version,
+                  ':active': 'ACTIVE',
+                },
+              },
+            },
+            { Put: { TableName: this.tableName, Item: auditToItem(audit) } },
+          ],
+        }),
+      );
+    } catch (error) {
+      if (error instanceof TransactionCanceledException)
+        throw transactionError(error, `Device ${device.deviceId}`);
+      throw error;
+    }
+  }
+
+  async updateCommands(change: {
+    device?: { record: DeviceRecord; expectedVersion: number };
+    commands: { command: CommandRecord; from: CommandRecord['status'] }[];
+    audit: AuditEvent[];
+  }): Promise<void> {
+    const items: TransactItem[] = [];
+    if (change.device) {
+      items.push({
+        Put: this.devicePut({ device: change.device.record, expectedVersion: change.device.expectedVersion }),
+      });
+    }
+    for (const { command, from } of change.commands) {
+      items.push({
+        Put: {
+          TableName: this.tableName,
+          Item: commandToItem(command),
+          // The state it was read in: of a cancel and a pickup racing, only one finds it QUEUED.
+          ConditionExpression: '#command.#status = :from',
+          ExpressionAttributeNames: { '#command': 'command', '#status': 'status' },
+          ExpressionAttributeValues: { ':from': from },
+        },
+      });
+    }
+    for (const event of change.audit)
+      items.push({ Put: { TableName: this.tableName, Item: auditToItem(event) } });
+    if (items.length === 0) return;
+    try {
+      const [only] = items;
+      if (items.length === 1 && only?.Put) {
+        await this.client.send(new PutCommand(only.Put));
+      } else {
+        await this.client.send(new TransactWriteCommand({ TransactItems: items }));
+      }
+    } catch (error) {
+      if (error instanceof TransactionCanceledException) throw transactionError(error, 'A command');
+      if (isLostRace(error)) throw new ConcurrentUpdateError('A command changed meanwhile');
+      throw error;
+    }
+  }
+
+  async listAudit(
+    userSub: string,
+    options: { deviceId?: string; limit: number; after?: AuditPosition },
+  ): Promise<AuditEvent[]> {
+    const sk = options.after ? `AUDIT#${options.after.at}#${options.after.id}` : undefined;
+    const byDevice = options.deviceId !== undefined;
+    // The start key is built here from the caller's own partition: a cursor cannot reach another's.
+    const startKey = sk
+      ? byDevice
+        ? { pk: keys.user(userSub), sk, gsi1pk: keys.device(options.deviceId ?? ''), gsi1sk: sk }
+        : { pk: keys.user(userSub), sk }
+      : undefined;
+    const { Items } = await this.client.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        ...(byDevice
+          ? {
+              IndexName: GSI1,
+              KeyConditionExpression: 'gsi1pk = :pk AND begins_with(gsi1sk, :prefix)',
+              FilterExpression: 'pk = :owner',
+              ExpressionAttributeValues: {
+                ':pk': keys.device(options.deviceId ?? ''),
+                ':prefix': 'AUDIT#',
+                ':owner': keys.user(userSub),
+              },
+            }
+          : {
+              KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+              ExpressionAttributeValues: { ':pk': keys.user(userSub), ':prefix': 'AUDIT#' },
+            }),
+        ScanIndexForward: false,
+        Limit: options.limit,
+        ExclusiveStartKey: startKey,
+      }),
+    );
+    return (Items ?? []).map((item) => item.event as AuditEvent).filter(Boolean);
   }
 
   async takePinTry(

@@ -3,8 +3,11 @@ import type {
   DeviceStatus,
   DeviceSummary,
   InvitationDelivery,
+  LockScreen,
+  ManagementMode,
   Ownership,
   Platform,
+  Position,
   RegistrationMethod,
   RegistrationStage,
 } from './api-types.ts';
@@ -44,8 +47,18 @@ export interface DeviceRecord {
   registeredAt: string | null;
   lastCheckInAt: string | null;
   registration: RegistrationRecord | null;
-  /** Hash of the device credential (rule 5); absent until the agent enrolls. */
+  /** Hash of the device credential (rule 5); absent until the agent enrolls, and after retire or wipe. */
   credentialHash?: string;
+  /** How the device is managed, as the agent reported at enrollment. */
+  managementMode?: ManagementMode;
+  /** The APNs or FCM token the agent reported: wake-ups go there. */
+  pushToken?: string;
+  /** Lost mode is on (confirmed by the device): what its lock screen shows. */
+  lostMode?: (LockScreen & { since: string }) | null;
+  /** The last position a locate reported. */
+  lastPosition?: Position;
+  /** Where notices about this device go: the owner's verified email at registration. */
+  noticeEmail?: string;
   /** Optimistic lock: every write checks and bumps it. */
   version: number;
 }
@@ -116,4 +129,13 @@ export function toDeviceSummary(device: DeviceRecord, now: Date): DeviceSummary 
 export function countsAgainstLimit(device: DeviceRecord, now: Date): boolean {
   const status = effectiveStatus(device, now);
   return status === 'ACTIVE' || status === 'PENDING';
+}
+
+/** "Work Pixel", "Pixel 9" or "Android device": how a device is named to its owner. */
+export function deviceTitleOf(device: Pick<DeviceRecord, 'name' | 'facts' | 'platform'>): string {
+  return (
+    device.name ||
+    device.facts.deviceType ||
+    (device.platform === 'IOS' ? 'iPhone or iPad' : 'Android device')
+  );
 }

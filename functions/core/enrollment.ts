@@ -12,10 +12,12 @@ import type {
   DeviceFacts,
   EnrollVerifyRequest,
   EnrollVerifyResponse,
+  ManagementMode,
   Platform,
   RegistrationChoice,
 } from './api-types.ts';
 import { auditEvent, type RequestOrigin } from './audit.ts';
+import { CHECK_IN_INTERVAL_S, type CommandStore, handOver } from './commands.ts';
 import { type DeviceRecord, effectiveStatus } from './device.ts';
 import { PortalError } from './errors.ts';
 import { pinMatches, pinState } from './one-time-pin.ts';
@@ -48,10 +50,10 @@ export interface EnrollmentPorts {
 }
 
 /** What the agent's and the profile's routes need: no user directory, no PIN key. */
-export type DevicePorts = Pick<EnrollmentPorts, 'store' | 'clock' | 'random' | 'metrics'>;
+export type DevicePorts = Pick<EnrollmentPorts, 'clock' | 'random' | 'metrics'> & {
+  store: EnrollmentPorts['store'] & CommandStore;
+};
 
-/** How often an agent checks in when no wake-up comes. */
-export const CHECK_IN_INTERVAL_S = 15 * 60;
 /** Failed /go sign-ins per account per day (NIST SP 800-63B §5.2.2). */
 export const MAX_DAILY_FAILURES = 100;
 /** How long the agent has to use its enrollment token. */
@@ -474,7 +476,7 @@ const ENROLLMENT_INVALID = () =>
 
 /** A single-use token's record and its device, when both still say it is the live one. */
 async function deviceForToken(
-  ports: DevicePorts,
+  ports: Pick<EnrollmentPorts, 'store' | 'clock'>,
   token: string,
   kind: 'ENROLLMENT' | 'PROFILE',
 ): Promise<{ device: DeviceRecord; hash: string }> {
@@ -582,7 +584,14 @@ function cleanFacts(facts: Partial<DeviceFacts>): Partial<DeviceFacts> {
 /** POST /api/agent/enroll: the device becomes Active and gets its credential (rule 5). */
 export async function enrollAgent(
   ports: EnrollmentPorts,
-  request: { enrollmentToken?: string; username?: string; pin?: string; device: DeviceFacts },
+  request: {
+    enrollmentToken?: string;
+    username?: string;
+    pin?: string;
+    device: DeviceFacts;
+    managementMode?: ManagementMode;
+    pushToken?: string;
+  },
   origin: RequestOrigin,
 ): Promise<AgentEnrollResponse> {
   const startedAt = ports.clock.now();
@@ -643,6 +652,8 @@ export async function enrollAgent(
           lastCheckInAt: at,
           registration: null,
           credentialHash: credential.hash,
+          ...(request.managementMode ? { managementMode: request.managementMode } : {}),
+          ...(request.pushToken ? { pushToken: request.pushToken } : {}),
         },
         expectedVersion: device.version,
         limitLock: { version: lockVersion },
@@ -668,21 +679,24 @@ export async function enrollAgent(
   throw BUSY();
 }
 
-/** The device behind an `Authorization: Device <credential>` header, or 401. */
-export async function authenticateDevice(
-  ports: Pick<DevicePorts, 'store'>,
-  authorization: string | undefined,
-): Promise<DeviceRecord> {
-  const unauthorized = new PortalError(
+const CREDENTIAL_INVALID = () =>
+  new PortalError(
     'UNAUTHORIZED',
     'DEVICE_CREDENTIAL_INVALID',
     'The device credential is missing or not valid. Enroll the device again.',
   );
+
+/** The credential in an `Authorization: Device <credential>` header, checked for shape only (no read). */
+function credentialOf(authorization: string | undefined) {
   const match = /^Device\s+(\S{1,200})$/i.exec(authorization ?? '');
   const parsed = match?.[1] ? parseDeviceCredential(match[1]) : null;
-  if (!parsed) throw unauthorized;
-  const device = await ports.store.getDevice(parsed.userSub, parsed.deviceId);
-  if (!device?.credentialHash || !hashesEqual(device.credentialHash, parsed.secretHash)) throw unauthorized;
+  if (!parsed) throw CREDENTIAL_INVALID();
+  return parsed;
+}
+
+/** The device, if the credential is its own and it is still Active (rule 5: revoked on retire and wipe). */
+function checkCredential(device: DeviceRecord | null | undefined, secretHash: string): DeviceRecord {
+  if (!device?.credentialHash || !hashesEqual(device.credentialHash, secretHash)) throw CREDENTIAL_INVALID();
   if (device.status !== 'ACTIVE') {
     throw new PortalError(
       'FORBIDDEN',
@@ -693,14 +707,30 @@ export async function authenticateDevice(
   return device;
 }
 
-/** POST /api/agent/checkin: fresh facts and the last check-in time. */
+/** The device behind an `Authorization: Device <credential>` header, or 401. */
+export async function authenticateDevice(
+  ports: Pick<DevicePorts, 'store'>,
+  authorization: string | undefined,
+): Promise<DeviceRecord> {
+  const parsed = credentialOf(authorization);
+  return checkCredential(await ports.store.getDevice(parsed.userSub, parsed.deviceId), parsed.secretHash);
+}
+
+/**
+ * POST /api/agent/checkin: fresh facts, the last check-in time, and the waiting commands handed over
+ * (QUEUED → SENT) in the same write. Two round trips: one Query reads the device and its commands.
+ */
 export async function checkIn(
   ports: DevicePorts,
   authorization: string | undefined,
   facts: Partial<DeviceFacts>,
+  origin: RequestOrigin,
+  pushToken?: string,
 ): Promise<AgentCheckinResponse> {
+  const parsed = credentialOf(authorization);
   for (let attempt = 0; attempt < MAX_RACE_RETRIES; attempt++) {
-    const device = await authenticateDevice(ports, authorization);
+    const found = await ports.store.getDeviceWithCommands(parsed.userSub, parsed.deviceId);
+    const device = checkCredential(found?.device, parsed.secretHash);
     if (facts.platform && facts.platform !== device.platform) {
       throw new PortalError(
         'INVALID',
@@ -708,23 +738,40 @@ export async function checkIn(
         'The platform of an enrolled device cannot change.',
       );
     }
-    const now = ports.clock.now().toISOString();
+    const now = ports.clock.now();
+    const { sent, forAgent } = handOver(found?.commands ?? [], now);
     try {
-      await ports.store.saveDevice({
-        device: { ...device, facts: { ...device.facts, ...cleanFacts(facts) }, lastCheckInAt: now },
-        expectedVersion: device.version,
+      await ports.store.updateCommands({
+        device: {
+          record: {
+            ...device,
+            facts: { ...device.facts, ...cleanFacts(facts) },
+            lastCheckInAt: now.toISOString(),
+            ...(pushToken ? { pushToken } : {}),
+          },
+          expectedVersion: device.version,
+        },
+        commands: sent.map((command) => ({ command, from: 'QUEUED' as const })),
+        audit: sent.map((command) =>
+          auditEvent(ports, origin, {
+            userSub: device.userSub,
+            deviceId: device.deviceId,
+            action: 'COMMAND_SENT',
+            detail: `${command.action} ${command.commandId}`,
+          }),
+        ),
       });
       return {
         deviceId: device.deviceId,
         status: device.status,
-        lastCheckInAt: now,
-        commands: [],
+        lastCheckInAt: now.toISOString(),
+        commands: forAgent,
         ownership: device.ownership,
         checkInIntervalSeconds: CHECK_IN_INTERVAL_S,
       };
     } catch (error) {
       if (!(error instanceof ConcurrentUpdateError)) throw error;
-      ports.metrics.count('LostRace');
+      ports.metrics.count('LostRace'); // a cancel or an action came first: read again
     }
   }
   throw new PortalError('CONFLICT', 'BUSY', 'The device record is busy. Check in again in a moment.');

@@ -316,6 +316,8 @@ export async function createRegistration(
       userSub: caller.sub,
       deviceId,
       ...(name ? { name } : {}),
+      // Notices about this device go to the owner's address only once it is verified.
+      ...(user.emailVerified ? { noticeEmail: user.email } : {}),
       status: 'PENDING',
       platform: request.platform,
       ownership,

@@ -5,5 +5,11 @@ import { AgentCheckin } from '../routes.ts';
 
 export const handler = publicApi(AgentCheckin, async (request) => ({
   status: 200,
-  body: await checkIn(devicePorts(), request.event.headers.authorization, request.body.device),
+  body: await checkIn(
+    devicePorts(),
+    request.event.headers.authorization,
+    request.body.device,
+    request,
+    request.body.pushToken,
+  ),
 }));

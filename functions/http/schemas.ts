@@ -84,15 +84,68 @@ const facts = {
 
 export const deviceFacts = z.strictObject(facts);
 
+export const managementMode = z.enum(
+  [
+    'SUPERVISED',
+    'DEVICE_ENROLLMENT',
+    'USER_ENROLLMENT',
+    'FULLY_MANAGED',
+    'WORK_PROFILE_COMPANY',
+    'WORK_PROFILE_PERSONAL',
+  ],
+  { error: 'managementMode is one of the modes in device-actions.md.' },
+);
+/** An APNs or FCM token (or, locally, the simulator's wake-up address). */
+const pushToken = z.string().check(z.minLength(8), z.maxLength(4096));
+
 export const agentEnrollBody = z.strictObject({
   enrollmentToken: z.optional(token),
   username: z.optional(userName),
   pin: z.optional(digits),
   device: deviceFacts,
+  managementMode: z.optional(managementMode),
+  pushToken: z.optional(pushToken),
 });
 
 export const agentCheckinBody = z.strictObject({
   device: z.partial(z.strictObject(facts)),
+  pushToken: z.optional(pushToken),
+});
+
+/** What the lock screen shows (lock: both optional; lost mode: the message is required). */
+const lockMessage = z
+  .string()
+  .check(z.trim(), z.maxLength(200, 'Keep the lock-screen message to 200 characters.'));
+const lockPhone = z.string().check(z.trim(), z.maxLength(40, 'A phone number has at most 40 characters.'));
+export const lockBody = z.strictObject({
+  message: z.optional(lockMessage),
+  phoneNumber: z.optional(lockPhone),
+});
+export const lostModeBody = z.strictObject({
+  message: lockMessage.check(z.minLength(1, 'Write the message the lock screen shows, e.g. whom to call.')),
+  phoneNumber: z.optional(lockPhone),
+});
+
+export const commandPath = z.strictObject({ deviceId: uuid, commandId: uuid });
+
+export const agentCommandPath = z.strictObject({ commandId: uuid });
+
+export const commandResultBody = z.strictObject({
+  status: z.enum(['DONE', 'FAILED'], { error: 'The status is DONE or FAILED.' }),
+  error: z.optional(z.string().check(z.maxLength(500))),
+  position: z.optional(
+    z.strictObject({
+      latitude: z.number().check(z.gte(-90), z.lte(90)),
+      longitude: z.number().check(z.gte(-180), z.lte(180)),
+      accuracy: z.number().check(z.gte(0), z.lte(100_000)),
+      at: z.iso.datetime(),
+    }),
+  ),
+});
+
+/** ?cursor= of a page of activity; opaque to the client. */
+export const activityQuery = z.strictObject({
+  cursor: z.optional(z.string().check(z.maxLength(1000))),
 });
 
 /** Path parameters of the routes under /api/registrations/{deviceId} and /api/devices/{deviceId}. */

@@ -6,8 +6,9 @@
  * that records what it was asked to wait for, and metrics that record their counts.
  */
 import { createHmac } from 'node:crypto';
+import type { CommandPorts, CommandRecord, CommandStore } from '../../functions/core/commands.ts';
 import type { DeviceRecord } from '../../functions/core/device.ts';
-import type { EnrollmentPorts } from '../../functions/core/enrollment.ts';
+import type { DevicePorts, EnrollmentPorts } from '../../functions/core/enrollment.ts';
 import { MAX_PIN_TRIES } from '../../functions/core/one-time-pin.ts';
 import {
   type AuditEvent,
@@ -33,7 +34,10 @@ import { defaultSettings, type PortalSettings } from '../../functions/core/setti
 import { ALICE_EMAIL, ALICE_SUB, NOW, ONE_TIME_SECRET_KEY } from './fixtures.ts';
 import { fakeRandom } from './portal-mocks.ts';
 
-export class MemoryStore implements DeviceStore, SettingsStore, Counters {
+export class MemoryStore implements DeviceStore, SettingsStore, Counters, CommandStore {
+  /** Commands by id; each names its device. */
+  readonly commands = new Map<string, CommandRecord>();
+
   settings: PortalSettings = defaultSettings();
   readonly devices = new Map<string, DeviceRecord>();
   readonly secrets = new Map<string, SecretRecord>();
@@ -74,6 +78,57 @@ export class MemoryStore implements DeviceStore, SettingsStore, Counters {
     pin.tries += 1;
     device.version += 1;
     return device.version;
+  }
+
+  async getDeviceWithCommands(
+    userSub: string,
+    deviceId: string,
+  ): Promise<{ device: DeviceRecord; commands: CommandRecord[] } | null> {
+    const device = await this.getDevice(userSub, deviceId);
+    if (!device) return null;
+    const commands = [...this.commands.values()]
+      .filter((c) => c.userSub === userSub && c.deviceId === deviceId)
+      .map((c) => structuredClone(c));
+    return { device, commands };
+  }
+
+  // Checks every condition before writing anything, as a transaction does.
+  async putCommand(device: DeviceRecord, command: CommandRecord, audit: AuditEvent): Promise<void> {
+    const key = `${device.userSub}|${device.deviceId}`;
+    const current = this.devices.get(key);
+    if (
+      this.commands.has(command.commandId) ||
+      current?.version !== device.version ||
+      current.status !== 'ACTIVE'
+    ) {
+      throw new ConcurrentUpdateError('device or command changed');
+    }
+    this.devices.set(key, { ...current, version: current.version + 1 });
+    this.commands.set(command.commandId, structuredClone(command));
+    this.audit.push(audit);
+  }
+
+  async updateCommands(change: {
+    device?: { record: DeviceRecord; expectedVersion: number };
+    commands: { command: CommandRecord; from: CommandRecord['status'] }[];
+    audit: AuditEvent[];
+  }): Promise<void> {
+    if (change.device) {
+      const current = this.devices.get(`${change.device.record.userSub}|${change.device.record.deviceId}`);
+      if (current?.version !== change.device.expectedVersion) throw new ConcurrentUpdateError('version');
+    }
+    for (const { command, from } of change.commands) {
+      if (this.commands.get(command.commandId)?.status !== from) throw new ConcurrentUpdateError('command');
+    }
+    if (change.device) {
+      const { record, expectedVersion } = change.device;
+      this.devices.set(
+        `${record.userSub}|${record.deviceId}`,
+        structuredClone({ ...record, version: expectedVersion + 1 }),
+      );
+    }
+    for (const { command } of change.commands) this.commands.set(command.commandId, structuredClone(command));
+    this.audit.push(...change.audit);
   }
 
   async appendAudit(event: AuditEvent): Promise<void> {
@@ -253,5 +308,31 @@ export function memoryPorts(pins: string[] = []) {
     },
   };
   const enrollment: EnrollmentPorts = { store, directory, clock, random, hasher, sleep, metrics };
-  return { clock, store, directory, emails, texts, random, hasher, sleep, metrics, registration, enrollment };
+  const agent: DevicePorts = { store, clock, random, metrics };
+  const wakeUps: DeviceRecord[] = [];
+  const commands: CommandPorts = {
+    store,
+    clock,
+    random,
+    metrics,
+    wakeUp: async (device) => {
+      wakeUps.push(device);
+    },
+  };
+  return {
+    clock,
+    store,
+    directory,
+    emails,
+    texts,
+    random,
+    hasher,
+    sleep,
+    metrics,
+    registration,
+    enrollment,
+    agent,
+    commands,
+    wakeUps,
+  };
 }

@@ -112,7 +112,7 @@ describe('from the portal to an enrolled device', () => {
       ORIGIN,
     );
     m.clock.advanceMinutes(5);
-    const checkin = await checkIn(m.enrollment, `Device ${agent.deviceCredential}`, { osVersion: '14.1' });
+    const checkin = await checkIn(m.agent, `Device ${agent.deviceCredential}`, { osVersion: '14.1' }, ORIGIN);
 
     expect(go.deviceId).toBe(device.deviceId);
     expect(agent.deviceId).toBe(device.deviceId);
