@@ -1,4 +1,4 @@
-import { GetCommand, PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, QueryCommand, PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { AgentCheckinResponse } from '../../functions/core/api-types.ts';
 import { sha256Hex } from '../../functions/core/secrets.ts';
@@ -90,12 +90,13 @@ describe('POST /api/agent/checkin', () => {
     });
   });
 
-  it('takes two round trips: one consistent read of the device item and one conditional Put, no transaction', async () => {
+  it('takes two round trips: one consistent Query of the device and its commands, one conditional Put', async () => {
     await checkIn(`Device ${CREDENTIAL}`);
 
     expect(dynamo.calls()).toHaveLength(2);
-    expect(dynamo).toHaveReceivedCommandExactlyOnceWith(GetCommand, {
-      Key: { pk: `USER#${ALICE_SUB}`, sk: `DEVICE#${DEVICE_ID}` },
+    expect(dynamo).toHaveReceivedCommandExactlyOnceWith(QueryCommand, {
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+      ExpressionAttributeValues: { ':pk': `USER#${ALICE_SUB}`, ':prefix': `DEVICE#${DEVICE_ID}` },
       ConsistentRead: true,
     });
     expect(dynamo).toHaveReceivedCommandTimes(PutCommand, 1);
