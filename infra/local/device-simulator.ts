@@ -6,18 +6,38 @@
  *   npm run device -- go --user alice@example.com --pin 12345678 [--qr-url <url from the QR code>]
  *   npm run device -- enroll --token <enrollment token>
  *   npm run device -- checkin [--os-version "iOS 18.2"]
+ *   npm run device -- run [--interval 5] [--location 52.37,4.89] [--fail-next CODE]
  *   npm run device -- show
+ *
+ * `run` stays online: a wake-up server on 127.0.0.1 (its URL is the push token the portal's SNS
+ * wakes it at), a check-in at once, then at every wake-up or after the check-in interval, and every
+ * command it is handed carried out and reported (infra/local/device-agent.ts).
  */
-import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import type {
+  AgentCheckinRequest,
   AgentCheckinResponse,
+  AgentEnrollRequest,
   AgentEnrollResponse,
   ApiErrorBody,
   DeviceFacts,
   EnrollVerifyResponse,
+  ManagementMode,
+  Ownership,
   Platform,
 } from '../../functions/core/api-types.ts';
+import {
+  carryOut,
+  DEFAULT_MODE,
+  DEMO_POSITION,
+  parseInterval,
+  parseLocation,
+  parseMode,
+  SimulatorError,
+  startWakeServer,
+  type WakeServer,
+} from './device-agent.ts';
 
 interface SimulatorState {
   portal: string;
@@ -25,6 +45,11 @@ interface SimulatorState {
   deviceCredential: string;
   facts: DeviceFacts;
   enrolledAt: string;
+  managementMode?: ManagementMode;
+  /** The ownership the portal named at the last check-in. */
+  ownership?: Ownership;
+  /** Lost mode is on (what the lock screen shows). */
+  lostMode?: boolean;
 }
 
 const USAGE = `Device simulator: acts as the agent app on a phone.
@@ -34,13 +59,22 @@ const USAGE = `Device simulator: acts as the agent app on a phone.
   npm run device -- go      --user EMAIL (--pin PIN | --password PW) [--qr-url URL]
                                                         do what the phone does: open /go (optionally from the QR
                                                         code's URL), then enroll with the token it hands out
-  npm run device -- checkin [--os-version V] [--carrier C]  report facts; prints pending commands
+  npm run device -- checkin [--os-version V] [--carrier C]  check in once; carries out the commands it gets
+  npm run device -- run     [--interval S]              stay online: check in now, at every push wake-up and
+                                                        every check-in interval; carry out commands (Ctrl-C stops)
   npm run device -- show                                print the saved state (without the credential)
 
 Options:
   --portal URL        portal base URL (default http://127.0.0.1:3000, or the saved state's)
   --state FILE        where the credential is kept (default .device-simulator.json)
   --platform P        IOS or ANDROID (default: the registration's platform for go, else ANDROID)
+  --mode MODE         management mode to enroll with (enroll, go): SUPERVISED, DEVICE_ENROLLMENT,
+                      USER_ENROLLMENT (iOS; default SUPERVISED), FULLY_MANAGED, WORK_PROFILE_COMPANY,
+                      WORK_PROFILE_PERSONAL (Android; default FULLY_MANAGED)
+  --push              enroll, go: send a wake-up URL as push token and stay online, as run does
+  --interval S        run: check in every S seconds instead of the portal's check-in interval
+  --location LAT,LON  the position LOCATE reports (default ${DEMO_POSITION.latitude},${DEMO_POSITION.longitude})
+  --fail-next CODE    the next command reports FAILED with the error CODE
   --device-type T --manufacturer M --os-version V --imei N --phone +E164 --carrier C
 `;
 
@@ -59,10 +93,13 @@ const OPTIONS = {
   imei: { type: 'string' },
   phone: { type: 'string' },
   carrier: { type: 'string' },
+  mode: { type: 'string' },
+  push: { type: 'boolean' },
+  interval: { type: 'string' },
+  location: { type: 'string' },
+  'fail-next': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
-
-class SimulatorError extends Error {}
 
 function parseOptions() {
   try {
@@ -115,6 +152,15 @@ function parseUrl(value: string, option: string): URL {
   }
 }
 
+class HttpError extends SimulatorError {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
 /** fetch, with an unreachable portal said in one line. */
 async function reach(url: string, init?: RequestInit): Promise<Response> {
   try {
@@ -149,7 +195,7 @@ async function call<T>(
       const error = (JSON.parse(text) as ApiErrorBody).error;
       message = `${error.code}: ${error.message}`;
     } catch {}
-    throw new SimulatorError(`${path} answered ${response.status}: ${message}`);
+    throw new HttpError(response.status, `${path} answered ${response.status}: ${message}`);
   }
   return JSON.parse(text) as T;
 }
@@ -173,24 +219,223 @@ function facts(platform: Platform): DeviceFacts {
   };
 }
 
+/** Options that need no portal, checked before anything is sent: a mistake costs no PIN or token. */
+function checkOptions(): void {
+  if (values.mode) parseMode(values.mode, values.platform ? platformOption('ANDROID') : undefined);
+  if (values.location) parseLocation(values.location);
+  if (values.interval) parseInterval(values.interval);
+  if (values['fail-next'] !== undefined && !/^[A-Za-z0-9_.:-]{1,64}$/.test(values['fail-next'])) {
+    throw new SimulatorError('--fail-next is an error code: letters, digits, _ . : - (at most 64)');
+  }
+}
+
 async function enroll(
   portal: string,
   platform: Platform,
   auth: { enrollmentToken: string } | { username: string; pin: string },
 ) {
   const device = facts(platform);
-  const result = await call<AgentEnrollResponse>(portal, '/api/agent/enroll', { ...auth, device });
-  saveState({
+  const managementMode = values.mode ? parseMode(values.mode, platform) : DEFAULT_MODE[platform];
+  // With --push the wake-up server runs before enrolling: its URL is the push token sent now.
+  const wake = values.push ? await startAgentWakeServer() : null;
+  let result: AgentEnrollResponse;
+  try {
+    const body: AgentEnrollRequest = {
+      ...auth,
+      device,
+      managementMode,
+      ...(wake ? { pushToken: wake.server.url } : {}),
+    };
+    result = await call<AgentEnrollResponse>(portal, '/api/agent/enroll', body);
+  } catch (error) {
+    await wake?.server.close();
+    throw error;
+  }
+  const state: SimulatorState = {
     portal,
     deviceId: result.deviceId,
     deviceCredential: result.deviceCredential,
     facts: device,
     enrolledAt: new Date().toISOString(),
-  });
+    managementMode,
+  };
+  saveState(state);
   console.log(
-    `Enrolled device ${result.deviceId} (${device.manufacturer} ${device.deviceType}, ${device.osVersion}).`,
+    `Enrolled device ${result.deviceId} (${device.manufacturer} ${device.deviceType}, ${device.osVersion}; ${managementMode}).`,
   );
-  console.log(`Credential saved in ${values.state}; run "npm run device -- checkin" to check in.`);
+  if (wake) return run(state, wake, true);
+  console.log(
+    `Credential saved in ${values.state}; run "npm run device -- run" to stay online, or "checkin" to check in once.`,
+  );
+}
+
+const OWNERSHIP_WORDS: Record<Ownership, string> = { COMPANY: 'Company', EMPLOYEE: 'Employee' };
+
+function time(): string {
+  return new Date().toISOString().slice(11, 19);
+}
+
+class CredentialRevoked extends SimulatorError {}
+
+/**
+ * One check-in and every command it hands over, carried out and reported in order. Returns the
+ * state after it, or null when a wipe or retire ended management (the state file is then gone).
+ */
+async function checkInOnce(
+  portal: string,
+  state: SimulatorState,
+  request: AgentCheckinRequest,
+  failNext: { code: string | null },
+  reason: string,
+): Promise<{ state: SimulatorState | null; intervalSeconds: number }> {
+  const auth = { authorization: `Device ${state.deviceCredential}` };
+  let result: AgentCheckinResponse;
+  try {
+    result = await call<AgentCheckinResponse>(portal, '/api/agent/checkin', request, auth);
+  } catch (error) {
+    if (error instanceof HttpError && (error.status === 401 || error.status === 403)) {
+      throw new CredentialRevoked(
+        `the portal no longer accepts this device's credential (${error.status}): it was retired or wiped there. Delete ${values.state} and enroll again.`,
+      );
+    }
+    throw error;
+  }
+  let current: SimulatorState = { ...state, facts: { ...state.facts, ...request.device } };
+  console.log(
+    `[${time()}] Checked in (${reason}): ${result.deviceId} ${result.status}, ${result.commands.length ? `${result.commands.length} command(s)` : 'no commands'}.`,
+  );
+  if (result.ownership && result.ownership !== current.ownership) {
+    console.log(`Ownership: ${OWNERSHIP_WORDS[result.ownership] ?? result.ownership}`);
+    current = { ...current, ownership: result.ownership };
+  }
+  saveState(current);
+  for (const command of result.commands) {
+    const outcome = carryOut(command, {
+      platform: current.facts.platform,
+      mode: current.managementMode,
+      lostMode: current.lostMode ?? false,
+      location: values.location ? parseLocation(values.location) : DEMO_POSITION,
+      failWith: failNext.code,
+    });
+    failNext.code = null;
+    console.log(`${command.action} (command ${command.commandId}):`);
+    for (const line of outcome.lines) console.log(`  ${line}`);
+    await call<unknown>(
+      portal,
+      `/api/agent/commands/${encodeURIComponent(command.commandId)}/result`,
+      outcome.result,
+      auth,
+    );
+    console.log(
+      `  Reported ${outcome.result.status}${outcome.result.error ? ` (${outcome.result.error})` : ''}.`,
+    );
+    current = { ...current, lostMode: outcome.lostMode };
+    if (outcome.result.status === 'DONE' && outcome.unenrolled) {
+      unlinkSync(values.state);
+      console.log(`Forgot the device credential: deleted ${values.state}.`);
+      return { state: null, intervalSeconds: result.checkInIntervalSeconds };
+    }
+    saveState(current);
+  }
+  return { state: current, intervalSeconds: result.checkInIntervalSeconds };
+}
+
+/** Facts given on the command line, reported at the (first) check-in. */
+function factUpdate(): Partial<DeviceFacts> {
+  return {
+    ...(values['os-version'] ? { osVersion: values['os-version'] } : {}),
+    ...(values.carrier ? { carrier: values.carrier } : {}),
+    ...(values.phone ? { phoneNumber: values.phone } : {}),
+  };
+}
+
+interface AgentWake {
+  server: WakeServer;
+  /** Resolves the current wait early (a wake-up, or a stop). */
+  nudge(): void;
+  /** A wake-up arrived since the last wait began. */
+  pending: boolean;
+  waiting: (() => void) | null;
+}
+
+async function startAgentWakeServer(): Promise<AgentWake> {
+  const signal = { pending: false, waiting: null as (() => void) | null };
+  const nudge = () => {
+    signal.pending = true;
+    signal.waiting?.();
+  };
+  const server = await startWakeServer((message) => {
+    console.log(`[${time()}] Wake-up: ${message || '(empty)'}`);
+    nudge();
+  });
+  return Object.assign(signal, { server, nudge });
+}
+
+/** Waits for the interval, or less when a wake-up (or Ctrl-C) comes; says which. */
+function waitForWake(wake: AgentWake, seconds: number): Promise<'wake-up' | 'interval'> {
+  if (wake.pending) {
+    wake.pending = false;
+    return Promise.resolve('wake-up');
+  }
+  return new Promise((resolveWait) => {
+    const timer = setTimeout(() => {
+      wake.waiting = null;
+      resolveWait('interval');
+    }, seconds * 1000);
+    wake.waiting = () => {
+      clearTimeout(timer);
+      wake.waiting = null;
+      wake.pending = false;
+      resolveWait('wake-up');
+    };
+  });
+}
+
+/** `run`: online until Ctrl-C, a wipe or retire, or a revoked credential. */
+async function run(saved: SimulatorState, existing?: AgentWake, tokenSent = false): Promise<void> {
+  const portal = (values.portal ?? saved.portal).replace(/\/$/, '');
+  const wake = existing ?? (await startAgentWakeServer());
+  const override = values.interval ? parseInterval(values.interval) : null;
+  const failNext = { code: values['fail-next'] ?? null };
+  let stopping = false;
+  const stop = () => {
+    if (stopping) process.exit(130); // a second Ctrl-C while a call hangs
+    stopping = true;
+    wake.nudge();
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+  console.log(`Online as ${saved.deviceId}; push token (wake-up URL): ${wake.server.url}`);
+  let state: SimulatorState | null = saved;
+  let first = true;
+  let reason = 'start';
+  try {
+    while (state && !stopping) {
+      const request: AgentCheckinRequest = {
+        device: first ? factUpdate() : {},
+        ...(first && !tokenSent ? { pushToken: wake.server.url } : {}),
+      };
+      let intervalSeconds = override ?? 60;
+      try {
+        const next = await checkInOnce(portal, state, request, failNext, reason);
+        state = next.state;
+        intervalSeconds = override ?? next.intervalSeconds;
+        first = false;
+      } catch (error) {
+        // The first check-in's failure is the user's to fix (wrong portal, not running); later
+        // ones are the network's: say so and try again, as an agent does.
+        if (first || error instanceof CredentialRevoked || !(error instanceof SimulatorError)) throw error;
+        console.error(`device simulator: ${error.message}; trying again in ${intervalSeconds} s`);
+      }
+      if (!state || stopping) break;
+      reason = await waitForWake(wake, intervalSeconds);
+    }
+  } finally {
+    process.off('SIGINT', stop);
+    process.off('SIGTERM', stop);
+    await wake.server.close();
+  }
+  if (stopping) console.log(`Stopped. The device stays enrolled (${values.state}).`);
 }
 
 async function main(): Promise<void> {
@@ -199,6 +444,7 @@ async function main(): Promise<void> {
     console.log(USAGE);
     return;
   }
+  checkOptions();
   const saved = loadState();
   const portal = (values.portal ?? saved?.portal ?? 'http://127.0.0.1:3000').replace(/\/$/, '');
 
@@ -244,27 +490,21 @@ async function main(): Promise<void> {
         throw new SimulatorError(
           `No enrolled device in ${values.state}: run "npm run device -- enroll" first`,
         );
-      const update: Partial<DeviceFacts> = {
-        ...(values['os-version'] ? { osVersion: values['os-version'] } : {}),
-        ...(values.carrier ? { carrier: values.carrier } : {}),
-        ...(values.phone ? { phoneNumber: values.phone } : {}),
-      };
-      const result = await call<AgentCheckinResponse>(
+      await checkInOnce(
         portal,
-        '/api/agent/checkin',
-        { device: update },
-        {
-          authorization: `Device ${saved.deviceCredential}`,
-        },
-      );
-      saveState({ ...saved, facts: { ...saved.facts, ...update } });
-      console.log(`Checked in ${result.deviceId} at ${result.lastCheckInAt}: status ${result.status}.`);
-      console.log(
-        result.commands.length
-          ? `Pending commands: ${result.commands.map((c) => c.action).join(', ')}`
-          : 'No pending commands.',
+        saved,
+        { device: factUpdate() },
+        { code: values['fail-next'] ?? null },
+        'once',
       );
       return;
+    }
+    case 'run': {
+      if (!saved)
+        throw new SimulatorError(
+          `No enrolled device in ${values.state}: run "npm run device -- enroll" first`,
+        );
+      return run(saved);
     }
     case 'show': {
       if (!saved) throw new SimulatorError(`No enrolled device in ${values.state}`);

@@ -69,6 +69,9 @@ function configureEnvironment(portal: {
     AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER: portal.cognito,
     AWS_ENDPOINT_URL_SES: `http://127.0.0.1:${portal.port}/_local/ses`,
     AWS_ENDPOINT_URL_SNS: `http://127.0.0.1:${portal.port}/_local/sns`,
+    // Push wake-ups: the local SNS's platform applications (infra/local/local-push.ts).
+    SNS_APNS_APPLICATION_ARN: 'arn:aws:sns:us-east-1:000000000000:app/APNS/device-portal-local',
+    SNS_FCM_APPLICATION_ARN: 'arn:aws:sns:us-east-1:000000000000:app/GCM/device-portal-local',
     TABLE_NAME: portal.tableName,
     USER_POOL_ID: portal.userPoolId,
     USER_POOL_CLIENT_ID: portal.clientId,

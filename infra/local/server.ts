@@ -13,7 +13,7 @@ import type { ApiEvent, ApiResult } from '../../functions/http/api-handler.ts';
 import { handlerFile, needsUserToken, type Route, routes } from '../../functions/routes.ts';
 import type { LocalJwtAuthorizer } from './jwt-authorizer.ts';
 import { answerSecretsManager, type LocalSecrets } from './local-secrets.ts';
-import { answerSnsPublish, type Faults, readEmails, renderOutboxPage, type SmsOutbox } from './outbox.ts';
+import { answerSns, type Faults, readEmails, renderOutboxPage, type SmsOutbox } from './outbox.ts';
 import { installPermissionGuard, runAs } from './permission-guard.ts';
 
 export const REPO_ROOT = resolve(import.meta.dirname, '..', '..');
@@ -385,11 +385,7 @@ export function createLocalServer(options: LocalServerOptions): { server: Server
       if (url.pathname.startsWith('/_local/ses'))
         return proxySes(options, faults, request, response, url, body);
       if (url.pathname.startsWith('/_local/sns')) {
-        const { status, xml } = answerSnsPublish(
-          new URLSearchParams(body.toString('utf8')),
-          options.outbox,
-          faults,
-        );
+        const { status, xml } = answerSns(new URLSearchParams(body.toString('utf8')), options.outbox, faults);
         response.writeHead(status, { 'content-type': 'text/xml' });
         response.end(xml);
         return;
@@ -398,6 +394,7 @@ export function createLocalServer(options: LocalServerOptions): { server: Server
         return sendJson(response, 200, {
           emails: await readEmails(options.sesEndpoint),
           sms: options.outbox.list(),
+          push: options.outbox.push.list(),
         });
       }
       if (url.pathname === '/_local/outbox') {
@@ -406,7 +403,13 @@ export function createLocalServer(options: LocalServerOptions): { server: Server
           'cache-control': 'no-store',
           ...SECURITY_HEADERS,
         });
-        response.end(renderOutboxPage(await readEmails(options.sesEndpoint), options.outbox.list()));
+        response.end(
+          renderOutboxPage(
+            await readEmails(options.sesEndpoint),
+            options.outbox.list(),
+            options.outbox.push.list(),
+          ),
+        );
         return;
       }
       if (url.pathname === '/_local/faults' && request.method === 'PUT') {
