@@ -1,16 +1,13 @@
 /**
  * Device actions end to end: a user queues a command through the API, the portal wakes the device
  * simulator through the local SNS, the simulator checks in, carries it out and reports DONE.
- *
- * Written against the issue 11 contract (functions/core/api-types.ts) before the backend routes
- * were merged: it is skipped while the route table has no device-action routes.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type {
   ApiErrorBody,
   CommandResponse,
@@ -18,20 +15,22 @@ import type {
   DeviceDetailResponse,
   RegistrationResponse,
 } from '../../functions/core/api-types.ts';
-import { routes } from '../../functions/routes.ts';
 import { api, portalUrl } from './helpers.ts';
-import { newUser, type TestUser } from './local-table.ts';
-
-const merged =
-  routes.some((r) => r.method === 'POST' && r.path === '/api/devices/{deviceId}/lock') &&
-  routes.some((r) => r.method === 'POST' && /^\/api\/agent\/commands\/\{\w+\}\/result$/.test(r.path));
+import { newUser, putSettings, resetSettings, type TestUser } from './local-table.ts';
 
 interface Outbox {
   push: { endpointArn: string; token: string; message: string; deliveredTo: string | null }[];
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'simulator-commands-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+beforeAll(async () => {
+  // Every test enrolls from 127.0.0.1: the per-address /go limit must not be what answers.
+  await putSettings({ goAttemptsPerAddress: 10_000 });
+});
+afterAll(async () => {
+  rmSync(dir, { recursive: true, force: true });
+  await resetSettings();
+});
 
 async function until<T>(probe: () => Promise<T | undefined>, what: string, ms = 20_000): Promise<T> {
   const deadline = Date.now() + ms;
@@ -105,7 +104,7 @@ async function stop(child: ChildProcess): Promise<void> {
   await once(child, 'close');
 }
 
-describe.skipIf(!merged)('device actions carried out by the running simulator', () => {
+describe('device actions carried out by the running simulator', () => {
   it('lock: queued through the API, the device is woken, locks and reports DONE', async () => {
     const user = await newUser();
     const device = await onlineDevice(user, 'lock');
