@@ -6,14 +6,26 @@
 /**
  * Content-Security-Policy for the portal. The SPA talks to its own origin (`/api/*`) and to the
  * Cognito endpoint for sign-in; inline styles are allowed because components set `style` attributes
- * and the QR code is inline SVG; scripts stay same-origin only.
+ * and the QR code is inline SVG; scripts stay same-origin only. Images may also come from the map tile
+ * server the device page shows a located device on (`tileOrigin`, see `mapTileOrigin`, from the settings' map tiles;
+ * OpenStreetMap by default).
  */
-export function contentSecurityPolicy(cognitoEndpoint: string): string {
+export const DEFAULT_MAP_TILE_ORIGIN = 'https://tile.openstreetmap.org';
+
+/** The origin of a tile URL template (`https://tile.example.org/{z}/{x}/{y}.png`). */
+export function mapTileOrigin(urlTemplate: string): string {
+  return new URL(urlTemplate.replace(/\{[a-z]\}/g, '0')).origin;
+}
+
+export function contentSecurityPolicy(
+  cognitoEndpoint: string,
+  tileOrigin: string = DEFAULT_MAP_TILE_ORIGIN,
+): string {
   return [
     "default-src 'self'",
     "script-src 'self'",
     "style-src 'self' 'unsafe-inline'",
-    "img-src 'self' data:",
+    `img-src 'self' data: ${tileOrigin}`,
     `connect-src 'self' ${cognitoEndpoint}`,
     "object-src 'none'",
     "base-uri 'self'",
