@@ -460,6 +460,122 @@ describe('device page', () => {
     }
   });
 
+  it('lost mode: wants a message, then shows what the lock screen says and turns off', async () => {
+    const { page, context, errors } = await openPage(browser, DESKTOP);
+    try {
+      let lostSince: string | null = null;
+      const lostActions = (): ActionAvailability[] => [available('LOCK'), available('LOST_MODE')];
+      const stub: Stub = {
+        detail: () => ({
+          device: {
+            ...device(),
+            managementMode: 'SUPERVISED',
+            lostMode: lostSince
+              ? { message: 'Lost phone, please call', phoneNumber: '+15555550123', since: lostSince }
+              : null,
+          },
+          actions: lostActions(),
+          commands: [],
+        }),
+        action: (method, route) => {
+          if (method === 'POST' && route === 'lost-mode') {
+            lostSince = new Date().toISOString();
+            const answer: CommandResponse = {
+              command: command({ commandId: 'cmd-lost-1', action: 'LOST_MODE_ON', status: 'QUEUED' }),
+            };
+            return { status: 202, json: answer };
+          }
+          if (method === 'DELETE' && route === 'lost-mode') {
+            lostSince = null;
+            const answer: CommandResponse = {
+              command: command({ commandId: 'cmd-lost-2', action: 'LOST_MODE_OFF', status: 'QUEUED' }),
+            };
+            return { status: 202, json: answer };
+          }
+          return { status: 404, json: { error: { code: 'NOT_FOUND', message: 'No such route.' } } };
+        },
+        seen: [],
+      };
+      await stubApi(page, stub);
+      await signIn(page, baseUrl, BOB);
+      await page.goto(`${baseUrl}/devices/${DEVICE_ID}`);
+      await heading(page, 'Work iPhone').waitFor();
+
+      await page.getByRole('button', { name: 'Lost mode', exact: true }).click();
+      const dialog = page.getByRole('dialog', { name: 'Turn on lost mode?' });
+      await dialog.waitFor();
+      const send = dialog.getByRole('button', { name: 'Turn on lost mode' });
+      expect(await send.isDisabled()).toBe(true);
+      await dialog.getByLabel('Message on the lock screen', { exact: true }).fill('Lost phone, please call');
+      await dialog.getByLabel('Phone number on the lock screen (optional)').fill('+15555550123');
+      await expectAccessible(page, 'the lost-mode dialog');
+      await send.click();
+      await dialog.waitFor({ state: 'detached' });
+      const post = stub.seen.find((s) => s.method === 'POST' && s.path.endsWith('/lost-mode'));
+      expect(post?.body).toEqual({ message: 'Lost phone, please call', phoneNumber: '+15555550123' });
+
+      const panel = page.getByTestId('lost-mode');
+      await panel.waitFor();
+      expect(await panel.textContent()).toContain('Lost phone, please call');
+      expect(await panel.textContent()).toContain('+15555550123');
+      await expectAccessible(page, 'the device page in lost mode');
+      await panel.getByRole('button', { name: 'Turn off lost mode' }).click();
+      const off = page.getByRole('dialog', { name: 'Turn off lost mode?' });
+      await off.waitFor();
+      await off.getByRole('button', { name: 'Turn off lost mode' }).click();
+      await off.waitFor({ state: 'detached' });
+      await panel.waitFor({ state: 'detached' });
+      expect(stub.seen.some((s) => s.method === 'DELETE' && s.path.endsWith('/lost-mode'))).toBe(true);
+      expect(unexpected(errors)).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('has no violation in dark mode, with lost mode on, a position, commands and activity', async () => {
+    const { page, context, errors } = await openPage(browser, { ...DESKTOP, colorScheme: 'dark' });
+    try {
+      const stub: Stub = {
+        detail: () => ({
+          device: {
+            ...device(),
+            lostMode: { message: 'Lost phone', phoneNumber: '+15555550123', since: minutesAgo(30) },
+            lastPosition: { latitude: 48.8566, longitude: 2.3522, accuracy: 40, at: minutesAgo(20) },
+          },
+          actions: actions(),
+          commands: [
+            command({ commandId: 'cmd-lock-5', action: 'LOCK', status: 'QUEUED' }),
+            command({
+              commandId: 'cmd-locate-5',
+              action: 'LOCATE',
+              status: 'FAILED',
+              error: 'Location is off.',
+            }),
+          ],
+        }),
+        deviceActivity: () => ({
+          events: [event('e1', 'Lock queued', 1), event('e2', 'Locate failed', 20, 'FAILURE')],
+          nextCursor: 'more',
+        }),
+        seen: [],
+      };
+      await stubApi(page, stub);
+      await signIn(page, baseUrl, BOB);
+      await page.goto(`${baseUrl}/devices/${DEVICE_ID}`);
+      await heading(page, 'Work iPhone').waitFor();
+      await page.getByTestId('lost-mode').waitFor();
+      await page.locator('.leaflet-container .map-pin').waitFor();
+      await expect.poll(() => page.getByTestId('activity-event').count()).toBe(2);
+      await expectAccessible(page, 'the device page (dark)');
+      await page.getByRole('button', { name: 'Wipe', exact: true }).click();
+      await page.getByRole('dialog', { name: 'Wipe this device?' }).waitFor();
+      await expectAccessible(page, 'the wipe dialog (dark)');
+      expect(unexpected(errors)).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  });
+
   it('cancels a queued command', async () => {
     const { page, context, errors } = await openPage(browser, DESKTOP);
     try {
