@@ -222,6 +222,7 @@ describe('device page', () => {
       await page.getByRole('link', { name: 'Work iPhone' }).click();
       await heading(page, 'Work iPhone').waitFor();
       expect(new URL(page.url()).pathname).toBe(`/devices/${DEVICE_ID}`);
+      await expect.poll(() => page.title()).toBe('Work iPhone · Device Portal');
 
       // The details, in words.
       const details = page.locator('.device-details');

@@ -53,6 +53,10 @@ export function DevicePage({ me, params }: PageProps) {
   const [notice, setNotice] = useState<string | null>(null);
 
   const data = detail.data;
+  const shownName = data ? data.device.name || deviceTitle(data.device) : null;
+  useEffect(() => {
+    if (shownName) document.title = `${shownName} · Device Portal`;
+  }, [shownName]);
   if (!data) {
     return (
       <section aria-labelledby="device-heading">
