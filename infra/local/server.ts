@@ -21,7 +21,7 @@ export const REPO_ROOT = resolve(import.meta.dirname, '..', '..');
 /** The same headers CloudFront adds in AWS, so the portal is tried under the same rules. */
 export const SECURITY_HEADERS: Record<string, string> = {
   'content-security-policy':
-    "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; connect-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'",
+    "default-src 'self'; img-src 'self' data: https://tile.openstreetmap.org; style-src 'self' 'unsafe-inline'; connect-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'",
   'strict-transport-security': 'max-age=63072000; includeSubDomains; preload',
   'x-frame-options': 'DENY',
   'x-content-type-options': 'nosniff',

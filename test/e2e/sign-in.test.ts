@@ -61,10 +61,10 @@ describe('sign-in', () => {
       expect(explanation).toMatch(/Pending/);
       await page.locator('.empty-state').getByRole('button', { name: 'Register device' }).waitFor();
 
-      // The Welcome menu: register, helpdesk and sign out (Alice has the register-device role).
+      // The Welcome menu: register, activity, helpdesk and sign out (Alice has the register-device role).
       await welcome.click();
       const items = await page.getByRole('menuitem').allInnerTexts();
-      expect(items.map((t) => t.trim())).toEqual(['Register device', 'Helpdesk', 'Sign out']);
+      expect(items.map((t) => t.trim())).toEqual(['Register device', 'Activity', 'Helpdesk', 'Sign out']);
 
       // Helpdesk is a page of its own (/help) with the contact details.
       await page.getByRole('menuitem', { name: 'Helpdesk' }).click();

@@ -1,10 +1,14 @@
 /** The portal API client: typed by the same contract the handlers use. */
 import type {
+  ActivityResponse,
+  CommandResponse,
   CreateRegistrationRequest,
+  DeviceDetailResponse,
   DeviceListResponse,
   DeviceSummary,
   EnrollVerifyRequest,
   EnrollVerifyResponse,
+  LockRequest,
   MeResponse,
   RegistrationResponse,
   ResendRegistrationRequest,
@@ -27,6 +31,12 @@ export class ApiError extends Error {
 }
 
 const SESSION_ENDED = 'Your session has ended. Sign in again.';
+
+/**
+ * Wipe and retire need a sign-in within the last few minutes: that 401 asks for the password again
+ * (and a retry), it does not end the session.
+ */
+export const RECENT_SIGN_IN_REQUIRED = 'RECENT_SIGN_IN_REQUIRED';
 
 function retryAfterSeconds(res: Response): number | undefined {
   const value = res.headers.get('Retry-After');
@@ -92,6 +102,8 @@ async function request<T>(
   const data: unknown = res.status === 204 ? undefined : await res.json().catch(() => undefined);
   if (!res.ok) {
     if (res.status === 401 && auth) {
+      const refused = errorFrom(res, data);
+      if (refused.code === RECENT_SIGN_IN_REQUIRED) throw refused;
       signOut(SESSION_ENDED);
       throw new ApiError(401, 'UNAUTHENTICATED', SESSION_ENDED);
     }
@@ -101,6 +113,8 @@ async function request<T>(
 }
 
 const enc = encodeURIComponent;
+
+export type DeviceActionRoute = 'lock' | 'lost-mode' | 'unlock' | 'locate' | 'wipe' | 'retire';
 
 export const api = {
   me: () => request<MeResponse>('/api/me'),
@@ -113,6 +127,22 @@ export const api = {
     request<{ device: DeviceSummary }>(`/api/registrations/${enc(deviceId)}`, { method: 'DELETE' }),
   removeDevice: (deviceId: string) =>
     request<undefined>(`/api/devices/${enc(deviceId)}`, { method: 'DELETE' }),
+  device: (deviceId: string) => request<DeviceDetailResponse>(`/api/devices/${enc(deviceId)}`),
+  /** Lock, lost mode on, unlock, locate, wipe, retire: 202 with the queued (or already waiting) command. */
+  deviceAction: (deviceId: string, route: DeviceActionRoute, body?: LockRequest) =>
+    request<CommandResponse>(`/api/devices/${enc(deviceId)}/${route}`, { method: 'POST', body }),
+  lostModeOff: (deviceId: string) =>
+    request<CommandResponse>(`/api/devices/${enc(deviceId)}/lost-mode`, { method: 'DELETE' }),
+  cancelCommand: (deviceId: string, commandId: string) =>
+    request<CommandResponse>(`/api/devices/${enc(deviceId)}/commands/${enc(commandId)}`, {
+      method: 'DELETE',
+    }),
+  deviceActivity: (deviceId: string, cursor?: string | null) =>
+    request<ActivityResponse>(
+      `/api/devices/${enc(deviceId)}/activity${cursor ? `?cursor=${enc(cursor)}` : ''}`,
+    ),
+  activity: (cursor?: string | null) =>
+    request<ActivityResponse>(`/api/activity${cursor ? `?cursor=${enc(cursor)}` : ''}`),
   enrollVerify: (body: EnrollVerifyRequest) =>
     request<EnrollVerifyResponse>('/api/enroll/verify', { method: 'POST', body, auth: false }),
 };

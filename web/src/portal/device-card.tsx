@@ -18,6 +18,7 @@ import {
   relativeTime,
   STATUS_LABEL,
 } from '../format.ts';
+import { Link } from '../router.tsx';
 import { Icon } from '../ui/icons.tsx';
 
 interface DeviceCardProps {
@@ -81,7 +82,11 @@ export function DeviceCard({ device, now, onResend, onCancel, onRemoved }: Devic
           <span class="visually-hidden">{device.platform === 'IOS' ? 'iOS' : 'Android'}</span>
         </span>
         <div class="device-heading">
-          <h3 class="device-title">{title}</h3>
+          <h3 class="device-title">
+            <Link class="device-link" href={`/devices/${encodeURIComponent(device.deviceId)}`}>
+              {title}
+            </Link>
+          </h3>
           <p class="device-sub muted">
             {device.name && device.deviceType ? `${device.deviceType} · ` : ''}
             {device.deviceType || device.name ? `${PLATFORM_LABEL[device.platform]} · ` : ''}

@@ -32,6 +32,16 @@ export interface PageRoute {
 
 export const ROUTES: readonly PageRoute[] = [
   { path: '/', title: 'My devices', load: () => import('./devices-page.tsx').then((m) => m.DevicesPage) },
+  {
+    path: '/devices/:deviceId',
+    title: 'Device',
+    load: () => import('./device-page.tsx').then((m) => m.DevicePage),
+  },
+  {
+    path: '/activity',
+    title: 'Activity',
+    load: () => import('./activity-page.tsx').then((m) => m.ActivityPage),
+  },
   { path: '/help', title: 'Helpdesk', load: () => import('./help-page.tsx').then((m) => m.HelpPage) },
 ];
 

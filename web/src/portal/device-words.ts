@@ -1,0 +1,66 @@
+/** Words for the device page and the activity feed: actions, commands, management modes. */
+import type {
+  ActivityEvent,
+  CommandAction,
+  CommandStatus,
+  DeviceAction,
+  ManagementMode,
+} from '../../../functions/core/api-types.ts';
+import type { IconName } from '../ui/icons.tsx';
+
+export const MANAGEMENT_MODE_LABEL: Record<ManagementMode, string> = {
+  SUPERVISED: 'Supervised: the company manages the whole device',
+  DEVICE_ENROLLMENT: 'Device enrollment: the company manages the device (not supervised)',
+  USER_ENROLLMENT: 'User enrollment: the company manages a separate work area only',
+  FULLY_MANAGED: 'Fully managed: the company manages the whole device',
+  WORK_PROFILE_COMPANY: 'Work profile on a company-owned device',
+  WORK_PROFILE_PERSONAL: 'Work profile on a personal device: the company manages the work profile only',
+};
+
+export const ACTION_LABEL: Record<DeviceAction, string> = {
+  LOCK: 'Lock',
+  LOST_MODE: 'Lost mode',
+  UNLOCK: 'Unlock',
+  LOCATE: 'Locate',
+  WIPE: 'Wipe',
+  RETIRE: 'Retire',
+};
+
+export const ACTION_ICON: Record<DeviceAction, IconName> = {
+  LOCK: 'lock',
+  LOST_MODE: 'lostMode',
+  UNLOCK: 'unlock',
+  LOCATE: 'locate',
+  WIPE: 'wipe',
+  RETIRE: 'retire',
+};
+
+export const COMMAND_LABEL: Record<CommandAction, string> = {
+  LOCK: 'Lock',
+  LOST_MODE_ON: 'Lost mode on',
+  LOST_MODE_OFF: 'Lost mode off',
+  UNLOCK: 'Unlock',
+  LOCATE: 'Locate',
+  WIPE: 'Wipe',
+  RETIRE: 'Retire',
+};
+
+export const COMMAND_STATUS_LABEL: Record<CommandStatus, string> = {
+  QUEUED: 'Queued',
+  SENT: 'Sent to the device',
+  DONE: 'Done',
+  FAILED: 'Failed',
+  CANCELLED: 'Cancelled',
+  EXPIRED: 'Expired',
+};
+
+export const ACTOR_LABEL: Record<ActivityEvent['actor'], string> = {
+  USER: 'You',
+  DEVICE: 'The device',
+  PORTAL: 'The portal',
+};
+
+/** The command is still on its way: QUEUED or SENT. */
+export function isWaiting(status: CommandStatus): boolean {
+  return status === 'QUEUED' || status === 'SENT';
+}
