@@ -13,5 +13,12 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const { portal, teardown } = await startTestPortal(PORT, 'e2e');
   project.provide('baseUrl', portal.url);
   project.provide('outboxJsonUrl', `${portal.url}/_local/outbox.json`);
+  // What the integration helpers read, so browser tests can make their own users and settings.
+  project.provide('portalUrl', portal.url);
+  project.provide('userPoolId', portal.userPoolId);
+  project.provide('userPoolClientId', portal.userPoolClientId);
+  project.provide('cognitoEndpoint', portal.emulators.endpoints.cognito);
+  project.provide('dynamodbEndpoint', portal.emulators.endpoints.dynamodb);
+  project.provide('tableName', portal.tableName);
   return teardown;
 }
