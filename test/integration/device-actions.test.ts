@@ -372,4 +372,23 @@ describe("object-level authorization: bob and alice's devices (11.12)", () => {
     const bobs = await api<ActivityResponse>('/api/activity', { token: bob.accessToken });
     expect(bobs.body.events.some((e) => e.deviceId === device.deviceId)).toBe(false);
   });
+
+  it("answers 404 to unlock, wipe and retire of another user's device when the roles allow them", async () => {
+    await putSettings({ defaultRoles: [...ROLES], goAttemptsPerAddress: 10_000, deviceLimitPerUser: 20 });
+    const device = await enrolledDevice();
+    const bob = await newUser();
+    for (const path of ['unlock', 'wipe', 'retire']) {
+      const answer = await api(`/api/devices/${device.deviceId}/${path}`, {
+        method: 'POST',
+        token: bob.accessToken,
+      });
+      expect(answer.status, path).toBe(404);
+    }
+    const result = await api(`/api/agent/commands/${device.deviceId}/result`, {
+      method: 'POST',
+      headers: { authorization: 'Device dc1.x' },
+      body: { status: 'DONE' },
+    });
+    expect(result.status).toBe(401);
+  });
 });
