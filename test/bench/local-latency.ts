@@ -1,9 +1,17 @@
 /**
- * DESIGN §11, GET /api/devices in local mode: its p50 against the p50 of the raw DynamoDB Local
- * round trips it needs (the settings GetItem, then the caller's device Query), with a table of the
- * caller's 3 devices, then 100 and 100,000 device items in it (the rest belonging to other users).
+ * DESIGN §11 in local mode, against one local portal:
+ *
+ * - GET /api/devices, GET /api/devices/{id} and POST /api/agent/checkin: each p50 against the p50 of
+ *   the raw DynamoDB Local round trips it needs, issued directly the way the handler issues them
+ *   (the list: the settings GetItem, then the caller's device Query; the device page: the settings
+ *   GetItem and the one Query on DEVICE#{id} for the device and its commands, in parallel; check-in:
+ *   that Query, then the conditional Put of the device). Measured with a table of only the bench
+ *   users' devices, then 100 and 100,000 device items in it (the rest belonging to other users).
+ * - A command queued in the portal (POST /api/devices/{id}/lock) until the running device
+ *   simulator (`enroll --push`, woken through the local SNS stand-in) has reported it DONE, as
+ *   GET /api/devices/{id} shows it.
  */
-import { spawnSync } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { accessSync, constants, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -24,10 +32,20 @@ import {
   QueryCommand,
   ScanCommand,
 } from '@aws-sdk/lib-dynamodb';
-import { deviceToItem, keys } from '../../functions/adapters/items.ts';
-import type { DeviceListResponse } from '../../functions/core/api-types.ts';
+import { commandToItem, deviceFromItem, deviceToItem, keys } from '../../functions/adapters/items.ts';
+import { portalTable } from '../../functions/adapters/portal-table.ts';
+import type {
+  AgentCheckinResponse,
+  AgentEnrollResponse,
+  CommandSummary,
+  DeviceDetailResponse,
+  DeviceListResponse,
+  RegistrationResponse,
+} from '../../functions/core/api-types.ts';
+import type { CommandRecord } from '../../functions/core/commands.ts';
 import type { DeviceRecord } from '../../functions/core/device.ts';
 import { DEFAULT_DEMO_PASSWORD, type LocalPortal, startLocalPortal } from '../../infra/local/local-portal.ts';
+import { REPO_ROOT } from '../../infra/local/server.ts';
 import { ms, ratio, round, type Summary, summarize } from './stats.ts';
 
 export const BENCH_PORT = 3900;
@@ -37,23 +55,51 @@ export interface LatencyOptions {
   samples: number;
   /** Unmeasured requests before each table size; the first size gets 5× as many (JIT of node and Java). */
   warmup: number;
-  /** Device items in the table at each measurement after the first (the first has only the caller's). */
+  /** Device items in the table at each measurement after the first (the first has only the bench users'). */
   tableSizes: readonly number[];
   /** BatchWrite calls in flight while filling. */
   fillConcurrency: number;
+  /** Commands queued for the running simulator, one after another. */
+  commandRuns: number;
   log: (line: string) => void;
 }
 
+/** The paths with a round-trip budget, and the raw round trips each is compared with. */
+export const LATENCY_PATHS = {
+  list: { path: 'GET /api/devices', rawCalls: 'GetItem → Query' },
+  detail: { path: 'GET /api/devices/{id}', rawCalls: 'GetItem ∥ Query' },
+  checkIn: { path: 'POST /api/agent/checkin', rawCalls: 'Query → conditional Put' },
+} as const;
+export type LatencyPath = keyof typeof LATENCY_PATHS;
+
 export interface LatencyPhase {
+  /** The route, e.g. GET /api/devices/{id}. */
+  path: string;
+  /** The raw round trips it is compared with: → one after the other, ∥ in parallel. */
+  rawCalls: string;
   deviceItems: number;
+  /** The DynamoDB calls the handler made in one request, counted on its client (in order sent). */
+  roundTrips: string[];
+  /** Over HTTP, end to end: authorizer, local server, handler, its table calls. */
   route: Summary;
   raw: Summary;
   /** route p50 / raw p50. */
   ratio: number;
 }
 
+export interface CommandToDone {
+  action: 'LOCK';
+  deviceItems: number;
+  /** POST …/lock sent → the first GET /api/devices/{id} that shows the command DONE, ms per run. */
+  runs: number[];
+  summary: Summary;
+  /** How often GET /api/devices/{id} was polled (the resolution of each run). */
+  pollMs: number;
+}
+
 export interface LatencyResult {
   phases: LatencyPhase[];
+  commandToDone: CommandToDone | null;
   fills: { to: number; items: number; seconds: number; itemsPerSecond: number }[];
   leftoverProcesses: string[];
 }
@@ -117,13 +163,13 @@ interface BenchUser {
   sub: string;
 }
 
-async function createUser(portal: LocalPortal): Promise<BenchUser> {
+async function createUser(portal: LocalPortal, label: string): Promise<BenchUser> {
   const cognito = new CognitoIdentityProviderClient({
     region: 'us-east-1',
     credentials: LOCAL_CREDENTIALS,
     endpoint: portal.emulators.endpoints.cognito,
   });
-  const email = `bench${Date.now()}@example.com`;
+  const email = `bench-${label}-${Date.now()}@example.com`;
   await cognito.send(
     new AdminCreateUserCommand({
       UserPoolId: portal.userPoolId,
@@ -132,7 +178,7 @@ async function createUser(portal: LocalPortal): Promise<BenchUser> {
       UserAttributes: [
         { Name: 'email', Value: email },
         { Name: 'email_verified', Value: 'true' },
-        { Name: 'name', Value: 'Bench User' },
+        { Name: 'name', Value: `Bench ${label}` },
       ],
     }),
   );
@@ -323,12 +369,201 @@ async function startPortal(
   };
 }
 
-export async function measureListDevices(options: LatencyOptions): Promise<LatencyResult> {
+/** A JSON call to the local portal; throws unless it answers `expected`. */
+async function call<T>(
+  portal: LocalPortal,
+  path: string,
+  init: { method?: string; authorization?: string; body?: unknown },
+  expected: number,
+): Promise<T> {
+  const method = init.method ?? (init.body === undefined ? 'GET' : 'POST');
+  const response = await fetch(`${portal.url}${path}`, {
+    method,
+    headers: {
+      ...(init.authorization ? { authorization: init.authorization } : {}),
+      ...(init.body === undefined ? {} : { 'content-type': 'application/json' }),
+    },
+    ...(init.body === undefined ? {} : { body: JSON.stringify(init.body) }),
+  });
+  const text = await response.text();
+  if (response.status !== expected) {
+    throw new Error(
+      `${init.method ?? 'GET'} ${path} answered ${response.status}, expected ${expected}: ${text}`,
+    );
+  }
+  return JSON.parse(text) as T;
+}
+
+/** A registration by PIN for a company-owned Android phone, through the API as the portal makes one. */
+async function registerPhone(
+  portal: LocalPortal,
+  token: string,
+  name: string,
+): Promise<{ deviceId: string; pin: string }> {
+  const created = await call<RegistrationResponse>(
+    portal,
+    '/api/registrations',
+    {
+      authorization: `Bearer ${token}`,
+      body: { platform: 'ANDROID', method: 'PIN', delivery: [], ownership: 'COMPANY', name },
+    },
+    201,
+  );
+  if (!created.pin) throw new Error('the registration has no PIN');
+  return { deviceId: created.device.deviceId, pin: created.pin };
+}
+
+/** The agent's enrollment with the user name and registration PIN: a real device credential. */
+async function enrollPhone(portal: LocalPortal, user: BenchUser, pin: string): Promise<AgentEnrollResponse> {
+  return call<AgentEnrollResponse>(
+    portal,
+    '/api/agent/enroll',
+    {
+      body: {
+        username: user.email,
+        pin,
+        device: { platform: 'ANDROID', deviceType: 'Pixel 8', manufacturer: 'Google', osVersion: '14' },
+        managementMode: 'FULLY_MANAGED',
+      },
+    },
+    201,
+  );
+}
+
+/** A device of `userSub` with `count` finished commands next to it (the device page's Query reads all). */
+function deviceWithCommands(
+  userSub: string,
+  count: number,
+): { device: DeviceRecord; items: Record<string, unknown>[] } {
+  const device = activeDevice(userSub, randomUUID(), 0);
+  const items: Record<string, unknown>[] = [deviceToItem(device)];
+  const actions: CommandRecord['action'][] = ['LOCK', 'LOCATE', 'LOST_MODE_ON', 'LOST_MODE_OFF'];
+  for (let i = 0; i < count; i += 1) {
+    const created = new Date(Date.now() - (count - i) * 3600_000);
+    const command: CommandRecord = {
+      commandId: randomUUID(),
+      userSub,
+      deviceId: device.deviceId,
+      action: actions[i % actions.length] ?? 'LOCK',
+      status: 'DONE',
+      createdAt: created.toISOString(),
+      expiresAt: new Date(created.getTime() + 7 * 24 * 3600_000).toISOString(),
+      sentAt: new Date(created.getTime() + 1_000).toISOString(),
+      completedAt: new Date(created.getTime() + 2_000).toISOString(),
+    };
+    items.push(commandToItem(command));
+  }
+  return { device, items };
+}
+
+/** The device simulator, enrolled with `enroll --push`: online, woken through the local SNS stand-in. */
+async function startSimulator(
+  portal: LocalPortal,
+  user: BenchUser,
+  pin: string,
+  stateDir: string,
+): Promise<{ child: ChildProcess; output: () => string; stop(): Promise<void> }> {
+  let output = '';
+  const child = spawn(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      'infra/local/device-simulator.ts',
+      'enroll',
+      '--push',
+      '--portal',
+      portal.url,
+      '--user',
+      user.email,
+      '--pin',
+      pin,
+      '--mode',
+      'FULLY_MANAGED',
+      '--interval',
+      '600',
+      '--state',
+      join(stateDir, 'simulator.json'),
+    ],
+    { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.stdout?.on('data', (chunk: Buffer) => {
+    output += chunk.toString();
+  });
+  child.stderr?.on('data', (chunk: Buffer) => {
+    output += chunk.toString();
+  });
+  const stop = async () => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    child.kill('SIGINT');
+    const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
+    await exited;
+    clearTimeout(timer);
+  };
+  const deadline = Date.now() + 60_000;
+  while (!/Checked in/i.test(output)) {
+    if (child.exitCode !== null || Date.now() > deadline) {
+      await stop();
+      throw new Error(`the device simulator did not check in:\n${output}`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return { child, output: () => output, stop };
+}
+
+/**
+ * Counts the DynamoDB calls the handlers make: the local server runs them in this process, and they
+ * share the one PortalTable client (functions/adapters/portal-table.ts), so a middleware on it sees
+ * each send. Nothing else uses that client while a count runs.
+ */
+function roundTripCounter(): (run: () => Promise<unknown>) => Promise<string[]> {
+  const seen: string[] = [];
+  portalTable().client.middlewareStack.add(
+    (next, context) => async (args) => {
+      seen.push(String(context.commandName ?? 'unknown').replace(/Command$/, ''));
+      return next(args);
+    },
+    { step: 'initialize', name: 'benchRoundTripCounter' },
+  );
+  return async (run) => {
+    seen.length = 0;
+    await run();
+    return [...seen];
+  };
+}
+
+/** Alternates which of the two goes first, so neither always follows the other. */
+async function pairs(
+  samples: number,
+  route: () => Promise<number>,
+  raw: () => Promise<number>,
+): Promise<{ route: number[]; raw: number[] }> {
+  const out = { route: [] as number[], raw: [] as number[] };
+  for (let i = 0; i < samples; i += 1) {
+    if (i % 2 === 0) {
+      out.route.push(await route());
+      out.raw.push(await raw());
+    } else {
+      out.raw.push(await raw());
+      out.route.push(await route());
+    }
+  }
+  return out;
+}
+
+const POLL_MS = 50;
+const COMMAND_TIMEOUT_MS = 30_000;
+
+export async function measureLatency(options: LatencyOptions): Promise<LatencyResult> {
   const { log } = options;
   const { portal, teardown } = await startPortal(log);
   const phases: LatencyPhase[] = [];
   const fills: LatencyResult['fills'] = [];
+  let commandToDone: CommandToDone | null = null;
   let leftoverProcesses: string[] = [];
+  const stateDir = mkdtempSync(join(tmpdir(), 'portal-bench-simulator-'));
+  let simulator: Awaited<ReturnType<typeof startSimulator>> | undefined;
   try {
     const documents = DynamoDBDocumentClient.from(
       new DynamoDBClient({
@@ -339,15 +574,33 @@ export async function measureListDevices(options: LatencyOptions): Promise<Laten
       { marshallOptions: { removeUndefinedValues: true } },
     );
     const tableName = portal.tableName;
-    const user = await createUser(portal);
+    const countRoundTrips = roundTripCounter();
+
+    // The list's caller: three devices, written with the mapper.
+    const user = await createUser(portal, 'list');
     const devices = callerDevices(user.sub);
     for (const device of devices) {
       await documents.send(new PutCommand({ TableName: tableName, Item: deviceItem(device) }));
     }
     log(`  signed in as ${user.email} (sub ${user.sub}), who has ${devices.length} devices`);
 
+    // The device page's and the agent's user: a device with a few commands (mapper), and a phone
+    // registered by PIN and enrolled through the API, whose credential the check-ins use.
+    const agentUser = await createUser(portal, 'agent');
+    const commandCount = 4;
+    const detail = deviceWithCommands(agentUser.sub, commandCount);
+    for (const Item of detail.items) await documents.send(new PutCommand({ TableName: tableName, Item }));
+    const agentToken = await signIn(portal, agentUser.email);
+    const registered = await registerPhone(portal, agentToken, 'Bench check-in phone');
+    const enrolled = await enrollPhone(portal, agentUser, registered.pin);
+    const deviceAuthorization = `Device ${enrolled.deviceCredential}`;
+    log(
+      `  ${agentUser.email} has device ${detail.device.deviceId} with ${commandCount} commands (device page) ` +
+        `and enrolled ${enrolled.deviceId} through the API (check-in)`,
+    );
+
     /** GET /api/devices, end to end over HTTP: authorizer, local server, handler, two table calls. */
-    const routeOnce = async (token: string): Promise<number> => {
+    const listOnce = async (token: string): Promise<number> => {
       const started = performance.now();
       const response = await fetch(`${portal.url}/api/devices`, {
         headers: { authorization: `Bearer ${token}` },
@@ -362,7 +615,7 @@ export async function measureListDevices(options: LatencyOptions): Promise<Laten
       return elapsed;
     };
     /** The same two round trips, issued directly: the settings GetItem, then the device Query. */
-    const rawOnce = async (): Promise<number> => {
+    const rawListOnce = async (): Promise<number> => {
       const started = performance.now();
       await documents.send(
         new GetCommand({ TableName: tableName, Key: keys.settings, ConsistentRead: true }),
@@ -385,40 +638,139 @@ export async function measureListDevices(options: LatencyOptions): Promise<Laten
       return elapsed;
     };
 
-    const measure = async (warmup: number): Promise<void> => {
-      const deviceItems = await countDeviceItems(documents, tableName);
-      // A fresh token per phase: filling 100,000 items takes a while, tokens expire.
-      const token = await signIn(portal, user.email);
-      for (let i = 0; i < warmup; i += 1) {
-        await routeOnce(token);
-        await rawOnce();
+    /** The Query getDeviceWithCommands makes: the device and its commands, consistent. */
+    const deviceQuery = (userSub: string, deviceId: string) =>
+      new QueryCommand({
+        TableName: tableName,
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+        ExpressionAttributeValues: { ':pk': keys.user(userSub), ':prefix': keys.device(deviceId) },
+        ConsistentRead: true,
+      });
+
+    /** GET /api/devices/{id}, end to end over HTTP. */
+    const detailOnce = async (token: string): Promise<number> => {
+      const started = performance.now();
+      const response = await fetch(`${portal.url}/api/devices/${detail.device.deviceId}`, {
+        headers: { authorization: `Bearer ${token}` },
+      });
+      const text = await response.text();
+      const elapsed = performance.now() - started;
+      if (response.status !== 200) {
+        throw new Error(`GET /api/devices/{id} answered ${response.status}: ${text}`);
       }
-      const route: number[] = [];
-      const raw: number[] = [];
-      for (let i = 0; i < options.samples; i += 1) {
-        // Alternate which goes first, so neither always follows the other.
-        if (i % 2 === 0) {
-          route.push(await routeOnce(token));
-          raw.push(await rawOnce());
-        } else {
-          raw.push(await rawOnce());
-          route.push(await routeOnce(token));
-        }
+      const body = JSON.parse(text) as DeviceDetailResponse;
+      if (body.commands.length !== commandCount) {
+        throw new Error(
+          `GET /api/devices/{id} showed ${body.commands.length} commands, expected ${commandCount}`,
+        );
       }
-      const phase = {
+      return elapsed;
+    };
+    /** Its two round trips, issued as the handler does: the settings GetItem and the Query, in parallel. */
+    const rawDetailOnce = async (): Promise<number> => {
+      const started = performance.now();
+      const [, page] = await Promise.all([
+        documents.send(new GetCommand({ TableName: tableName, Key: keys.settings, ConsistentRead: true })),
+        documents.send(deviceQuery(agentUser.sub, detail.device.deviceId)),
+      ]);
+      const elapsed = performance.now() - started;
+      if (page.Items?.length !== commandCount + 1) throw new Error('the raw Query found the wrong items');
+      return elapsed;
+    };
+
+    /** POST /api/agent/checkin with the enrolled phone's credential, end to end over HTTP. */
+    const checkInOnce = async (): Promise<number> => {
+      const started = performance.now();
+      const response = await fetch(`${portal.url}/api/agent/checkin`, {
+        method: 'POST',
+        headers: { authorization: deviceAuthorization, 'content-type': 'application/json' },
+        body: JSON.stringify({ device: {} }),
+      });
+      const text = await response.text();
+      const elapsed = performance.now() - started;
+      if (response.status !== 200)
+        throw new Error(`POST /api/agent/checkin answered ${response.status}: ${text}`);
+      const body = JSON.parse(text) as AgentCheckinResponse;
+      if (body.deviceId !== enrolled.deviceId || body.commands.length !== 0) {
+        throw new Error(`the check-in answered for ${body.deviceId} with ${body.commands.length} commands`);
+      }
+      return elapsed;
+    };
+    /** Its two round trips, issued directly: the Query, then the device's Put on the version it read. */
+    const rawCheckInOnce = async (): Promise<number> => {
+      const started = performance.now();
+      const page = await documents.send(deviceQuery(agentUser.sub, enrolled.deviceId));
+      const device = deviceFromItem(page.Items?.[0]);
+      if (!device) throw new Error('the raw Query found no device');
+      await documents.send(
+        new PutCommand({
+          TableName: tableName,
+          Item: deviceToItem({
+            ...device,
+            lastCheckInAt: new Date().toISOString(),
+            version: device.version + 1,
+          }),
+          ConditionExpression: '#device.#version = :expected',
+          ExpressionAttributeNames: { '#device': 'device', '#version': 'version' },
+          ExpressionAttributeValues: { ':expected': device.version },
+        }),
+      );
+      return performance.now() - started;
+    };
+
+    const record = (
+      path: LatencyPath,
+      deviceItems: number,
+      roundTrips: string[],
+      timings: { route: number[]; raw: number[] },
+    ) => {
+      const route = summarize(timings.route);
+      const raw = summarize(timings.raw);
+      const phase: LatencyPhase = {
+        ...LATENCY_PATHS[path],
         deviceItems,
-        route: summarize(route),
-        raw: summarize(raw),
-        ratio: summarize(route).p50 / summarize(raw).p50,
+        roundTrips,
+        route,
+        raw,
+        ratio: route.p50 / raw.p50,
       };
       phases.push(phase);
       log(
-        `  ${String(deviceItems).padStart(6)} device items: route p50 ${ms(phase.route.p50)} p90 ${ms(phase.route.p90)}` +
-          ` | raw GetItem+Query p50 ${ms(phase.raw.p50)} p90 ${ms(phase.raw.p90)} | ratio ${ratio(phase.ratio)}`,
+        `  ${String(deviceItems).padStart(6)} device items, ${phase.path.padEnd(23)}: route p50 ${ms(route.p50)} p90 ${ms(route.p90)}` +
+          ` | raw ${phase.rawCalls} p50 ${ms(raw.p50)} p90 ${ms(raw.p90)} | ratio ${ratio(phase.ratio)}` +
+          ` | the handler made ${roundTrips.length}: ${roundTrips.join(', ')}`,
       );
     };
 
+    const measure = async (warmup: number): Promise<number> => {
+      const deviceItems = await countDeviceItems(documents, tableName);
+      // Fresh tokens per phase: filling 100,000 items takes a while, tokens expire.
+      const token = await signIn(portal, user.email);
+      const agent = await signIn(portal, agentUser.email);
+      for (let i = 0; i < warmup; i += 1) {
+        await listOnce(token);
+        await rawListOnce();
+        await detailOnce(agent);
+        await rawDetailOnce();
+        await checkInOnce();
+        await rawCheckInOnce();
+      }
+      const list = await countRoundTrips(() => listOnce(token));
+      record('list', deviceItems, list, await pairs(options.samples, () => listOnce(token), rawListOnce));
+      const detailCalls = await countRoundTrips(() => detailOnce(agent));
+      record(
+        'detail',
+        deviceItems,
+        detailCalls,
+        await pairs(options.samples, () => detailOnce(agent), rawDetailOnce),
+      );
+      const checkIn = await countRoundTrips(checkInOnce);
+      record('checkIn', deviceItems, checkIn, await pairs(options.samples, checkInOnce, rawCheckInOnce));
+      return deviceItems;
+    };
+
     await measure(options.warmup * 5);
+    let deviceItems = 0;
     for (const target of options.tableSizes) {
       const current = await countDeviceItems(documents, tableName);
       const missing = target - current;
@@ -434,16 +786,69 @@ export async function measureListDevices(options: LatencyOptions): Promise<Laten
           itemsPerSecond: Math.round(missing / seconds),
         });
       }
-      await measure(options.warmup);
-      const last = phases.at(-1);
-      if (last && last.deviceItems !== target) {
-        throw new Error(`the table holds ${last.deviceItems} device items, expected ${target}`);
+      deviceItems = await measure(options.warmup);
+      if (deviceItems !== target) {
+        throw new Error(`the table holds ${deviceItems} device items, expected ${target}`);
       }
     }
+
+    // A command to done, with the largest table: the simulator enrolls (its registration is one
+    // more device item) and stays online; each lock wakes it through the local SNS stand-in.
+    log(`  starting the device simulator (enroll --push) for ${agentUser.email}…`);
+    const token = await signIn(portal, agentUser.email);
+    const phone = await registerPhone(portal, token, 'Bench simulator phone');
+    simulator = await startSimulator(portal, agentUser, phone.pin, stateDir);
+    const runs: number[] = [];
+    for (let i = 0; i < options.commandRuns; i += 1) {
+      const started = performance.now();
+      const queued = await call<{ command: CommandSummary }>(
+        portal,
+        `/api/devices/${phone.deviceId}/lock`,
+        { authorization: `Bearer ${token}`, body: {} },
+        202,
+      );
+      let status = queued.command.status;
+      while (status !== 'DONE') {
+        if (performance.now() - started > COMMAND_TIMEOUT_MS) {
+          throw new Error(
+            `lock ${queued.command.commandId} was still ${status} after ${COMMAND_TIMEOUT_MS} ms; simulator output:\n${simulator.output()}`,
+          );
+        }
+        if (status === 'FAILED' || status === 'EXPIRED' || status === 'CANCELLED') {
+          throw new Error(`lock ${queued.command.commandId} ended ${status}:\n${simulator.output()}`);
+        }
+        await new Promise((r) => setTimeout(r, POLL_MS));
+        const page = await call<DeviceDetailResponse>(
+          portal,
+          `/api/devices/${phone.deviceId}`,
+          { authorization: `Bearer ${token}` },
+          200,
+        );
+        status = page.commands.find((c) => c.commandId === queued.command.commandId)?.status ?? 'QUEUED';
+      }
+      const elapsed = performance.now() - started;
+      runs.push(elapsed);
+      log(`    lock ${i + 1}/${options.commandRuns}: queued → DONE in ${ms(elapsed)}`);
+    }
+    commandToDone = {
+      action: 'LOCK',
+      deviceItems: deviceItems + 1,
+      runs: runs.map((r) => round(r, 1)),
+      summary: summarize(runs),
+      pollMs: POLL_MS,
+    };
   } finally {
+    if (simulator) {
+      log('  stopping the device simulator…');
+      await simulator.stop();
+    }
+    rmSync(stateDir, { recursive: true, force: true });
     log('  stopping the local portal…');
     await teardown();
     leftoverProcesses = leftoverEmulators();
+    if (simulator && simulator.child.exitCode === null && simulator.child.signalCode === null) {
+      leftoverProcesses.push(`device simulator (pid ${simulator.child.pid})`);
+    }
     const busy: number[] = [];
     for (let port = BENCH_PORT; port <= BENCH_PORT + 3; port += 1) {
       if (!(await portIsFree(port))) busy.push(port);
@@ -455,5 +860,5 @@ export async function measureListDevices(options: LatencyOptions): Promise<Laten
         : `  LEFT RUNNING: ${leftoverProcesses.join('; ')}`,
     );
   }
-  return { phases, fills, leftoverProcesses };
+  return { phases, commandToDone, fills, leftoverProcesses };
 }
