@@ -81,6 +81,8 @@ export interface PendingRegistration {
 
 export interface DeviceSummary {
   deviceId: string;
+  /** The device's version: a change (ownership) names the version it was made on. */
+  version: number;
   /** The user's own name for it, e.g. "Work iPhone"; kept when the device enrolls. */
   name: string | null;
   status: DeviceStatus;
@@ -101,6 +103,16 @@ export interface DeviceSummary {
   registration: PendingRegistration | null;
   /** A cancelled registration can be removed from the list. */
   canRemove: boolean;
+  /**
+   * The Entrust derived credential requested for this device before it registered (issue 12);
+   * `canRequest`: the button is offered (enabled by the administrator, registration pending, none requested yet).
+   */
+  derivedCredential: {
+    status: 'NONE' | 'REQUESTED' | 'FAILED';
+    at: string | null;
+    name: string | null;
+    canRequest: boolean;
+  };
 }
 
 export interface DeviceListResponse {
@@ -247,8 +259,11 @@ export type ManagementMode =
   | 'WORK_PROFILE_COMPANY'
   | 'WORK_PROFILE_PERSONAL';
 
-/** The actions a user can run on a device; each has its own route and role. */
-export type DeviceAction = 'LOCK' | 'LOST_MODE' | 'UNLOCK' | 'LOCATE' | 'WIPE' | 'RETIRE';
+/**
+ * The actions a user can run on a device; each has its own route and role. SECURE_APPS_PASSCODE
+ * is no command: it answers a one-time PIN at once (issue 12).
+ */
+export type DeviceAction = 'LOCK' | 'LOST_MODE' | 'UNLOCK' | 'LOCATE' | 'WIPE' | 'RETIRE' | 'SECURE_APPS_PASSCODE';
 
 /** What a command asks the agent to do (lost mode is turned on and off). */
 export type CommandAction =
@@ -329,7 +344,11 @@ export interface DeviceDetailResponse {
     lastPosition: Position | null;
     /** When the next scheduled check-in is due (without a wake-up). */
     nextCheckInDueAt: string | null;
+    /** The agent reported the secure-apps container (a passcode can be reset). */
+    secureAppsContainer: boolean;
   };
+  /** Changing Employee ↔ Company: whether this user may, and why not. */
+  ownershipChange: { allowed: boolean; reason: string | null; needsRecentSignIn: true };
   /** One entry for every action the user's roles include; the others are not listed. */
   actions: ActionAvailability[];
   /** Waiting first (QUEUED, SENT), then recent ones, newest first. */
@@ -377,4 +396,48 @@ export interface ActivityResponse {
   events: ActivityEvent[];
   /** Opaque; pass as ?cursor= for the next page; null at the end. */
   nextCursor: string | null;
+}
+
+// ---- Ownership, secure-apps passcode, derived credential (issue 12) ----
+
+/** PUT /api/devices/{deviceId}/ownership: the version is the device's as the page last read it. */
+export interface OwnershipRequest {
+  ownership: Ownership;
+  version: number;
+}
+
+/** POST /api/devices/{deviceId}/secure-apps-passcode (201): shown once, never again. */
+export interface SecureAppsPasscodeResponse {
+  pin: string;
+  expiresAt: string;
+}
+
+/** POST /api/agent/secure-apps-passcode/verify (device credential). */
+export interface SecureAppsVerifyRequest {
+  username: string;
+  pin: string;
+}
+
+export interface SecureAppsVerifyResponse {
+  verified: true;
+}
+
+/** POST /api/devices/{deviceId}/derived-credential: where to send the browser. */
+export interface DerivedCredentialStart {
+  /** The administrator's Entrust self-service URL with the state and the portal's return address. */
+  redirectUrl: string;
+  expiresAt: string;
+}
+
+/** POST /api/derived-credential/complete: what the portal's return page read from Entrust's redirect. */
+export interface DerivedCredentialComplete {
+  state: string;
+  result: 'SUCCESS' | 'FAILURE';
+  /** The name the user gave the credential at Entrust. */
+  credentialName?: string;
+}
+
+export interface DerivedCredentialCompleted {
+  deviceId: string;
+  status: 'REQUESTED' | 'FAILED';
 }
