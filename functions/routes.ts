@@ -13,13 +13,16 @@ import {
   commandPath,
   commandResultBody,
   createRegistrationBody,
+  derivedCredentialCompleteBody,
   devicePath,
   enrollVerifyBody,
   lockBody,
   lostModeBody,
   noQuery,
+  ownershipBody,
   profileQuery,
   resendRegistrationBody,
+  secureAppsVerifyBody,
 } from './http/schemas.ts';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
@@ -385,6 +388,66 @@ export const AgentCommandResult = defineRoute({
   permissions: { table: [GET, QUERY, PUT], sendEmail: true },
 });
 
+export const ChangeOwnership = defineRoute({
+  name: 'ChangeOwnership',
+  method: 'PUT',
+  path: '/api/devices/{deviceId}/ownership',
+  access: 'user',
+  role: 'change-ownership',
+  recentSignIn: true,
+  body: ownershipBody,
+  pathParameters: devicePath,
+  query: noQuery,
+  permissions: { table: [GET, QUERY, PUT] },
+});
+
+export const ResetSecureAppsPasscode = defineRoute({
+  name: 'ResetSecureAppsPasscode',
+  method: 'POST',
+  path: '/api/devices/{deviceId}/secure-apps-passcode',
+  access: 'user',
+  role: 'reset-secure-apps-passcode',
+  pathParameters: devicePath,
+  query: noQuery,
+  permissions: { table: [GET, PUT], oneTimeSecretKey: true },
+});
+
+export const AgentVerifySecureAppsPasscode = defineRoute({
+  name: 'AgentVerifySecureAppsPasscode',
+  method: 'POST',
+  path: '/api/agent/secure-apps-passcode/verify',
+  access: 'agent',
+  body: secureAppsVerifyBody,
+  query: noQuery,
+  permissions: {
+    table: [GET, PUT, UPDATE],
+    oneTimeSecretKey: true,
+    cognito: ['cognito-idp:AdminGetUser'],
+  },
+});
+
+export const StartDerivedCredential = defineRoute({
+  name: 'StartDerivedCredential',
+  method: 'POST',
+  path: '/api/devices/{deviceId}/derived-credential',
+  access: 'user',
+  role: 'self-service',
+  pathParameters: devicePath,
+  query: noQuery,
+  permissions: { table: [GET, PUT] },
+});
+
+export const CompleteDerivedCredential = defineRoute({
+  name: 'CompleteDerivedCredential',
+  method: 'POST',
+  path: '/api/derived-credential/complete',
+  access: 'user',
+  role: 'self-service',
+  body: derivedCredentialCompleteBody,
+  query: noQuery,
+  permissions: { table: [GET, PUT, UPDATE] },
+});
+
 export const routes: readonly Route[] = [
   GetMe,
   ListDevices,
@@ -408,6 +471,11 @@ export const routes: readonly Route[] = [
   ListActivity,
   ListDeviceActivity,
   AgentCommandResult,
+  ChangeOwnership,
+  ResetSecureAppsPasscode,
+  AgentVerifySecureAppsPasscode,
+  StartDerivedCredential,
+  CompleteDerivedCredential,
 ] as Route[];
 
 /**

@@ -424,7 +424,11 @@ export class PortalTable implements SettingsStore, DeviceStore, Counters, Comman
     hmac: string,
     now: Date,
   ): Promise<number | null> {
-    const path = slot === 'registration' ? '#device.#registration.#pin' : '#device.#pin';
+    const path = slot === 'registration' ? '#device.#registration.#pin' : '#device.#secureAppsPin';
+    const slotNames: Record<string, string> =
+      slot === 'registration'
+        ? { '#registration': 'registration', '#pin': 'pin' }
+        : { '#secureAppsPin': 'secureAppsPin' };
     try {
       const { Attributes } = await this.client.send(
         new UpdateCommand({
@@ -434,8 +438,7 @@ export class PortalTable implements SettingsStore, DeviceStore, Counters, Comman
           ConditionExpression: `${path}.#hmac = :hmac AND ${path}.#tries < :max AND attribute_not_exists(${path}.#usedAt) AND ${path}.#expiresAt > :now`,
           ExpressionAttributeNames: {
             '#device': 'device',
-            '#registration': 'registration',
-            '#pin': 'pin',
+            ...slotNames,
             '#tries': 'tries',
             '#hmac': 'hmac',
             '#usedAt': 'usedAt',

@@ -221,6 +221,8 @@ export interface AgentEnrollRequest {
   managementMode?: ManagementMode;
   /** The APNs or FCM token wake-ups are sent to. */
   pushToken?: string;
+  /** The agent has the secure-apps container (its passcode can be reset from the portal). */
+  secureAppsContainer?: boolean;
 }
 
 export interface AgentEnrollResponse {
@@ -234,6 +236,7 @@ export interface AgentCheckinRequest {
   device: Partial<DeviceFacts>;
   /** The push token the agent got from APNs or FCM, when it changed. */
   pushToken?: string;
+  secureAppsContainer?: boolean;
 }
 
 export interface AgentCheckinResponse {
@@ -263,7 +266,14 @@ export type ManagementMode =
  * The actions a user can run on a device; each has its own route and role. SECURE_APPS_PASSCODE
  * is no command: it answers a one-time PIN at once (issue 12).
  */
-export type DeviceAction = 'LOCK' | 'LOST_MODE' | 'UNLOCK' | 'LOCATE' | 'WIPE' | 'RETIRE' | 'SECURE_APPS_PASSCODE';
+export type DeviceAction =
+  | 'LOCK'
+  | 'LOST_MODE'
+  | 'UNLOCK'
+  | 'LOCATE'
+  | 'WIPE'
+  | 'RETIRE'
+  | 'SECURE_APPS_PASSCODE';
 
 /** What a command asks the agent to do (lost mode is turned on and off). */
 export type CommandAction =

@@ -34,6 +34,7 @@ export const ACTION_ROLE: Record<DeviceAction, Role> = {
   LOCATE: 'locate',
   WIPE: 'wipe',
   RETIRE: 'retire',
+  SECURE_APPS_PASSCODE: 'reset-secure-apps-passcode',
 };
 
 /** The commands that count as "this action already waiting". */
@@ -44,6 +45,8 @@ const COMMANDS_OF: Record<DeviceAction, readonly CommandAction[]> = {
   LOCATE: ['LOCATE'],
   WIPE: ['WIPE'],
   RETIRE: ['RETIRE'],
+  // A one-time PIN is answered at once: nothing waits for the device.
+  SECURE_APPS_PASSCODE: [],
 };
 
 /** A device enrolled before it reported its mode is treated as the least managed kind. */
@@ -103,6 +106,7 @@ function supported(
         ? null
         : `A full wipe needs a company-owned Android device; ${says}: retire removes the work profile.`;
     case 'RETIRE':
+    case 'SECURE_APPS_PASSCODE':
       return null;
   }
 }
@@ -125,6 +129,8 @@ export function consequenceOf(action: DeviceAction, device: DeviceRecord): strin
       return 'The device reports where it is; the company sees the position.';
     case 'WIPE':
       return 'Everything on the device is erased for good, your own photos, messages and apps included, and it is reset to factory settings. Back up what you want to keep first. The device then leaves this portal.';
+    case 'SECURE_APPS_PASSCODE':
+      return 'A one-time PIN is shown once. In the agent app choose Forgot passcode, enter your user name and the PIN, then set a new secure-apps passcode.';
     case 'RETIRE':
       return profileOnly
         ? 'The work part is removed: work apps, mail, Wi-Fi and certificates the company installed. Your own apps and data stay. The device then leaves this portal.'
@@ -156,6 +162,13 @@ export function actionBlocker(
     };
   }
   const lost = !!device.lostMode;
+  if (action === 'SECURE_APPS_PASSCODE' && !device.secureAppsContainer) {
+    return {
+      code: 'NOT_SUPPORTED',
+      message:
+        'The agent on this device has no secure-apps container, so there is no secure-apps passcode to reset.',
+    };
+  }
   const unsupported = supported(action, device.platform, managementModeOf(device), lost);
   if (unsupported) return { code: 'NOT_SUPPORTED', message: unsupported };
   if (action === 'WIPE' && device.ownership === 'EMPLOYEE' && !settings.actionPolicy.wipeEmployeeOwned) {

@@ -591,6 +591,7 @@ export async function enrollAgent(
     device: DeviceFacts;
     managementMode?: ManagementMode;
     pushToken?: string;
+    secureAppsContainer?: boolean;
   },
   origin: RequestOrigin,
 ): Promise<AgentEnrollResponse> {
@@ -654,6 +655,9 @@ export async function enrollAgent(
           credentialHash: credential.hash,
           ...(request.managementMode ? { managementMode: request.managementMode } : {}),
           ...(request.pushToken ? { pushToken: request.pushToken } : {}),
+          ...(request.secureAppsContainer !== undefined
+            ? { secureAppsContainer: request.secureAppsContainer }
+            : {}),
         },
         expectedVersion: device.version,
         limitLock: { version: lockVersion },
@@ -725,7 +729,7 @@ export async function checkIn(
   authorization: string | undefined,
   facts: Partial<DeviceFacts>,
   origin: RequestOrigin,
-  pushToken?: string,
+  reported: { pushToken?: string | undefined; secureAppsContainer?: boolean | undefined } = {},
 ): Promise<AgentCheckinResponse> {
   const parsed = credentialOf(authorization);
   for (let attempt = 0; attempt < MAX_RACE_RETRIES; attempt++) {
@@ -747,7 +751,10 @@ export async function checkIn(
             ...device,
             facts: { ...device.facts, ...cleanFacts(facts) },
             lastCheckInAt: now.toISOString(),
-            ...(pushToken ? { pushToken } : {}),
+            ...(reported.pushToken ? { pushToken: reported.pushToken } : {}),
+            ...(reported.secureAppsContainer !== undefined
+              ? { secureAppsContainer: reported.secureAppsContainer }
+              : {}),
           },
           expectedVersion: device.version,
         },

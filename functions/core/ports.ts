@@ -95,7 +95,7 @@ export interface AuditEvent {
   at: string;
 }
 
-export type SecretKind = 'QR' | 'ENROLLMENT' | 'PROFILE';
+export type SecretKind = 'QR' | 'ENROLLMENT' | 'PROFILE' | 'DERIVED_CREDENTIAL';
 
 /** A one-time token as stored under SECRET#{sha256(token)}. */
 export interface SecretRecord {
@@ -129,7 +129,7 @@ export interface DeviceChange {
 }
 
 /** Which one-time PIN of a device a try is taken on. */
-export type PinSlot = 'registration';
+export type PinSlot = 'registration' | 'secureApps';
 
 export interface DeviceStore {
   listDevices(userSub: string): Promise<DeviceRecord[]>;

@@ -123,6 +123,11 @@ export function defaultSettings(): PortalSettings {
   };
 }
 
+/** The administrator turned the Entrust derived credential on and gave its self-service address. */
+export function derivedCredentialOffered(settings: Pick<PortalSettings, 'derivedCredential'>): boolean {
+  return settings.derivedCredential.enabled && settings.derivedCredential.entrustUrl !== '';
+}
+
 /** The roles a user has: the defaults plus those of each of their groups. */
 export function effectiveRoles(settings: PortalSettings, groups: readonly string[]): Role[] {
   const roles = new Set<Role>(settings.defaultRoles);
@@ -149,6 +154,23 @@ const origin = z
     ),
   );
 
+/**
+ * The Entrust self-service address: https, a host and at most a path (no query, fragment or user
+ * info), so the portal only ever sends people to that one place; http only on loopback (the local
+ * stand-in).
+ */
+const entrustUrl = z
+  .string()
+  .check(
+    z.refine(
+      (value) =>
+        value === '' ||
+        /^https:\/\/[a-z0-9.-]+(:\d{1,5})?(\/[A-Za-z0-9._~%/-]*)?$/i.test(value) ||
+        /^http:\/\/(127\.0\.0\.1|localhost)(:\d{1,5})?(\/[A-Za-z0-9._~%/-]*)?$/.test(value),
+      'an https address such as https://entrust.example.com/IdentityGuardSelfService, with no query',
+    ),
+  );
+
 /** The one schema of the settings: every read and every write goes through it (DESIGN §7). */
 export const settingsSchema = z.strictObject({
   version: z.int().check(z.gte(0)),
@@ -165,7 +187,7 @@ export const settingsSchema = z.strictObject({
   deviceLimitPerUser: z.int().check(z.gte(1), z.lte(50)),
   defaultOwnership: z.enum(['EMPLOYEE', 'COMPANY']),
   usersMayChooseOwnership: z.boolean(),
-  derivedCredential: z.strictObject({ enabled: z.boolean(), entrustUrl: origin }),
+  derivedCredential: z.strictObject({ enabled: z.boolean(), entrustUrl: entrustUrl }),
   secureAppsPinLifetimeMinutes: minutes(5, 24 * 60),
   helpdesk: z.strictObject({
     name: text(100),

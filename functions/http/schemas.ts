@@ -105,11 +105,29 @@ export const agentEnrollBody = z.strictObject({
   device: deviceFacts,
   managementMode: z.optional(managementMode),
   pushToken: z.optional(pushToken),
+  secureAppsContainer: z.optional(z.boolean()),
 });
 
 export const agentCheckinBody = z.strictObject({
   device: z.partial(z.strictObject(facts)),
   pushToken: z.optional(pushToken),
+  secureAppsContainer: z.optional(z.boolean()),
+});
+
+export const ownershipBody = z.strictObject({
+  ownership,
+  version: z.int().check(z.gte(0), z.lte(1_000_000_000)),
+});
+
+export const secureAppsVerifyBody = z.strictObject({
+  username: userName,
+  pin: digits,
+});
+
+export const derivedCredentialCompleteBody = z.strictObject({
+  state: z.string().check(z.maxLength(200)),
+  result: z.enum(['SUCCESS', 'FAILURE'], { error: 'The result is SUCCESS or FAILURE.' }),
+  credentialName: z.optional(z.string().check(z.trim(), z.maxLength(100))),
 });
 
 /** What the lock screen shows (lock: both optional; lost mode: the message is required). */
