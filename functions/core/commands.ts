@@ -235,6 +235,14 @@ export async function requestAction(
         : COMMAND_OF[request.action];
     const same = waiting.find((c) => c.action === commandAction);
     if (same) return { command: toCommandSummary(same, now), queued: false };
+    if (waiting.some((c) => deviceActionOf(c.action) === request.action)) {
+      // Lost mode on while "off" still waits (or the reverse): one change of lost mode at a time.
+      throw new PortalError(
+        'CONFLICT',
+        'ALREADY_WAITING',
+        'Lost mode is already being changed: wait until the device has done it, or cancel the waiting command.',
+      );
+    }
     if (commandAction === 'LOST_MODE_OFF') {
       if (device.status !== 'ACTIVE')
         throw new PortalError(
@@ -246,7 +254,9 @@ export async function requestAction(
         throw new PortalError('CONFLICT', 'NOT_IN_LOST_MODE', 'Lost mode is not on for this device.');
       }
     } else {
-      const reason = actionBlocker(request.action, { device, roles: caller.roles, settings, waiting: [] });
+      // The waiting commands count (lost mode on its way blocks an unlock), except the kind asked for.
+      const others = waiting.filter((c) => deviceActionOf(c.action) !== request.action);
+      const reason = actionBlocker(request.action, { device, roles: caller.roles, settings, waiting: others });
       if (reason)
         throw new PortalError(
           reason.code === 'ROLE_REQUIRED' ? 'FORBIDDEN' : 'CONFLICT',
@@ -318,7 +328,15 @@ export async function cancelCommand(
       'ALREADY_PICKED_UP',
       'The device has already picked this up, so it can no longer be cancelled.',
     );
-  if (effectiveCommandStatus(command, now) !== 'QUEUED') throw tooLate();
+  const status = effectiveCommandStatus(command, now);
+  if (status === 'EXPIRED') {
+    throw new PortalError(
+      'CONFLICT',
+      'COMMAND_EXPIRED',
+      'This command expired: the device never picked it up, so there is nothing to cancel.',
+    );
+  }
+  if (status !== 'QUEUED') throw tooLate();
   const cancelled: CommandRecord = { ...command, status: 'CANCELLED', completedAt: now.toISOString() };
   try {
     await ports.store.updateCommands({

@@ -161,7 +161,6 @@ export function actionBlocker(
       message: `This device is ${device.status.toLowerCase()}; only an active device takes commands.`,
     };
   }
-  const lost = !!device.lostMode;
   if (action === 'SECURE_APPS_PASSCODE' && !device.secureAppsContainer) {
     return {
       code: 'NOT_SUPPORTED',
@@ -169,6 +168,8 @@ export function actionBlocker(
         'The agent on this device has no secure-apps container, so there is no secure-apps passcode to reset.',
     };
   }
+  // Lost mode on its way counts as lost: an unlock queued behind it would open a lost device.
+  const lost = !!device.lostMode || waiting.some((command) => command.action === 'LOST_MODE_ON');
   const unsupported = supported(action, device.platform, managementModeOf(device), lost);
   if (unsupported) return { code: 'NOT_SUPPORTED', message: unsupported };
   if (action === 'WIPE' && device.ownership === 'EMPLOYEE' && !settings.actionPolicy.wipeEmployeeOwned) {
@@ -178,7 +179,7 @@ export function actionBlocker(
         'Your administrator does not allow a full wipe of an employee-owned device. Retire it instead: that removes only what the company put there.',
     };
   }
-  if (action === 'LOST_MODE' && lost) {
+  if (action === 'LOST_MODE' && device.lostMode) {
     return { code: 'IN_LOST_MODE', message: 'Lost mode is on. Turn it off first to change its message.' };
   }
   if (waiting.some((command) => COMMANDS_OF[action].includes(command.action))) {
