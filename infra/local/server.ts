@@ -11,6 +11,7 @@ import { pathToFileURL } from 'node:url';
 import type { Context } from 'aws-lambda';
 import type { ApiEvent, ApiResult } from '../../functions/http/api-handler.ts';
 import { handlerFile, needsUserToken, type Route, routes } from '../../functions/routes.ts';
+import { answerEntrust, ENTRUST_PATH } from './entrust-stand-in.ts';
 import type { LocalJwtAuthorizer } from './jwt-authorizer.ts';
 import { answerSecretsManager, type LocalSecrets } from './local-secrets.ts';
 import { answerSns, type Faults, readEmails, renderOutboxPage, type SmsOutbox } from './outbox.ts';
@@ -410,6 +411,14 @@ export function createLocalServer(options: LocalServerOptions): { server: Server
             options.outbox.push.list(),
           ),
         );
+        return;
+      }
+      if (url.pathname === ENTRUST_PATH) {
+        // The Entrust self-service stand-in: `return` may only lead back to this portal.
+        const origins = [`http://127.0.0.1:${options.port}`, `http://localhost:${options.port}`];
+        const answer = answerEntrust(request.method ?? 'GET', url, origins);
+        response.writeHead(answer.status, { ...SECURITY_HEADERS, ...answer.headers });
+        response.end(request.method === 'HEAD' ? undefined : answer.body);
         return;
       }
       if (url.pathname === '/_local/faults' && request.method === 'PUT') {
