@@ -173,10 +173,12 @@ export async function getDeviceDetail(
   ports: Pick<CommandPorts, 'store' | 'clock'>,
   caller: Caller & { roles: Role[] },
   deviceId: string,
+  /** The settings the request already read (the shared stack's), else they are read here. */
+  known?: PortalSettings,
 ): Promise<DeviceDetailResponse> {
   const [found, settings] = await Promise.all([
     ports.store.getDeviceWithCommands(caller.sub, deviceId),
-    ports.store.getSettings(),
+    known ?? ports.store.getSettings(),
   ]);
   if (!found) throw NOT_FOUND();
   const now = ports.clock.now();
@@ -256,7 +258,12 @@ export async function requestAction(
     } else {
       // The waiting commands count (lost mode on its way blocks an unlock), except the kind asked for.
       const others = waiting.filter((c) => deviceActionOf(c.action) !== request.action);
-      const reason = actionBlocker(request.action, { device, roles: caller.roles, settings, waiting: others });
+      const reason = actionBlocker(request.action, {
+        device,
+        roles: caller.roles,
+        settings,
+        waiting: others,
+      });
       if (reason)
         throw new PortalError(
           reason.code === 'ROLE_REQUIRED' ? 'FORBIDDEN' : 'CONFLICT',

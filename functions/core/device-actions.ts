@@ -24,6 +24,7 @@ export const DEVICE_ACTIONS: readonly DeviceAction[] = [
   'LOCATE',
   'WIPE',
   'RETIRE',
+  'SECURE_APPS_PASSCODE',
 ];
 
 /** The role each action needs (lost mode is a lock with a message: the lock role). */

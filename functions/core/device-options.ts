@@ -104,7 +104,7 @@ export async function changeOwnership(
       throw error;
     }
   }
-  return getDeviceDetail(ports, caller, deviceId);
+  return getDeviceDetail(ports, caller, deviceId, settings);
 }
 
 /**

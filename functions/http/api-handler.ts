@@ -13,7 +13,7 @@ import { portalTable } from '../adapters/portal-table.ts';
 import { isOriginSecret } from '../adapters/secret-values.ts';
 import { DependencyError, isAwsServiceError, PortalError, STATUS_BY_KIND } from '../core/errors.ts';
 import type { Caller } from '../core/ports.ts';
-import { ADMIN_GROUP, effectiveRoles } from '../core/settings.ts';
+import { ADMIN_GROUP, effectiveRoles, type PortalSettings } from '../core/settings.ts';
 import type { Role, Route } from '../routes.ts';
 
 /** A payload 2.0 event; on user and admin routes the JWT authorizer has filled the claims. */
@@ -43,6 +43,8 @@ export interface ApiRequest<TBody, TPath = Record<string, string>, TQuery = Reco
 
 export interface UserRequest<TBody, TPath, TQuery> extends ApiRequest<TBody, TPath, TQuery> {
   caller: SignedInCaller;
+  /** The settings the stack read to decide the caller's roles: a use-case need not read them again. */
+  settings: PortalSettings;
 }
 
 export interface ApiResponse {
@@ -377,6 +379,7 @@ export function userApi<TBody, TPath, TQuery>(
       body,
       pathParameters,
       query,
+      settings,
       caller: { ...caller, roles, isAdmin },
     });
   });

@@ -167,7 +167,12 @@ describe('Entrust stand-in', () => {
   ])('refuses %s as return with a 400 page', async (_what, value) => {
     const params: Record<string, string> = { state: STATE };
     if (value !== null) params.return = value;
-    for (const step of [{}, { step: 'password', name: 'x' }, { step: 'done', name: 'x', recorded: 'yes' }]) {
+    const steps: Record<string, string>[] = [
+      {},
+      { step: 'password', name: 'x' },
+      { step: 'done', name: 'x', recorded: 'yes' },
+    ];
+    for (const step of steps) {
       const answer = await get(entrustUrl({ ...params, ...step }));
       expect(answer.status).toBe(400);
       expect(answer.headers.get('location')).toBeNull();

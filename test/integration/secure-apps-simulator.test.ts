@@ -14,6 +14,7 @@ import type {
   RegistrationResponse,
   SecureAppsPasscodeResponse,
 } from '../../functions/core/api-types.ts';
+import { ROLES } from '../../functions/routes.ts';
 import { api, portalUrl } from './helpers.ts';
 import { newUser, putSettings, resetSettings } from './local-table.ts';
 
@@ -42,7 +43,8 @@ function simulate(args: string[]): Promise<Run> {
 
 const dir = mkdtempSync(join(tmpdir(), 'secure-apps-simulator-'));
 beforeAll(async () => {
-  await putSettings({ goAttemptsPerAddress: 10_000 });
+  // The secure-apps reset is a role of its own; everyone gets it here.
+  await putSettings({ goAttemptsPerAddress: 10_000, defaultRoles: [...ROLES] });
 });
 afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
