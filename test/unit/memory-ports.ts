@@ -71,7 +71,7 @@ export class MemoryStore implements DeviceStore, SettingsStore, Counters, Comman
     now: Date,
   ): Promise<number | null> {
     const device = this.devices.get(`${userSub}|${deviceId}`);
-    const pin = slot === 'registration' ? device?.registration?.pin : undefined;
+    const pin = slot === 'registration' ? device?.registration?.pin : device?.secureAppsPin;
     if (!device || !pin) return null;
     if (pin.hmac !== hmac || pin.tries >= MAX_PIN_TRIES || pin.usedAt) return null;
     if (Date.parse(pin.expiresAt) <= now.getTime()) return null;
