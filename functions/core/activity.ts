@@ -51,6 +51,10 @@ const ACTIONS: Record<string, { summary: (detail: string) => string; actor: Acti
     actor: 'USER',
   },
   SECURE_APPS_PIN_ISSUED: { summary: () => 'One-time PIN for the secure-apps passcode shown', actor: 'USER' },
+  SECURE_APPS_PIN_REJECTED: {
+    summary: () => 'A wrong one-time PIN for the secure-apps passcode was entered on the device',
+    actor: 'DEVICE',
+  },
   SECURE_APPS_PIN_USED: { summary: () => 'Secure-apps passcode reset on the device', actor: 'DEVICE' },
   DERIVED_CREDENTIAL_STARTED: { summary: () => 'Derived credential: sent to Entrust', actor: 'USER' },
   DERIVED_CREDENTIAL_REQUESTED: { summary: () => 'Derived credential requested', actor: 'USER' },

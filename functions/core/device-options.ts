@@ -180,8 +180,18 @@ export async function verifySecureAppsPasscode(
     throw SECURE_APPS_REFUSED();
   }
   const tried = await ports.store.takePinTry(device.userSub, device.deviceId, 'secureApps', stored.hmac, now);
-  if (tried === null || !(await pinMatches(ports.hasher, 'SECURE_APPS', device, stored, request.pin))) {
+  if (tried === null) throw SECURE_APPS_REFUSED();
+  if (!(await pinMatches(ports.hasher, 'SECURE_APPS', device, stored, request.pin))) {
     ports.metrics.count('WrongPin');
+    // The owner's trail shows the refused guess, as it does a wrong registration PIN at /go.
+    await ports.store.appendAudit(
+      auditEvent(ports, origin, {
+        userSub: device.userSub,
+        deviceId: device.deviceId,
+        action: 'SECURE_APPS_PIN_REJECTED',
+        result: 'FAILURE',
+      }),
+    );
     throw SECURE_APPS_REFUSED();
   }
   for (let attempt = 0; attempt < MAX_RACE_RETRIES; attempt++) {
