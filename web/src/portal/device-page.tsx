@@ -4,6 +4,7 @@ import { useCallback, useEffect, useState } from 'preact/hooks';
 import type {
   ActionAvailability,
   CommandSummary,
+  DeviceAction,
   DeviceDetailResponse,
   Position,
 } from '../../../functions/core/api-types.ts';
@@ -31,7 +32,9 @@ import {
   isWaiting,
   MANAGEMENT_MODE_LABEL,
 } from './device-words.ts';
+import { OwnershipDialog } from './ownership-dialog.tsx';
 import type { PageProps } from './pages.ts';
+import { SecureAppsDialog } from './secure-apps-dialog.tsx';
 
 /** While a command waits (QUEUED, SENT), ask often so its result shows within seconds. */
 const FAST_MS = 2_000;
@@ -49,8 +52,9 @@ export function DevicePage({ me, params }: PageProps) {
   // The server's command states decide; the page only asks more often while one waits.
   useEffect(() => setPolledFast(waiting), [waiting]);
   const now = useNow(15_000);
-  const [dialog, setDialog] = useState<DialogAction | null>(null);
+  const [dialog, setDialog] = useState<DialogAction | 'SECURE_APPS_PASSCODE' | 'OWNERSHIP' | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
+  const [refusal, setRefusal] = useState<string | null>(null);
 
   const data = detail.data;
   const shownName = data ? data.device.name || deviceTitle(data.device) : null;
@@ -83,7 +87,7 @@ export function DevicePage({ me, params }: PageProps) {
 
   const { device, actions, commands } = data;
   const title = device.name || deviceTitle(device);
-  const availability = (action: DialogAction) => actions.find((a) => a.action === action);
+  const availability = (action: DeviceAction | 'LOST_MODE_OFF') => actions.find((a) => a.action === action);
   const lostModeEntry = availability('LOST_MODE');
   const refreshKey = commands.map((c) => `${c.commandId}:${c.status}`).join(',');
 
@@ -123,6 +127,13 @@ export function DevicePage({ me, params }: PageProps) {
         ) : null}
       </div>
 
+      {refusal ? (
+        <p class="notice notice-error page-notice" role="alert" data-testid="ownership-refused">
+          <Icon name="alert" size={18} />
+          <span>{refusal}</span>
+        </p>
+      ) : null}
+
       {device.lostMode ? (
         <div class="card lost-mode-panel" data-testid="lost-mode">
           <h2 class="section-title">
@@ -156,6 +167,31 @@ export function DevicePage({ me, params }: PageProps) {
         </section>
       ) : null}
 
+      <section class="card device-section-card ownership-panel" aria-labelledby="ownership-heading">
+        <h2 id="ownership-heading" class="section-title">
+          Ownership
+        </h2>
+        <p class="ownership-current" data-testid="ownership">
+          {OWNERSHIP_LABEL[device.ownership]}
+        </p>
+        {data.ownershipChange.allowed ? (
+          <button
+            type="button"
+            class="button"
+            onClick={() => {
+              setRefusal(null);
+              setDialog('OWNERSHIP');
+            }}
+          >
+            Change ownership
+          </button>
+        ) : data.ownershipChange.reason ? (
+          <p class="muted" data-testid="ownership-reason">
+            {data.ownershipChange.reason}
+          </p>
+        ) : null}
+      </section>
+
       <div class="device-columns">
         <section class="card device-section-card" aria-labelledby="details-heading">
           <h2 id="details-heading" class="section-title">
@@ -186,7 +222,35 @@ export function DevicePage({ me, params }: PageProps) {
         />
       </section>
 
-      {dialog ? (
+      {dialog === 'OWNERSHIP' ? (
+        <OwnershipDialog
+          detail={data}
+          deviceName={title}
+          email={me?.user.email ?? null}
+          onClose={() => setDialog(null)}
+          onChanged={(answer) => {
+            setDialog(null);
+            detail.replace(answer);
+            setNotice(
+              `Ownership changed to ${OWNERSHIP_LABEL[answer.device.ownership].toLowerCase()}. The actions below are the ones for it now.`,
+            );
+          }}
+          onRefused={(message) => {
+            setDialog(null);
+            setNotice(null);
+            setRefusal(message);
+            detail.reload();
+          }}
+        />
+      ) : dialog === 'SECURE_APPS_PASSCODE' ? (
+        <SecureAppsDialog
+          deviceId={device.deviceId}
+          deviceName={title}
+          availability={availability('SECURE_APPS_PASSCODE')}
+          email={me?.user.email ?? null}
+          onClose={() => setDialog(null)}
+        />
+      ) : dialog ? (
         <ActionDialog
           deviceId={device.deviceId}
           deviceName={title}
