@@ -20,6 +20,7 @@ import {
 import { useLazy, useNow } from '../hooks.ts';
 import { useResource } from '../resource.ts';
 import { Link } from '../router.tsx';
+import { Dialog } from '../ui/dialog.tsx';
 import { Icon } from '../ui/icons.tsx';
 import { When } from '../ui/when.tsx';
 import { ActionDialog, type DialogAction } from './action-dialog.tsx';
@@ -32,15 +33,16 @@ import {
   isWaiting,
   MANAGEMENT_MODE_LABEL,
 } from './device-words.ts';
-import { OwnershipDialog } from './ownership-dialog.tsx';
 import type { PageProps } from './pages.ts';
-import { SecureAppsDialog } from './secure-apps-dialog.tsx';
 
 /** While a command waits (QUEUED, SENT), ask often so its result shows within seconds. */
 const FAST_MS = 2_000;
 const SLOW_MS = 30_000;
 
 const loadMap = () => import('./device-map.tsx');
+/** Seldom used: loaded when opened. */
+const loadOwnershipDialog = () => import('./ownership-dialog.tsx');
+const loadSecureAppsDialog = () => import('./secure-apps-dialog.tsx');
 
 /** `/devices/:deviceId`: one device, its actions, commands, position and activity. */
 export function DevicePage({ me, params }: PageProps) {
@@ -55,6 +57,13 @@ export function DevicePage({ me, params }: PageProps) {
   const [dialog, setDialog] = useState<DialogAction | 'SECURE_APPS_PASSCODE' | 'OWNERSHIP' | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
   const [refusal, setRefusal] = useState<string | null>(null);
+  const ownershipModule = useLazy(dialog === 'OWNERSHIP' ? loadOwnershipDialog : null);
+  const secureAppsModule = useLazy(dialog === 'SECURE_APPS_PASSCODE' ? loadSecureAppsDialog : null);
+  const OwnershipDialog = ownershipModule instanceof Error ? null : ownershipModule?.OwnershipDialog;
+  const SecureAppsDialog = secureAppsModule instanceof Error ? null : secureAppsModule?.SecureAppsDialog;
+  const loadFailed =
+    (dialog === 'OWNERSHIP' && ownershipModule instanceof Error) ||
+    (dialog === 'SECURE_APPS_PASSCODE' && secureAppsModule instanceof Error);
 
   const data = detail.data;
   const shownName = data ? data.device.name || deviceTitle(data.device) : null;
@@ -222,34 +231,45 @@ export function DevicePage({ me, params }: PageProps) {
         />
       </section>
 
-      {dialog === 'OWNERSHIP' ? (
-        <OwnershipDialog
-          detail={data}
-          deviceName={title}
-          email={me?.user.email ?? null}
-          onClose={() => setDialog(null)}
-          onChanged={(answer) => {
-            setDialog(null);
-            detail.replace(answer);
-            setNotice(
-              `Ownership changed to ${OWNERSHIP_LABEL[answer.device.ownership].toLowerCase()}. The actions below are the ones for it now.`,
-            );
-          }}
-          onRefused={(message) => {
-            setDialog(null);
-            setNotice(null);
-            setRefusal(message);
-            detail.reload();
-          }}
-        />
+      {loadFailed ? (
+        <Dialog title="Something went wrong" onClose={() => setDialog(null)} size="small">
+          <p class="notice notice-error" role="alert">
+            <Icon name="alert" size={18} />
+            <span>This part of the portal could not be loaded. Check your connection and try again.</span>
+          </p>
+        </Dialog>
+      ) : dialog === 'OWNERSHIP' ? (
+        OwnershipDialog ? (
+          <OwnershipDialog
+            detail={data}
+            deviceName={title}
+            email={me?.user.email ?? null}
+            onClose={() => setDialog(null)}
+            onChanged={(answer) => {
+              setDialog(null);
+              detail.replace(answer);
+              setNotice(
+                `Ownership changed to ${OWNERSHIP_LABEL[answer.device.ownership].toLowerCase()}. The actions below are the ones for it now.`,
+              );
+            }}
+            onRefused={(message) => {
+              setDialog(null);
+              setNotice(null);
+              setRefusal(message);
+              detail.reload();
+            }}
+          />
+        ) : null
       ) : dialog === 'SECURE_APPS_PASSCODE' ? (
-        <SecureAppsDialog
-          deviceId={device.deviceId}
-          deviceName={title}
-          availability={availability('SECURE_APPS_PASSCODE')}
-          email={me?.user.email ?? null}
-          onClose={() => setDialog(null)}
-        />
+        SecureAppsDialog ? (
+          <SecureAppsDialog
+            deviceId={device.deviceId}
+            deviceName={title}
+            availability={availability('SECURE_APPS_PASSCODE')}
+            email={me?.user.email ?? null}
+            onClose={() => setDialog(null)}
+          />
+        ) : null
       ) : dialog ? (
         <ActionDialog
           deviceId={device.deviceId}
