@@ -168,6 +168,39 @@ describe('device page: ownership and the secure apps passcode', () => {
     }
   });
 
+  it('a PUT refused with 403 OWNERSHIP_LOCKED shows the message, and the reloaded page the reason', async () => {
+    const { page, context, errors } = await openPage(browser, DESKTOP);
+    try {
+      let current = companyDetail();
+      const stub: Stub = {
+        detail: () => current,
+        answer: (method, path) => {
+          if (method === 'PUT' && path.endsWith('/ownership')) {
+            current = {
+              ...companyDetail(),
+              ownershipChange: { allowed: false, reason: LOCKED, needsRecentSignIn: true },
+            };
+            return { status: 403, json: { error: { code: 'OWNERSHIP_LOCKED', message: LOCKED } } };
+          }
+          return undefined;
+        },
+        seen: [],
+      };
+      await stubApi(page, stub);
+      await openDevicePage(page, baseUrl);
+      await page.getByRole('button', { name: 'Change ownership' }).click();
+      const dialog = page.getByRole('dialog', { name: 'Change ownership?' });
+      await dialog.getByRole('button', { name: 'Change to employee-owned' }).click();
+      await dialog.waitFor({ state: 'detached' });
+      await expect.poll(() => page.getByTestId('ownership-refused').textContent()).toContain(LOCKED);
+      await expect.poll(() => page.getByTestId('ownership-reason').textContent()).toBe(LOCKED);
+      expect(await page.getByRole('button', { name: 'Change ownership' }).count()).toBe(0);
+      expect(unexpected(errors)).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  });
+
   it('says why ownership cannot be changed (OWNERSHIP_LOCKED) and why the passcode cannot be reset', async () => {
     const { page, context, errors } = await openPage(browser, DESKTOP);
     try {

@@ -98,6 +98,8 @@ export function DevicePage({ me, params }: PageProps) {
   const title = device.name || deviceTitle(device);
   const availability = (action: DeviceAction | 'LOST_MODE_OFF') => actions.find((a) => a.action === action);
   const lostModeEntry = availability('LOST_MODE');
+  // Absent from a server older than issue 12: the ownership is shown, without the control.
+  const ownershipChange: DeviceDetailResponse['ownershipChange'] | undefined = data.ownershipChange;
   const refreshKey = commands.map((c) => `${c.commandId}:${c.status}`).join(',');
 
   return (
@@ -183,7 +185,7 @@ export function DevicePage({ me, params }: PageProps) {
         <p class="ownership-current" data-testid="ownership">
           {OWNERSHIP_LABEL[device.ownership]}
         </p>
-        {data.ownershipChange.allowed ? (
+        {ownershipChange?.allowed ? (
           <button
             type="button"
             class="button"
@@ -194,9 +196,9 @@ export function DevicePage({ me, params }: PageProps) {
           >
             Change ownership
           </button>
-        ) : data.ownershipChange.reason ? (
+        ) : ownershipChange?.reason ? (
           <p class="muted" data-testid="ownership-reason">
-            {data.ownershipChange.reason}
+            {ownershipChange.reason}
           </p>
         ) : null}
       </section>
