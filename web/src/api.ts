@@ -3,6 +3,9 @@ import type {
   ActivityResponse,
   CommandResponse,
   CreateRegistrationRequest,
+  DerivedCredentialComplete,
+  DerivedCredentialCompleted,
+  DerivedCredentialStart,
   DeviceDetailResponse,
   DeviceListResponse,
   DeviceSummary,
@@ -10,8 +13,10 @@ import type {
   EnrollVerifyResponse,
   LockRequest,
   MeResponse,
+  OwnershipRequest,
   RegistrationResponse,
   ResendRegistrationRequest,
+  SecureAppsPasscodeResponse,
 } from '../../functions/core/api-types.ts';
 import { accessToken, SignInError, signOut } from './auth.ts';
 
@@ -143,6 +148,20 @@ export const api = {
     ),
   activity: (cursor?: string | null) =>
     request<ActivityResponse>(`/api/activity${cursor ? `?cursor=${enc(cursor)}` : ''}`),
+  /** 409 OWNERSHIP_CHANGED (another change came first), 403 OWNERSHIP_LOCKED, 401 RECENT_SIGN_IN_REQUIRED. */
+  changeOwnership: (deviceId: string, body: OwnershipRequest) =>
+    request<DeviceDetailResponse>(`/api/devices/${enc(deviceId)}/ownership`, { method: 'PUT', body }),
+  /** 201: the one-time PIN for Forgot passcode in the agent app, shown once. */
+  secureAppsPasscode: (deviceId: string) =>
+    request<SecureAppsPasscodeResponse>(`/api/devices/${enc(deviceId)}/secure-apps-passcode`, {
+      method: 'POST',
+    }),
+  /** Where to send the browser: the Entrust self-service page with the state. */
+  startDerivedCredential: (deviceId: string) =>
+    request<DerivedCredentialStart>(`/api/devices/${enc(deviceId)}/derived-credential`, { method: 'POST' }),
+  /** 410 STATE_INVALID: a replayed, expired or foreign state. */
+  completeDerivedCredential: (body: DerivedCredentialComplete) =>
+    request<DerivedCredentialCompleted>('/api/derived-credential/complete', { method: 'POST', body }),
   enrollVerify: (body: EnrollVerifyRequest) =>
     request<EnrollVerifyResponse>('/api/enroll/verify', { method: 'POST', body, auth: false }),
 };

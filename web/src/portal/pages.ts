@@ -42,6 +42,11 @@ export const ROUTES: readonly PageRoute[] = [
     title: 'Activity',
     load: () => import('./activity-page.tsx').then((m) => m.ActivityPage),
   },
+  {
+    path: '/derived-credential',
+    title: 'Derived credential',
+    load: () => import('./derived-credential-page.tsx').then((m) => m.DerivedCredentialPage),
+  },
   { path: '/help', title: 'Helpdesk', load: () => import('./help-page.tsx').then((m) => m.HelpPage) },
 ];
 
