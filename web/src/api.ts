@@ -1,6 +1,9 @@
 /** The portal API client: typed by the same contract the handlers use. */
 import type {
   ActivityResponse,
+  AdminSettingsRequest,
+  AdminSettingsResponse,
+  AdminSettingsSavedResponse,
   CommandResponse,
   CreateRegistrationRequest,
   DeviceDetailResponse,
@@ -143,6 +146,9 @@ export const api = {
     ),
   activity: (cursor?: string | null) =>
     request<ActivityResponse>(`/api/activity${cursor ? `?cursor=${enc(cursor)}` : ''}`),
+  adminSettings: () => request<AdminSettingsResponse>('/api/admin/settings'),
+  saveAdminSettings: (body: AdminSettingsRequest) =>
+    request<AdminSettingsSavedResponse>('/api/admin/settings', { method: 'PUT', body }),
   enrollVerify: (body: EnrollVerifyRequest) =>
     request<EnrollVerifyResponse>('/api/enroll/verify', { method: 'POST', body, auth: false }),
 };

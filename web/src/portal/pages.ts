@@ -42,6 +42,11 @@ export const ROUTES: readonly PageRoute[] = [
     title: 'Activity',
     load: () => import('./activity-page.tsx').then((m) => m.ActivityPage),
   },
+  {
+    path: '/admin',
+    title: 'Portal settings',
+    load: () => import('./admin-page.tsx').then((m) => m.AdminPage),
+  },
   { path: '/help', title: 'Helpdesk', load: () => import('./help-page.tsx').then((m) => m.HelpPage) },
 ];
 
