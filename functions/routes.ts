@@ -7,6 +7,7 @@
 import type * as z from 'zod/mini';
 import {
   activityQuery,
+  adminSettingsBody,
   agentCheckinBody,
   agentCommandPath,
   agentEnrollBody,
@@ -448,6 +449,26 @@ export const CompleteDerivedCredential = defineRoute({
   permissions: { table: [GET, PUT, UPDATE] },
 });
 
+export const AdminGetSettings = defineRoute({
+  name: 'AdminGetSettings',
+  method: 'GET',
+  path: '/api/admin/settings',
+  access: 'admin',
+  query: noQuery,
+  permissions: { table: [GET] },
+});
+
+export const AdminPutSettings = defineRoute({
+  name: 'AdminPutSettings',
+  method: 'PUT',
+  path: '/api/admin/settings',
+  access: 'admin',
+  body: adminSettingsBody,
+  query: noQuery,
+  // The settings and the audit event go in one transaction (IAM checks each Put in it).
+  permissions: { table: [GET, PUT] },
+});
+
 export const routes: readonly Route[] = [
   GetMe,
   ListDevices,
@@ -476,6 +497,8 @@ export const routes: readonly Route[] = [
   AgentVerifySecureAppsPasscode,
   StartDerivedCredential,
   CompleteDerivedCredential,
+  AdminGetSettings,
+  AdminPutSettings,
 ] as Route[];
 
 /**

@@ -3,6 +3,7 @@
  * so the two cannot disagree about a field.
  */
 import type { Role } from '../routes.ts';
+import type { PortalSettings } from './settings.ts';
 
 export type Platform = 'IOS' | 'ANDROID';
 export type Ownership = 'EMPLOYEE' | 'COMPANY';
@@ -450,4 +451,39 @@ export interface DerivedCredentialComplete {
 export interface DerivedCredentialCompleted {
   deviceId: string;
   status: 'REQUESTED' | 'FAILED';
+}
+
+/** GET /api/admin/settings: the current settings (read fresh) and what the page needs to edit them. */
+export interface AdminSettingsResponse {
+  settings: PortalSettings;
+  version: number;
+  roles: Role[];
+  /** The variables invitation templates may use, e.g. {{goUrl}}. */
+  templateVariables: string[];
+  defaults: PortalSettings;
+}
+
+/** PUT /api/admin/settings: only the fields that changed, on the version read. */
+export interface AdminSettingsRequest {
+  version: number;
+  changes: Record<string, unknown>;
+}
+
+export interface AdminSettingsSavedResponse {
+  settings: PortalSettings;
+  version: number;
+  /** The paths that changed, e.g. ["registrationMethods.qr"]. */
+  changed: string[];
+}
+
+/** error.details of a 400 SETTINGS_INVALID: one message per wrong field. */
+export interface SettingsFieldIssues {
+  fields: { path: string; message: string }[];
+}
+
+/** error.details of a 409 SETTINGS_CHANGED: the current settings and what differs from what was sent. */
+export interface SettingsConflict {
+  settings: PortalSettings;
+  version: number;
+  changed: string[];
 }

@@ -307,3 +307,53 @@ export function applySettingsChange(
     issues: result.error.issues.map((issue) => ({ path: issue.path.join('.'), message: issue.message })),
   };
 }
+
+/** The variables an invitation template may use (filled by the invitation's sender). */
+export const TEMPLATE_VARIABLES = [
+  '{{displayName}}',
+  '{{username}}',
+  '{{goUrl}}',
+  '{{expiresAt}}',
+  '{{platform}}',
+  '{{signInWith}}',
+] as const;
+
+/**
+ * The fields an administrator's change names that the settings do not have, as issues: mergeDeep
+ * would drop them silently, and a typo must not look saved. groupRoles' keys are group names (data).
+ */
+export function unknownSettingPaths(
+  current: unknown,
+  change: unknown,
+  prefix: string[] = [],
+): { path: string; message: string }[] {
+  if (!isObject(change) || !isObject(current)) return [];
+  const issues: { path: string; message: string }[] = [];
+  for (const [key, value] of Object.entries(change)) {
+    const path = [...prefix, key];
+    if (!Object.hasOwn(current, key)) {
+      issues.push({ path: path.join('.'), message: 'There is no such setting.' });
+      continue;
+    }
+    if (prefix.length === 0 && key === 'groupRoles') continue;
+    issues.push(...unknownSettingPaths(current[key], value, path));
+  }
+  return issues;
+}
+
+/**
+ * The leaf paths whose value differs between two settings (objects compared field by field,
+ * groupRoles group by group, arrays and scalars whole), e.g. ["pinLength", "groupRoles.sales"].
+ */
+export function changedPaths(before: unknown, after: unknown, prefix: string[] = []): string[] {
+  if (isObject(before) && isObject(after)) {
+    const keys = new Set([...Object.keys(before), ...Object.keys(after)]);
+    const paths: string[] = [];
+    for (const key of keys) {
+      if (prefix.length === 0 && key === 'version') continue;
+      paths.push(...changedPaths(before[key], after[key], [...prefix, key]));
+    }
+    return paths;
+  }
+  return JSON.stringify(before) === JSON.stringify(after) ? [] : [prefix.join('.')];
+}

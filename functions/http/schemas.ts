@@ -174,3 +174,9 @@ export const profileQuery = z.strictObject({ token });
 
 /** No query parameters; any sent are refused rather than silently ignored. */
 export const noQuery = z.strictObject({});
+
+/** PUT /api/admin/settings: the version read and the fields that changed (checked by settingsSchema). */
+export const adminSettingsBody = z.strictObject({
+  version: z.int().check(z.gte(0), z.lte(1_000_000_000)),
+  changes: z.record(z.string().check(z.maxLength(128)), z.unknown()),
+});

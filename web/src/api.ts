@@ -1,6 +1,9 @@
 /** The portal API client: typed by the same contract the handlers use. */
 import type {
   ActivityResponse,
+  AdminSettingsRequest,
+  AdminSettingsResponse,
+  AdminSettingsSavedResponse,
   CommandResponse,
   CreateRegistrationRequest,
   DerivedCredentialComplete,
@@ -162,6 +165,9 @@ export const api = {
   /** 410 STATE_INVALID: a replayed, expired or foreign state. */
   completeDerivedCredential: (body: DerivedCredentialComplete) =>
     request<DerivedCredentialCompleted>('/api/derived-credential/complete', { method: 'POST', body }),
+  adminSettings: () => request<AdminSettingsResponse>('/api/admin/settings'),
+  saveAdminSettings: (body: AdminSettingsRequest) =>
+    request<AdminSettingsSavedResponse>('/api/admin/settings', { method: 'PUT', body }),
   enrollVerify: (body: EnrollVerifyRequest) =>
     request<EnrollVerifyResponse>('/api/enroll/verify', { method: 'POST', body, auth: false }),
 };

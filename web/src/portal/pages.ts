@@ -47,6 +47,11 @@ export const ROUTES: readonly PageRoute[] = [
     title: 'Derived credential',
     load: () => import('./derived-credential-page.tsx').then((m) => m.DerivedCredentialPage),
   },
+  {
+    path: '/admin',
+    title: 'Portal settings',
+    load: () => import('./admin-page.tsx').then((m) => m.AdminPage),
+  },
   { path: '/help', title: 'Helpdesk', load: () => import('./help-page.tsx').then((m) => m.HelpPage) },
 ];
 
