@@ -192,14 +192,18 @@ export function actionBlocker(
   return null;
 }
 
-/** Every action the user's roles include, with whether it can run now and why not (the device page). */
+/**
+ * Every action, with whether it can run now and why not (the device page). One the user's roles do
+ * not include is listed too, with that reason: when an administrator takes a role away, the icon
+ * says why it no longer works instead of vanishing.
+ */
 export function actionsFor(context: {
   device: DeviceRecord;
   roles: readonly Role[];
   settings: Pick<PortalSettings, 'actionPolicy'>;
   waiting: readonly CommandRecord[];
 }): ActionAvailability[] {
-  return DEVICE_ACTIONS.filter((action) => context.roles.includes(ACTION_ROLE[action])).map((action) => {
+  return DEVICE_ACTIONS.map((action) => {
     const reason = actionBlocker(action, context);
     return {
       action,

@@ -359,9 +359,15 @@ describe('actionsFor', () => {
     waiting: [] as CommandRecord[],
   };
 
-  it('lists only the actions the roles include, in order', () => {
+  it('lists every action in order; those the roles do not include say so (ROLE_REQUIRED)', () => {
     const listed = actionsFor({ ...base, roles: ['self-service', 'register-device', 'lock', 'locate'] });
-    expect(listed.map((a) => a.action)).toEqual(['LOCK', 'LOST_MODE', 'LOCATE']);
+    expect(listed.map((a) => a.action)).toEqual(ACTIONS);
+    expect(listed.filter((a) => a.reason?.code === 'ROLE_REQUIRED').map((a) => a.action)).toEqual([
+      'UNLOCK',
+      'WIPE',
+      'RETIRE',
+      'SECURE_APPS_PASSCODE',
+    ]);
   });
 
   it('lists all seven actions for a caller with every role, the secure-apps passcode reset last', () => {
@@ -370,7 +376,9 @@ describe('actionsFor', () => {
 
   it('lists the secure-apps passcode reset as available on a device reporting the container', () => {
     const device = { ...base.device, secureAppsContainer: true };
-    const entry = actionsFor({ ...base, device, roles: ['reset-secure-apps-passcode'] });
+    const entry = actionsFor({ ...base, device, roles: ['reset-secure-apps-passcode'] }).filter(
+      (a) => a.action === 'SECURE_APPS_PASSCODE',
+    );
     expect(entry).toEqual([
       {
         action: 'SECURE_APPS_PASSCODE',
@@ -382,8 +390,9 @@ describe('actionsFor', () => {
     ]);
   });
 
-  it('lists nothing for a caller with no action role', () => {
-    expect(actionsFor({ ...base, roles: ['self-service'] })).toEqual([]);
+  it('gives a caller with no action role every action as unavailable for the role', () => {
+    const listed = actionsFor({ ...base, roles: ['self-service'] });
+    expect(listed.every((a) => !a.available && a.reason?.code === 'ROLE_REQUIRED')).toBe(true);
   });
 
   it('marks only WIPE and RETIRE as needing a recent sign-in', () => {
