@@ -24,17 +24,6 @@ export interface InvitationContext {
   helpdesk?: string;
 }
 
-/** The variables an invitation template may use (the administrator's settings page lists them). */
-export const TEMPLATE_VARIABLES = [
-  'displayName',
-  'username',
-  'goUrl',
-  'expiresAt',
-  'platform',
-  'signInWith',
-  'helpdesk',
-] as const;
-
 /** "IT Service Desk, +1 555 0100": the helpdesk's name and phone, whichever the administrator set. */
 export function helpdeskLine(helpdesk: Pick<HelpdeskContact, 'name' | 'phone' | 'email'>): string {
   const parts = [helpdesk.name.trim(), helpdesk.phone.trim()].filter(Boolean);

@@ -318,3 +318,14 @@ export function applySettingsChange(
     issues: result.error.issues.map((issue) => ({ path: issue.path.join('.'), message: issue.message })),
   };
 }
+
+/** The variables an invitation template may use (filled by the invitation's sender). */
+export const TEMPLATE_VARIABLES = [
+  '{{displayName}}',
+  '{{username}}',
+  '{{goUrl}}',
+  '{{expiresAt}}',
+  '{{platform}}',
+  '{{signInWith}}',
+  '{{helpdesk}}',
+] as const;

@@ -7,10 +7,9 @@ import {
   type InvitationPorts,
   invitationHtml,
   sendInvitations,
-  TEMPLATE_VARIABLES,
 } from '../../functions/core/invitations.ts';
 import type { OutgoingEmail } from '../../functions/core/ports.ts';
-import { defaultSettings, type PortalSettings } from '../../functions/core/settings.ts';
+import { defaultSettings, type PortalSettings, TEMPLATE_VARIABLES } from '../../functions/core/settings.ts';
 import { ALICE_EMAIL, NOW } from './fixtures.ts';
 
 const CONTEXT: InvitationContext = {
@@ -317,7 +316,7 @@ describe('{{helpdesk}}', () => {
       'Service Desk, help@example.com',
     );
     expect(helpdeskLine({ name: '', phone: '', email: '' })).toBe('your helpdesk');
-    expect(TEMPLATE_VARIABLES).toContain('helpdesk');
+    expect(TEMPLATE_VARIABLES).toContain('{{helpdesk}}');
   });
 
   it('appears in the default email and SMS of both platforms, from the current settings', async () => {
