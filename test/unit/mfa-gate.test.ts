@@ -143,7 +143,7 @@ describe('mfaRequired enforcement in the shared stack', () => {
         routeKey: 'POST /api/devices/{deviceId}/wipe',
         pathParameters: { deviceId: '0f8fad5b-d9cb-469f-a165-70867728950e' },
         // A fresh sign-in: only the second factor is missing.
-        claims: groupClaims(['portal-admins'], { auth_time: Math.floor(Date.now() / 1000) }),
+        claims: groupClaims(['portal-admins'], { auth_time: String(Math.floor(Date.now() / 1000)) }),
       }),
       lambdaContext('WipeDevice'),
     );

@@ -12,7 +12,7 @@ import type {
   LockRequest,
 } from '../../../functions/core/api-types.ts';
 import { ApiError, api, errorMessage, RECENT_SIGN_IN_REQUIRED } from '../api.ts';
-import { signIn } from '../auth.ts';
+import { answerMfa, type MfaChallenge, signIn } from '../auth.ts';
 import { Dialog } from '../ui/dialog.tsx';
 import { Icon } from '../ui/icons.tsx';
 
@@ -99,6 +99,9 @@ export function ActionDialog({
   const [phoneNumber, setPhoneNumber] = useState('');
   const [understood, setUnderstood] = useState(false);
   const [password, setPassword] = useState('');
+  /** With a second factor on, signing in again asks for the authenticator app's code too. */
+  const [mfa, setMfa] = useState<MfaChallenge | null>(null);
+  const [code, setCode] = useState('');
   const [step, setStep] = useState<'confirm' | 'password'>('confirm');
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
@@ -150,7 +153,18 @@ export function ActionDialog({
     setBusy(true);
     setError(null);
     try {
+      if (mfa) {
+        await answerMfa(mfa, code);
+        setMfa(null);
+        await send();
+        return;
+      }
       const challenge = await signIn(email, password);
+      if (challenge?.kind === 'SOFTWARE_TOKEN_MFA') {
+        setMfa(challenge);
+        setBusy(false);
+        return;
+      }
       if (challenge) {
         setError('Your account needs a new password first. Sign out and sign in again to set it.');
         setBusy(false);
@@ -182,18 +196,33 @@ export function ActionDialog({
           }}
         >
           {email ? <p class="muted reauth-email">Signed in as {email}</p> : null}
-          <div class="field">
-            <label for={ids.password}>Password</label>
-            <input
-              id={ids.password}
-              type="password"
-              autoComplete="current-password"
-              required
-              autofocus
-              value={password}
-              onInput={(e) => setPassword(e.currentTarget.value)}
-            />
-          </div>
+          {mfa ? (
+            <div class="field">
+              <label for={ids.password}>Code from your authenticator app</label>
+              <input
+                id={ids.password}
+                inputMode="numeric"
+                autoComplete="one-time-code"
+                required
+                autofocus
+                value={code}
+                onInput={(e) => setCode(e.currentTarget.value)}
+              />
+            </div>
+          ) : (
+            <div class="field">
+              <label for={ids.password}>Password</label>
+              <input
+                id={ids.password}
+                type="password"
+                autoComplete="current-password"
+                required
+                autofocus
+                value={password}
+                onInput={(e) => setPassword(e.currentTarget.value)}
+              />
+            </div>
+          )}
           {error ? (
             <p class="notice notice-error" role="alert">
               <Icon name="alert" size={18} />
@@ -207,7 +236,7 @@ export function ActionDialog({
             <button
               type="submit"
               class={words.danger ? 'button button-danger' : 'button button-primary'}
-              disabled={busy || !password}
+              disabled={busy || (mfa ? !code : !password)}
               aria-busy={busy}
             >
               {busy ? <span class="spinner" aria-hidden="true" /> : null}
