@@ -13,7 +13,7 @@ import type { ApiErrorBody, EnrollVerifyResponse, MeResponse } from '../../funct
 import { DEFAULT_DEMO_PASSWORD } from '../../infra/local/local-portal.ts';
 import { totp } from '../totp.ts';
 import { api, portalUrl } from './helpers.ts';
-import { newUser, putSettings, type TestUser, userItems } from './local-table.ts';
+import { newUser, putSettings, resetSettings, type TestUser, userItems } from './local-table.ts';
 
 const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
 
@@ -232,6 +232,29 @@ describe('authenticator app (TOTP)', () => {
     expect(right.status).toBe(401);
     expect(right.body).toEqual(wrong.body);
     expect(right.body.error.code).toBe('BAD_CREDENTIALS');
+  });
+});
+
+describe('mfaRequired, with the MFA state cognito-local keeps (AdminGetUser UserMFASettingList)', () => {
+  it('ALL: 403 MFA_REQUIRED on user routes but GET /api/me until TOTP is on; SENSITIVE: only wipe and the like', async () => {
+    const without = await newUser();
+    const withTotp = await newUser();
+    await turnOnTotp(withTotp);
+    try {
+      await putSettings({ mfaRequired: 'ALL' });
+      const refused = await api<ApiErrorBody>('/api/devices', { token: without.accessToken });
+      expect(refused.status).toBe(403);
+      expect(refused.body.error.code).toBe('MFA_REQUIRED');
+      const me = await api<MeResponse>('/api/me', { token: without.accessToken });
+      expect(me.status).toBe(200);
+      expect(me.body.mfa).toEqual({ enabled: false, required: 'ALL' });
+      expect((await api('/api/devices', { token: withTotp.accessToken })).status).toBe(200);
+
+      await putSettings({ mfaRequired: 'SENSITIVE' });
+      expect((await api('/api/devices', { token: without.accessToken })).status).toBe(200);
+    } finally {
+      await resetSettings();
+    }
   });
 });
 
