@@ -24,6 +24,7 @@ import {
   profileQuery,
   resendRegistrationBody,
   secureAppsVerifyBody,
+  updateMeBody,
 } from './http/schemas.ts';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
@@ -95,6 +96,11 @@ export interface Route<TBody = unknown, TPath = unknown, TQuery = unknown> {
   readonly role?: Role;
   /** The caller must have signed in within the last 5 minutes (auth_time), e.g. to wipe (rule 9). */
   readonly recentSignIn?: boolean;
+  /**
+   * Answers even when the administrator requires a second factor (mfaRequired ALL) and the caller
+   * has none yet: the profile, which the web app needs to send them to set one up.
+   */
+  readonly withoutMfa?: boolean;
   /** The JSON body; a route without one refuses a body. */
   readonly body?: z.ZodMiniType<TBody>;
   /** The path parameters; a mismatch is a 404 (such an id names nothing). */
@@ -110,8 +116,15 @@ export interface Route<TBody = unknown, TPath = unknown, TQuery = unknown> {
 function defineRoute<TBody = undefined, TPath = Record<string, never>, TQuery = Record<string, never>>(
   route: Route<TBody, TPath, TQuery>,
 ): Route<TBody, TPath, TQuery> {
-  return route;
+  if (route.access !== 'user' && route.access !== 'admin') return route;
+  // The shared stack may read the caller's MFA state (the administrator's mfaRequired setting).
+  const cognito = route.permissions.cognito ?? [];
+  if (cognito.includes(MFA_STATE)) return route;
+  return { ...route, permissions: { ...route.permissions, cognito: [...cognito, MFA_STATE] } };
 }
+
+/** AdminGetUser, which every user and admin route may need for the second-factor rule. */
+const MFA_STATE: CognitoAction = 'cognito-idp:AdminGetUser';
 
 // Each route names exactly the table actions its code path sends. Transactions need no action of
 // their own: IAM checks each Put, Update and Delete inside them.
@@ -127,8 +140,24 @@ export const GetMe = defineRoute({
   path: '/api/me',
   access: 'user',
   role: 'self-service',
+  withoutMfa: true,
   query: noQuery,
   permissions: { table: [GET], cognito: ['cognito-idp:AdminGetUser'] },
+});
+
+export const UpdateMe = defineRoute({
+  name: 'UpdateMe',
+  method: 'PATCH',
+  path: '/api/me',
+  access: 'user',
+  role: 'self-service',
+  body: updateMeBody,
+  query: noQuery,
+  // The settings (GET), the audit event (PUT); the profile is read back with AdminGetUser.
+  permissions: {
+    table: [GET, PUT],
+    cognito: ['cognito-idp:AdminGetUser', 'cognito-idp:AdminUpdateUserAttributes'],
+  },
 });
 
 export const ListDevices = defineRoute({
@@ -471,6 +500,7 @@ export const AdminPutSettings = defineRoute({
 
 export const routes: readonly Route[] = [
   GetMe,
+  UpdateMe,
   ListDevices,
   CreateRegistration,
   ResendRegistration,

@@ -51,6 +51,17 @@ export interface MeResponse {
   };
   helpdesk: HelpdeskContact;
   deviceLimit: number;
+  /** The second sign-in factor: whether the user has an authenticator app, and what the portal requires. */
+  mfa: { enabled: boolean; required: 'OFF' | 'ALL' | 'SENSITIVE' };
+}
+
+/** PATCH /api/me: each field optional; the answer is the profile as GET /api/me gives it. */
+export interface UpdateMeRequest {
+  displayName?: string;
+  /** As typed, with phoneCountry when it has no +; stored as E.164. */
+  phoneNumber?: string;
+  phoneCountry?: string;
+  language?: string;
 }
 
 export interface InvitationDelivery {

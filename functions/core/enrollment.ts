@@ -250,7 +250,13 @@ async function authenticate(
   };
 
   if (proof.password !== undefined) {
-    if (live.length === 0 || !(await ports.directory.checkPassword(account.username, proof.password))) {
+    // With a second factor on, the password alone proves nothing here: only the registration PIN
+    // does. The same refusal as a wrong password, so /go does not tell who has a second factor.
+    if (
+      account.mfaEnabled ||
+      live.length === 0 ||
+      !(await ports.directory.checkPassword(account.username, proof.password))
+    ) {
       return refuse();
     }
     // The password proves the account, not one registration: pick the one for this phone.

@@ -45,6 +45,16 @@ export interface DirectoryUser {
   /** Invitations go only to a verified address: an unverified one may not be the user's. */
   emailVerified: boolean;
   enabled: boolean;
+  /** An authenticator app (TOTP) is the user's second sign-in factor (AdminGetUser's UserMFASettingList). */
+  mfaEnabled: boolean;
+}
+
+/** The profile attributes a user may change through the portal (PATCH /api/me). */
+export interface ProfileChange {
+  name?: string;
+  /** E.164. */
+  phone_number?: string;
+  locale?: string;
 }
 
 export interface UserDirectory {
@@ -52,6 +62,8 @@ export interface UserDirectory {
   findUser(usernameOrEmail: string): Promise<DirectoryUser | null>;
   /** True when the password is the user's current one (the /go page's password option). */
   checkPassword(username: string, password: string): Promise<boolean>;
+  /** AdminUpdateUserAttributes with the attributes that are set. */
+  updateAttributes(username: string, change: ProfileChange): Promise<void>;
 }
 
 export interface OutgoingEmail {

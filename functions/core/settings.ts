@@ -61,7 +61,16 @@ export interface PortalSettings {
   /** Language and time zone of invitations for users whose profile names none. */
   defaultLanguage: string;
   defaultTimeZone: string;
+  /**
+   * A second sign-in factor (an authenticator app, TOTP): OFF leaves it to each user; ALL refuses
+   * every user route but GET /api/me (403 MFA_REQUIRED) until the user has turned it on; SENSITIVE
+   * refuses only the routes that need a recent sign-in (wipe, retire, ownership).
+   */
+  mfaRequired: MfaRequirement;
 }
+
+export const MFA_REQUIREMENTS = ['OFF', 'ALL', 'SENSITIVE'] as const;
+export type MfaRequirement = (typeof MFA_REQUIREMENTS)[number];
 
 export const ADMIN_GROUP = 'portal-admins';
 
@@ -92,14 +101,14 @@ export function defaultSettings(): PortalSettings {
       IOS: {
         emailSubject: 'Register your iPhone or iPad',
         emailBody:
-          'Hello {{displayName}},\n\nOpen {{goUrl}} on your {{platform}}, sign in with {{username}} and {{signInWith}}, then install the enrollment profile.\n\nThis invitation expires on {{expiresAt}}.',
-        sms: 'Register your {{platform}}: open {{goUrl}} on it and sign in with {{signInWith}}. Expires {{expiresAt}}.',
+          'Hello {{displayName}},\n\nOpen {{goUrl}} on your {{platform}}, sign in with {{username}} and {{signInWith}}, then install the enrollment profile.\n\nThis invitation expires on {{expiresAt}}.\n\nQuestions? {{helpdesk}}',
+        sms: 'Register your {{platform}}: open {{goUrl}} on it and sign in with {{signInWith}}. Expires {{expiresAt}}. Help: {{helpdesk}}',
       },
       ANDROID: {
         emailSubject: 'Register your Android device',
         emailBody:
-          'Hello {{displayName}},\n\nOpen {{goUrl}} on your {{platform}}, sign in with {{username}} and {{signInWith}}, then install the agent app from Google Play and open it.\n\nThis invitation expires on {{expiresAt}}.',
-        sms: 'Register your {{platform}}: open {{goUrl}} on it and sign in with {{signInWith}}. Expires {{expiresAt}}.',
+          'Hello {{displayName}},\n\nOpen {{goUrl}} on your {{platform}}, sign in with {{username}} and {{signInWith}}, then install the agent app from Google Play and open it.\n\nThis invitation expires on {{expiresAt}}.\n\nQuestions? {{helpdesk}}',
+        sms: 'Register your {{platform}}: open {{goUrl}} on it and sign in with {{signInWith}}. Expires {{expiresAt}}. Help: {{helpdesk}}',
       },
     },
     publicOrigin: '',
@@ -120,6 +129,7 @@ export function defaultSettings(): PortalSettings {
     defaultCountry: 'US',
     defaultLanguage: 'en',
     defaultTimeZone: 'UTC',
+    mfaRequired: 'OFF',
   };
 }
 
@@ -224,6 +234,7 @@ export const settingsSchema = z.strictObject({
   defaultTimeZone: z
     .string()
     .check(z.refine((zone) => isTimeZone(zone), 'an IANA time zone such as Europe/Berlin or UTC')),
+  mfaRequired: z.enum(MFA_REQUIREMENTS),
 });
 
 function isTimeZone(zone: string): boolean {
@@ -316,6 +327,7 @@ export const TEMPLATE_VARIABLES = [
   '{{expiresAt}}',
   '{{platform}}',
   '{{signInWith}}',
+  '{{helpdesk}}',
 ] as const;
 
 /**

@@ -15,6 +15,7 @@ import { DependencyError, isAwsServiceError, PortalError, STATUS_BY_KIND } from 
 import type { Caller } from '../core/ports.ts';
 import { ADMIN_GROUP, effectiveRoles, type PortalSettings } from '../core/settings.ts';
 import type { Role, Route } from '../routes.ts';
+import { requireMfa } from './mfa-gate.ts';
 
 /** A payload 2.0 event; on user and admin routes the JWT authorizer has filled the claims. */
 export type ApiEvent = APIGatewayProxyEventV2 & {
@@ -371,6 +372,7 @@ export function userApi<TBody, TPath, TQuery>(
       );
     }
     if (route.recentSignIn) requireRecentSignIn(caller);
+    await requireMfa(route, settings, caller);
     const pathParameters = parsePath(event, route.pathParameters);
     const query = parseQuery(event, route.query);
     const body = parseBody(event, route.body);

@@ -180,3 +180,22 @@ export const adminSettingsBody = z.strictObject({
   version: z.int().check(z.gte(0), z.lte(1_000_000_000)),
   changes: z.record(z.string().check(z.maxLength(128)), z.unknown()),
 });
+
+/** PATCH /api/me: what the user may change of their own profile; each field optional. */
+export const updateMeBody = z.strictObject({
+  displayName: z.optional(
+    z
+      .string()
+      .check(
+        z.trim(),
+        z.minLength(1, 'Enter your name.'),
+        z.maxLength(100, 'Keep your name to 100 characters.'),
+      ),
+  ),
+  /** As typed; normalised to E.164 by the use-case, with phoneCountry when it has no +. */
+  phoneNumber: z.optional(typedPhone),
+  phoneCountry: z.optional(country),
+  language: z.optional(
+    z.string().check(z.regex(/^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$/, 'Choose a language such as en or de-CH.')),
+  ),
+});

@@ -262,6 +262,10 @@ const COGNITO_PUBLIC_TARGETS = new Set([
   'AWSCognitoIdentityProviderService.RevokeToken',
   'AWSCognitoIdentityProviderService.GetUser',
   'AWSCognitoIdentityProviderService.ChangePassword',
+  // Account settings: the authenticator app (TOTP) as second factor.
+  'AWSCognitoIdentityProviderService.AssociateSoftwareToken',
+  'AWSCognitoIdentityProviderService.VerifySoftwareToken',
+  'AWSCognitoIdentityProviderService.SetUserMFAPreference',
 ]);
 
 async function proxyCognito(
@@ -380,6 +384,8 @@ export function createLocalServer(options: LocalServerOptions): { server: Server
         return sendJson(response, 200, {
           ...options.config,
           cognitoEndpoint: `http://${url.host}/_local/cognito/`,
+          // The web app skips what cognito-local lacks (GlobalSignOut) instead of failing on it.
+          local: true,
         });
       }
       if (url.pathname.startsWith('/_local/cognito')) return proxyCognito(options, request, response, body);

@@ -81,6 +81,7 @@ describe('GET /api/admin/settings', () => {
       '{{expiresAt}}',
       '{{platform}}',
       '{{signInWith}}',
+      '{{helpdesk}}',
     ]);
     expect(body.defaults.pinLength).toBe(defaultSettings().pinLength);
     const reads = dynamo.commandCalls(GetCommand).filter((c) => c.args[0].input.Key?.pk === 'CONFIG');

@@ -40,6 +40,7 @@ const BOB: DirectoryUser = {
   sub: BOB_SUB,
   username: BOB_SUB,
   email: 'bob@example.com',
+  mfaEnabled: false,
   displayName: 'Bob Stone',
   phoneNumber: null,
   language: 'en',

@@ -23,6 +23,7 @@ import {
   type Metrics,
   type OutgoingEmail,
   type PinSlot,
+  type ProfileChange,
   type SecretHasher,
   type SecretRecord,
   type SettingsStore,
@@ -253,6 +254,7 @@ export const ALICE: DirectoryUser = {
   timeZone: null,
   emailVerified: true,
   enabled: true,
+  mfaEnabled: false,
 };
 
 export class MemoryDirectory implements UserDirectory {
@@ -265,6 +267,17 @@ export class MemoryDirectory implements UserDirectory {
 
   async checkPassword(username: string, password: string): Promise<boolean> {
     return this.passwords.get(username) === password;
+  }
+
+  readonly updates: { username: string; change: ProfileChange }[] = [];
+
+  async updateAttributes(username: string, change: ProfileChange): Promise<void> {
+    this.updates.push({ username, change });
+    const user = this.users.find((u) => u.username === username);
+    if (!user) return;
+    if (change.name !== undefined) user.displayName = change.name;
+    if (change.phone_number !== undefined) user.phoneNumber = change.phone_number;
+    if (change.locale !== undefined) user.language = change.locale;
   }
 }
 

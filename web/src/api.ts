@@ -20,6 +20,7 @@ import type {
   RegistrationResponse,
   ResendRegistrationRequest,
   SecureAppsPasscodeResponse,
+  UpdateMeRequest,
 } from '../../functions/core/api-types.ts';
 import { accessToken, SignInError, signOut } from './auth.ts';
 
@@ -45,6 +46,19 @@ const SESSION_ENDED = 'Your session has ended. Sign in again.';
  * (and a retry), it does not end the session.
  */
 export const RECENT_SIGN_IN_REQUIRED = 'RECENT_SIGN_IN_REQUIRED';
+
+/**
+ * The administrator requires a second sign-in factor and the user has none yet (403): the web app
+ * sends them to account settings to set one up.
+ */
+export const MFA_REQUIRED = 'MFA_REQUIRED';
+const mfaListeners = new Set<(error: ApiError) => void>();
+
+/** Called on every 403 MFA_REQUIRED (the portal frame navigates to /account). */
+export function onMfaRequired(listener: (error: ApiError) => void): () => void {
+  mfaListeners.add(listener);
+  return () => mfaListeners.delete(listener);
+}
 
 function retryAfterSeconds(res: Response): number | undefined {
   const value = res.headers.get('Retry-After');
@@ -115,7 +129,10 @@ async function request<T>(
       signOut(SESSION_ENDED);
       throw new ApiError(401, 'UNAUTHENTICATED', SESSION_ENDED);
     }
-    throw errorFrom(res, data);
+    const refused = errorFrom(res, data);
+    if (res.status === 403 && refused.code === MFA_REQUIRED)
+      for (const listener of mfaListeners) listener(refused);
+    throw refused;
   }
   return data as T;
 }
@@ -126,6 +143,7 @@ export type DeviceActionRoute = 'lock' | 'lost-mode' | 'unlock' | 'locate' | 'wi
 
 export const api = {
   me: () => request<MeResponse>('/api/me'),
+  updateMe: (body: UpdateMeRequest) => request<MeResponse>('/api/me', { method: 'PATCH', body }),
   devices: () => request<DeviceListResponse>('/api/devices'),
   createRegistration: (body: CreateRegistrationRequest) =>
     request<RegistrationResponse>('/api/registrations', { method: 'POST', body }),

@@ -18,6 +18,8 @@ export interface PageProps {
   onRegister: (() => void) | undefined;
   onResend: ((device: DeviceSummary) => void) | undefined;
   onCancel: ((device: DeviceSummary) => void) | undefined;
+  /** Loads GET /api/me again (after the user changed their profile or second factor). */
+  reloadMe?: (() => void) | undefined;
 }
 
 export type PageComponent = ComponentType<PageProps>;
@@ -51,6 +53,11 @@ export const ROUTES: readonly PageRoute[] = [
     path: '/admin',
     title: 'Portal settings',
     load: () => import('./admin-page.tsx').then((m) => m.AdminPage),
+  },
+  {
+    path: '/account',
+    title: 'Account settings',
+    load: () => import('./account-page.tsx').then((m) => m.AccountPage),
   },
   { path: '/help', title: 'Helpdesk', load: () => import('./help-page.tsx').then((m) => m.HelpPage) },
 ];

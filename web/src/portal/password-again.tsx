@@ -14,6 +14,9 @@ export async function signInAgain(email: string | null, password: string): Promi
   if (!email) return 'Your profile is still loading. Try again in a moment.';
   try {
     const challenge = await signIn(email, password);
+    if (challenge?.kind === 'SOFTWARE_TOKEN_MFA') {
+      return 'Your account also asks for the code from your authenticator app: sign out, sign in again with it, then repeat this within 5 minutes.';
+    }
     if (challenge) return 'Your account needs a new password first. Sign out and sign in again to set it.';
     return null;
   } catch (e) {
