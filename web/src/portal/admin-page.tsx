@@ -426,6 +426,17 @@ function AdminSettings() {
           {field('agentApp.iosAppStoreUrl', 'Agent app on the App Store', { kind: 'url' })}
         </Section>
 
+        <Section title="Sign-in">
+          {field('mfaRequired', 'Second sign-in factor (authenticator app)', {
+            kind: 'select',
+            choices: [
+              ['OFF', 'Each user chooses'],
+              ['SENSITIVE', 'Required for wipe, retire and ownership changes'],
+              ['ALL', 'Required for everyone'],
+            ],
+          })}
+        </Section>
+
         <Section title="Device actions">
           {field('actionPolicy.wipeEmployeeOwned', 'Allow a full wipe of employee-owned devices', {
             kind: 'check',
