@@ -115,9 +115,37 @@ const OPTIONS = {
   help: { type: 'boolean', short: 'h' },
 } as const;
 
+/**
+ * `--token -OPMM…` as `--token=-OPMM…`: a base64url token may start with "-", which parseArgs would
+ * otherwise take for an option and refuse as ambiguous.
+ */
+function joinStringValues(argv: readonly string[]): string[] {
+  const takesValue = new Set(
+    Object.entries(OPTIONS)
+      .filter(([, option]) => option.type === 'string')
+      .map(([name]) => `--${name}`),
+  );
+  const joined: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] ?? '';
+    const next = argv[i + 1];
+    if (takesValue.has(arg) && next !== undefined && !takesValue.has(next)) {
+      joined.push(`${arg}=${next}`);
+      i++;
+    } else {
+      joined.push(arg);
+    }
+  }
+  return joined;
+}
+
 function parseOptions() {
   try {
-    return parseArgs({ allowPositionals: true, options: OPTIONS });
+    return parseArgs({
+      args: joinStringValues(process.argv.slice(2)),
+      allowPositionals: true,
+      options: OPTIONS,
+    });
   } catch (error) {
     // An unknown option or a missing value: one line and the usage, never a stack trace.
     console.error(`device simulator: ${(error as Error).message}\n\n${USAGE}`);
