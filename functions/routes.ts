@@ -7,19 +7,24 @@
 import type * as z from 'zod/mini';
 import {
   activityQuery,
+  adminSettingsBody,
   agentCheckinBody,
   agentCommandPath,
   agentEnrollBody,
   commandPath,
   commandResultBody,
   createRegistrationBody,
+  derivedCredentialCompleteBody,
   devicePath,
   enrollVerifyBody,
   lockBody,
   lostModeBody,
   noQuery,
+  ownershipBody,
   profileQuery,
   resendRegistrationBody,
+  secureAppsVerifyBody,
+  updateMeBody,
 } from './http/schemas.ts';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
@@ -91,6 +96,11 @@ export interface Route<TBody = unknown, TPath = unknown, TQuery = unknown> {
   readonly role?: Role;
   /** The caller must have signed in within the last 5 minutes (auth_time), e.g. to wipe (rule 9). */
   readonly recentSignIn?: boolean;
+  /**
+   * Answers even when the administrator requires a second factor (mfaRequired ALL) and the caller
+   * has none yet: the profile, which the web app needs to send them to set one up.
+   */
+  readonly withoutMfa?: boolean;
   /** The JSON body; a route without one refuses a body. */
   readonly body?: z.ZodMiniType<TBody>;
   /** The path parameters; a mismatch is a 404 (such an id names nothing). */
@@ -106,8 +116,15 @@ export interface Route<TBody = unknown, TPath = unknown, TQuery = unknown> {
 function defineRoute<TBody = undefined, TPath = Record<string, never>, TQuery = Record<string, never>>(
   route: Route<TBody, TPath, TQuery>,
 ): Route<TBody, TPath, TQuery> {
-  return route;
+  if (route.access !== 'user' && route.access !== 'admin') return route;
+  // The shared stack may read the caller's MFA state (the administrator's mfaRequired setting).
+  const cognito = route.permissions.cognito ?? [];
+  if (cognito.includes(MFA_STATE)) return route;
+  return { ...route, permissions: { ...route.permissions, cognito: [...cognito, MFA_STATE] } };
 }
+
+/** AdminGetUser, which every user and admin route may need for the second-factor rule. */
+const MFA_STATE: CognitoAction = 'cognito-idp:AdminGetUser';
 
 // Each route names exactly the table actions its code path sends. Transactions need no action of
 // their own: IAM checks each Put, Update and Delete inside them.
@@ -123,8 +140,24 @@ export const GetMe = defineRoute({
   path: '/api/me',
   access: 'user',
   role: 'self-service',
+  withoutMfa: true,
   query: noQuery,
   permissions: { table: [GET], cognito: ['cognito-idp:AdminGetUser'] },
+});
+
+export const UpdateMe = defineRoute({
+  name: 'UpdateMe',
+  method: 'PATCH',
+  path: '/api/me',
+  access: 'user',
+  role: 'self-service',
+  body: updateMeBody,
+  query: noQuery,
+  // The settings (GET), the audit event (PUT); the profile is read back with AdminGetUser.
+  permissions: {
+    table: [GET, PUT],
+    cognito: ['cognito-idp:AdminGetUser', 'cognito-idp:AdminUpdateUserAttributes'],
+  },
 });
 
 export const ListDevices = defineRoute({
@@ -385,8 +418,89 @@ export const AgentCommandResult = defineRoute({
   permissions: { table: [GET, QUERY, PUT], sendEmail: true },
 });
 
+export const ChangeOwnership = defineRoute({
+  name: 'ChangeOwnership',
+  method: 'PUT',
+  path: '/api/devices/{deviceId}/ownership',
+  access: 'user',
+  role: 'change-ownership',
+  recentSignIn: true,
+  body: ownershipBody,
+  pathParameters: devicePath,
+  query: noQuery,
+  permissions: { table: [GET, QUERY, PUT] },
+});
+
+export const ResetSecureAppsPasscode = defineRoute({
+  name: 'ResetSecureAppsPasscode',
+  method: 'POST',
+  path: '/api/devices/{deviceId}/secure-apps-passcode',
+  access: 'user',
+  role: 'reset-secure-apps-passcode',
+  pathParameters: devicePath,
+  query: noQuery,
+  permissions: { table: [GET, PUT], oneTimeSecretKey: true },
+});
+
+export const AgentVerifySecureAppsPasscode = defineRoute({
+  name: 'AgentVerifySecureAppsPasscode',
+  method: 'POST',
+  path: '/api/agent/secure-apps-passcode/verify',
+  access: 'agent',
+  body: secureAppsVerifyBody,
+  query: noQuery,
+  permissions: {
+    table: [GET, PUT, UPDATE],
+    oneTimeSecretKey: true,
+    cognito: ['cognito-idp:AdminGetUser'],
+  },
+});
+
+export const StartDerivedCredential = defineRoute({
+  name: 'StartDerivedCredential',
+  method: 'POST',
+  path: '/api/devices/{deviceId}/derived-credential',
+  access: 'user',
+  role: 'self-service',
+  pathParameters: devicePath,
+  query: noQuery,
+  permissions: { table: [GET, PUT] },
+});
+
+export const CompleteDerivedCredential = defineRoute({
+  name: 'CompleteDerivedCredential',
+  method: 'POST',
+  path: '/api/derived-credential/complete',
+  access: 'user',
+  role: 'self-service',
+  body: derivedCredentialCompleteBody,
+  query: noQuery,
+  permissions: { table: [GET, PUT, UPDATE] },
+});
+
+export const AdminGetSettings = defineRoute({
+  name: 'AdminGetSettings',
+  method: 'GET',
+  path: '/api/admin/settings',
+  access: 'admin',
+  query: noQuery,
+  permissions: { table: [GET] },
+});
+
+export const AdminPutSettings = defineRoute({
+  name: 'AdminPutSettings',
+  method: 'PUT',
+  path: '/api/admin/settings',
+  access: 'admin',
+  body: adminSettingsBody,
+  query: noQuery,
+  // The settings and the audit event go in one transaction (IAM checks each Put in it).
+  permissions: { table: [GET, PUT] },
+});
+
 export const routes: readonly Route[] = [
   GetMe,
+  UpdateMe,
   ListDevices,
   CreateRegistration,
   ResendRegistration,
@@ -408,6 +522,13 @@ export const routes: readonly Route[] = [
   ListActivity,
   ListDeviceActivity,
   AgentCommandResult,
+  ChangeOwnership,
+  ResetSecureAppsPasscode,
+  AgentVerifySecureAppsPasscode,
+  StartDerivedCredential,
+  CompleteDerivedCredential,
+  AdminGetSettings,
+  AdminPutSettings,
 ] as Route[];
 
 /**

@@ -100,7 +100,10 @@ export class StatefulStack extends Stack {
       },
       email: cognitoEmail(props.sesFromAddress, this.region),
       accountRecovery: AccountRecovery.EMAIL_ONLY,
-      mfa: Mfa.OFF,
+      // Each user may add an authenticator app (TOTP) in account settings; the administrator's
+      // mfaRequired setting makes the portal insist on it. No SMS factor (cost, SIM swap).
+      mfa: Mfa.OPTIONAL,
+      mfaSecondFactor: { sms: false, otp: true },
       featurePlan: FeaturePlan.LITE,
       deletionProtection: true,
       removalPolicy: RemovalPolicy.RETAIN,
@@ -114,7 +117,7 @@ export class StatefulStack extends Stack {
       {
         id: 'AwsSolutions-COG2',
         reason:
-          'MFA is not required yet: the portal sign-in (USER_PASSWORD_AUTH) and the /go password check (ADMIN_USER_PASSWORD_AUTH) have no MFA challenge step, and the local Cognito emulator cannot exercise one. Tracked as a follow-up.',
+          'MFA is optional in the pool (TOTP, set up in account settings) and required by the portal itself when the administrator sets mfaRequired to ALL or SENSITIVE (403 MFA_REQUIRED); with a second factor on, the /go password option is refused and only the registration PIN works.',
       },
       {
         id: 'AwsSolutions-COG3',

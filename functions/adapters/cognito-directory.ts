@@ -1,11 +1,12 @@
 import {
   AdminGetUserCommand,
   AdminInitiateAuthCommand,
+  AdminUpdateUserAttributesCommand,
   type AttributeType,
   CognitoIdentityProviderClient,
   UserNotFoundException,
 } from '@aws-sdk/client-cognito-identity-provider';
-import type { DirectoryUser, UserDirectory } from '../core/ports.ts';
+import type { DirectoryUser, ProfileChange, UserDirectory } from '../core/ports.ts';
 import { once, requiredEnv } from './system.ts';
 
 function attribute(attributes: AttributeType[] | undefined, name: string): string | undefined {
@@ -16,6 +17,7 @@ export function toDirectoryUser(
   username: string,
   attributes: AttributeType[] | undefined,
   enabled: boolean | undefined,
+  mfaSettings?: readonly string[],
 ): DirectoryUser {
   const email = attribute(attributes, 'email') ?? username;
   return {
@@ -28,6 +30,7 @@ export function toDirectoryUser(
     timeZone: attribute(attributes, 'zoneinfo') ?? null,
     emailVerified: attribute(attributes, 'email_verified') === 'true',
     enabled: enabled ?? true,
+    mfaEnabled: mfaSettings?.includes('SOFTWARE_TOKEN_MFA') ?? false,
   };
 }
 
@@ -48,8 +51,11 @@ export class CognitoDirectory implements UserDirectory {
           AuthParameters: { USERNAME: username, PASSWORD: password },
         }),
       );
-      // A challenge (new password, MFA) means the password was right but sign-in is not complete.
-      return Boolean(result.AuthenticationResult ?? result.ChallengeName);
+      // Only a completed sign-in passes (issue 7.8). Any challenge fails closed: a second factor, MFA
+      // set-up, or a new password still to choose (a temporary password is no account in use yet).
+      // cognito-local's AdminInitiateAuth asks no second factor at all, so the /go use-case also
+      // refuses the password of a user with one (DirectoryUser.mfaEnabled).
+      return Boolean(result.AuthenticationResult) && !result.ChallengeName;
     } catch (error) {
       const name = (error as Error).name;
       if (
@@ -73,7 +79,12 @@ export class CognitoDirectory implements UserDirectory {
       const user = await this.client.send(
         new AdminGetUserCommand({ UserPoolId: this.userPoolId, Username: usernameOrEmail }),
       );
-      return toDirectoryUser(user.Username ?? usernameOrEmail, user.UserAttributes, user.Enabled);
+      return toDirectoryUser(
+        user.Username ?? usernameOrEmail,
+        user.UserAttributes,
+        user.Enabled,
+        user.UserMFASettingList,
+      );
     } catch (error) {
       // The pool signs in by email, so the email is accepted wherever a user name is; a name
       // Cognito cannot even parse names no user either.
@@ -82,6 +93,20 @@ export class CognitoDirectory implements UserDirectory {
       }
       throw error;
     }
+  }
+
+  async updateAttributes(username: string, change: ProfileChange): Promise<void> {
+    const attributes = Object.entries(change)
+      .filter((entry): entry is [string, string] => typeof entry[1] === 'string')
+      .map(([Name, Value]) => ({ Name, Value }));
+    if (attributes.length === 0) return;
+    await this.client.send(
+      new AdminUpdateUserAttributesCommand({
+        UserPoolId: this.userPoolId,
+        Username: username,
+        UserAttributes: attributes,
+      }),
+    );
   }
 }
 

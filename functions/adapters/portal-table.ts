@@ -101,9 +101,10 @@ export class PortalTable implements SettingsStore, DeviceStore, Counters, Comman
     ),
   ) {}
 
-  async getSettings(): Promise<PortalSettings> {
+  /** The settings, from this container's cache unless `fresh` (the admin page reads the current version). */
+  async getSettings(options: { fresh?: boolean } = {}): Promise<PortalSettings> {
     const now = this.clock.now().getTime();
-    const cached = this.cache.get(now);
+    const cached = options.fresh ? undefined : this.cache.get(now);
     if (cached) return cached;
     const { Item } = await this.client.send(
       new GetCommand({ TableName: this.tableName, Key: keys.settings, ConsistentRead: true }),
@@ -122,21 +123,34 @@ export class PortalTable implements SettingsStore, DeviceStore, Counters, Comman
 
   /**
    * Saves settings if the stored version is still `expectedVersion` (optimistic locking): the new
-   * version is one more. ConcurrentUpdateError when someone saved first.
+   * version is one more. ConcurrentUpdateError when someone saved first. With `audit`, the settings
+   * and the audit event are written in one transaction: both or neither.
    */
-  async saveSettings(settings: PortalSettings, expectedVersion: number): Promise<PortalSettings> {
+  async saveSettings(
+    settings: PortalSettings,
+    expectedVersion: number,
+    audit?: AuditEvent,
+  ): Promise<PortalSettings> {
     const saved = { ...settings, version: expectedVersion + 1 };
+    const put = {
+      TableName: this.tableName,
+      Item: settingsToItem(saved),
+      ConditionExpression: expectedVersion === 0 ? 'attribute_not_exists(pk) OR #v = :v' : '#v = :v',
+      ExpressionAttributeNames: { '#v': 'version' },
+      ExpressionAttributeValues: { ':v': expectedVersion },
+    };
     try {
-      await this.client.send(
-        new PutCommand({
-          TableName: this.tableName,
-          Item: settingsToItem(saved),
-          ConditionExpression: expectedVersion === 0 ? 'attribute_not_exists(pk) OR #v = :v' : '#v = :v',
-          ExpressionAttributeNames: { '#v': 'version' },
-          ExpressionAttributeValues: { ':v': expectedVersion },
-        }),
-      );
+      if (audit) {
+        await this.client.send(
+          new TransactWriteCommand({
+            TransactItems: [{ Put: put }, { Put: { TableName: this.tableName, Item: auditToItem(audit) } }],
+          }),
+        );
+      } else {
+        await this.client.send(new PutCommand(put));
+      }
     } catch (error) {
+      if (error instanceof TransactionCanceledException) throw transactionError(error, 'The settings');
       if (isLostRace(error)) throw new ConcurrentUpdateError('The settings changed while this request ran');
       throw error;
     }
@@ -424,7 +438,11 @@ export class PortalTable implements SettingsStore, DeviceStore, Counters, Comman
     hmac: string,
     now: Date,
   ): Promise<number | null> {
-    const path = slot === 'registration' ? '#device.#registration.#pin' : '#device.#pin';
+    const path = slot === 'registration' ? '#device.#registration.#pin' : '#device.#secureAppsPin';
+    const slotNames: Record<string, string> =
+      slot === 'registration'
+        ? { '#registration': 'registration', '#pin': 'pin' }
+        : { '#secureAppsPin': 'secureAppsPin' };
     try {
       const { Attributes } = await this.client.send(
         new UpdateCommand({
@@ -434,8 +452,7 @@ export class PortalTable implements SettingsStore, DeviceStore, Counters, Comman
           ConditionExpression: `${path}.#hmac = :hmac AND ${path}.#tries < :max AND attribute_not_exists(${path}.#usedAt) AND ${path}.#expiresAt > :now`,
           ExpressionAttributeNames: {
             '#device': 'device',
-            '#registration': 'registration',
-            '#pin': 'pin',
+            ...slotNames,
             '#tries': 'tries',
             '#hmac': 'hmac',
             '#usedAt': 'usedAt',

@@ -45,6 +45,24 @@ const ACTIONS: Record<string, { summary: (detail: string) => string; actor: Acti
   COMMAND_DONE: { summary: (d) => `${commandWords(d)} done`, actor: 'DEVICE' },
   COMMAND_FAILED: { summary: (d) => `${commandWords(d)} failed${errorOf(d)}`, actor: 'DEVICE' },
   NOTICE_FAILED: { summary: () => 'The email notice could not be sent', actor: 'PORTAL' },
+  OWNERSHIP_CHANGED: {
+    summary: (d) =>
+      `Ownership changed${d ? ` (${d.replace('EMPLOYEE', 'Employee').replace('COMPANY', 'Company')})` : ''}`,
+    actor: 'USER',
+  },
+  SECURE_APPS_PIN_ISSUED: { summary: () => 'One-time PIN for the secure-apps passcode shown', actor: 'USER' },
+  SECURE_APPS_PIN_REJECTED: {
+    summary: () => 'A wrong one-time PIN for the secure-apps passcode was entered on the device',
+    actor: 'DEVICE',
+  },
+  SECURE_APPS_PIN_USED: { summary: () => 'Secure-apps passcode reset on the device', actor: 'DEVICE' },
+  DERIVED_CREDENTIAL_STARTED: { summary: () => 'Derived credential: sent to Entrust', actor: 'USER' },
+  DERIVED_CREDENTIAL_REQUESTED: { summary: () => 'Derived credential requested', actor: 'USER' },
+  SETTINGS_CHANGED: { summary: (d) => `Portal settings changed${d ? `: ${d}` : ''}`, actor: 'USER' },
+  DERIVED_CREDENTIAL_FAILED: {
+    summary: () => 'Derived credential not requested: Entrust reported a failure',
+    actor: 'USER',
+  },
 };
 
 /** "LOCK 0f1e…" → "Lock". */

@@ -3,6 +3,7 @@
  * so the two cannot disagree about a field.
  */
 import type { Role } from '../routes.ts';
+import type { PortalSettings } from './settings.ts';
 
 export type Platform = 'IOS' | 'ANDROID';
 export type Ownership = 'EMPLOYEE' | 'COMPANY';
@@ -50,6 +51,17 @@ export interface MeResponse {
   };
   helpdesk: HelpdeskContact;
   deviceLimit: number;
+  /** The second sign-in factor: whether the user has an authenticator app, and what the portal requires. */
+  mfa: { enabled: boolean; required: 'OFF' | 'ALL' | 'SENSITIVE' };
+}
+
+/** PATCH /api/me: each field optional; the answer is the profile as GET /api/me gives it. */
+export interface UpdateMeRequest {
+  displayName?: string;
+  /** As typed, with phoneCountry when it has no +; stored as E.164. */
+  phoneNumber?: string;
+  phoneCountry?: string;
+  language?: string;
 }
 
 export interface InvitationDelivery {
@@ -81,6 +93,8 @@ export interface PendingRegistration {
 
 export interface DeviceSummary {
   deviceId: string;
+  /** The device's version: a change (ownership) names the version it was made on. */
+  version: number;
   /** The user's own name for it, e.g. "Work iPhone"; kept when the device enrolls. */
   name: string | null;
   status: DeviceStatus;
@@ -101,6 +115,16 @@ export interface DeviceSummary {
   registration: PendingRegistration | null;
   /** A cancelled registration can be removed from the list. */
   canRemove: boolean;
+  /**
+   * The Entrust derived credential requested for this device before it registered (issue 12);
+   * `canRequest`: the button is offered (enabled by the administrator, registration pending, none requested yet).
+   */
+  derivedCredential: {
+    status: 'NONE' | 'REQUESTED' | 'FAILED';
+    at: string | null;
+    name: string | null;
+    canRequest: boolean;
+  };
 }
 
 export interface DeviceListResponse {
@@ -209,6 +233,8 @@ export interface AgentEnrollRequest {
   managementMode?: ManagementMode;
   /** The APNs or FCM token wake-ups are sent to. */
   pushToken?: string;
+  /** The agent has the secure-apps container (its passcode can be reset from the portal). */
+  secureAppsContainer?: boolean;
 }
 
 export interface AgentEnrollResponse {
@@ -222,6 +248,7 @@ export interface AgentCheckinRequest {
   device: Partial<DeviceFacts>;
   /** The push token the agent got from APNs or FCM, when it changed. */
   pushToken?: string;
+  secureAppsContainer?: boolean;
 }
 
 export interface AgentCheckinResponse {
@@ -247,8 +274,18 @@ export type ManagementMode =
   | 'WORK_PROFILE_COMPANY'
   | 'WORK_PROFILE_PERSONAL';
 
-/** The actions a user can run on a device; each has its own route and role. */
-export type DeviceAction = 'LOCK' | 'LOST_MODE' | 'UNLOCK' | 'LOCATE' | 'WIPE' | 'RETIRE';
+/**
+ * The actions a user can run on a device; each has its own route and role. SECURE_APPS_PASSCODE
+ * is no command: it answers a one-time PIN at once (issue 12).
+ */
+export type DeviceAction =
+  | 'LOCK'
+  | 'LOST_MODE'
+  | 'UNLOCK'
+  | 'LOCATE'
+  | 'WIPE'
+  | 'RETIRE'
+  | 'SECURE_APPS_PASSCODE';
 
 /** What a command asks the agent to do (lost mode is turned on and off). */
 export type CommandAction =
@@ -329,7 +366,11 @@ export interface DeviceDetailResponse {
     lastPosition: Position | null;
     /** When the next scheduled check-in is due (without a wake-up). */
     nextCheckInDueAt: string | null;
+    /** The agent reported the secure-apps container (a passcode can be reset). */
+    secureAppsContainer: boolean;
   };
+  /** Changing Employee ↔ Company: whether this user may, and why not. */
+  ownershipChange: { allowed: boolean; reason: string | null; needsRecentSignIn: true };
   /** One entry for every action the user's roles include; the others are not listed. */
   actions: ActionAvailability[];
   /** Waiting first (QUEUED, SENT), then recent ones, newest first. */
@@ -377,4 +418,83 @@ export interface ActivityResponse {
   events: ActivityEvent[];
   /** Opaque; pass as ?cursor= for the next page; null at the end. */
   nextCursor: string | null;
+}
+
+// ---- Ownership, secure-apps passcode, derived credential (issue 12) ----
+
+/** PUT /api/devices/{deviceId}/ownership: the version is the device's as the page last read it. */
+export interface OwnershipRequest {
+  ownership: Ownership;
+  version: number;
+}
+
+/** POST /api/devices/{deviceId}/secure-apps-passcode (201): shown once, never again. */
+export interface SecureAppsPasscodeResponse {
+  pin: string;
+  expiresAt: string;
+}
+
+/** POST /api/agent/secure-apps-passcode/verify (device credential). */
+export interface SecureAppsVerifyRequest {
+  username: string;
+  pin: string;
+}
+
+export interface SecureAppsVerifyResponse {
+  verified: true;
+}
+
+/** POST /api/devices/{deviceId}/derived-credential: where to send the browser. */
+export interface DerivedCredentialStart {
+  /** The administrator's Entrust self-service URL with the state and the portal's return address. */
+  redirectUrl: string;
+  expiresAt: string;
+}
+
+/** POST /api/derived-credential/complete: what the portal's return page read from Entrust's redirect. */
+export interface DerivedCredentialComplete {
+  state: string;
+  result: 'SUCCESS' | 'FAILURE';
+  /** The name the user gave the credential at Entrust. */
+  credentialName?: string;
+}
+
+export interface DerivedCredentialCompleted {
+  deviceId: string;
+  status: 'REQUESTED' | 'FAILED';
+}
+
+/** GET /api/admin/settings: the current settings (read fresh) and what the page needs to edit them. */
+export interface AdminSettingsResponse {
+  settings: PortalSettings;
+  version: number;
+  roles: Role[];
+  /** The variables invitation templates may use, e.g. {{goUrl}}. */
+  templateVariables: string[];
+  defaults: PortalSettings;
+}
+
+/** PUT /api/admin/settings: only the fields that changed, on the version read. */
+export interface AdminSettingsRequest {
+  version: number;
+  changes: Record<string, unknown>;
+}
+
+export interface AdminSettingsSavedResponse {
+  settings: PortalSettings;
+  version: number;
+  /** The paths that changed, e.g. ["registrationMethods.qr"]. */
+  changed: string[];
+}
+
+/** error.details of a 400 SETTINGS_INVALID: one message per wrong field. */
+export interface SettingsFieldIssues {
+  fields: { path: string; message: string }[];
+}
+
+/** error.details of a 409 SETTINGS_CHANGED: the current settings and what differs from what was sent. */
+export interface SettingsConflict {
+  settings: PortalSettings;
+  version: number;
+  changed: string[];
 }

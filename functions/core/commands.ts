@@ -21,6 +21,7 @@ import { ACTION_ROLE, actionBlocker, actionsFor } from './device-actions.ts';
 import { PortalError } from './errors.ts';
 import type { AuditEvent, Caller, Clock, Metrics, RandomSource, SettingsStore } from './ports.ts';
 import { ConcurrentUpdateError } from './ports.ts';
+import { derivedCredentialOffered, type PortalSettings } from './settings.ts';
 
 /** A command as stored next to its device (pk USER#{sub}, sk DEVICE#{deviceId}#CMD#{commandId}). */
 export interface CommandRecord {
@@ -88,7 +89,7 @@ export const CHECK_IN_INTERVAL_S = 15 * 60;
 const COMMAND_RETENTION_DAYS = 90;
 const MAX_RACE_RETRIES = 5;
 
-const COMMAND_OF: Record<Exclude<DeviceAction, 'LOST_MODE'>, CommandAction> = {
+const COMMAND_OF: Record<Exclude<DeviceAction, 'LOST_MODE' | 'SECURE_APPS_PASSCODE'>, CommandAction> = {
   LOCK: 'LOCK',
   UNLOCK: 'UNLOCK',
   LOCATE: 'LOCATE',
@@ -106,7 +107,7 @@ export const COMMAND_WORDS: Record<CommandAction, string> = {
   RETIRE: 'Retire',
 };
 
-export function deviceActionOf(action: CommandAction): DeviceAction {
+export function deviceActionOf(action: CommandAction): Exclude<DeviceAction, 'SECURE_APPS_PASSCODE'> {
   return action === 'LOST_MODE_ON' || action === 'LOST_MODE_OFF' ? 'LOST_MODE' : action;
 }
 
@@ -148,6 +149,22 @@ function byRelevance(now: Date) {
     Number(isWaiting(b, now)) - Number(isWaiting(a, now)) || b.createdAt.localeCompare(a.createdAt);
 }
 
+/** Whether the user may change Employee ↔ Company, and why not (the administrator's settings). */
+export function ownershipChangeFor(
+  roles: readonly Role[],
+  settings: Pick<PortalSettings, 'usersMayChooseOwnership'>,
+  device: DeviceRecord,
+): DeviceDetailResponse['ownershipChange'] {
+  const reason = !roles.includes('change-ownership')
+    ? 'Your portal role does not allow changing the ownership. Ask your helpdesk if it is wrong.'
+    : !settings.usersMayChooseOwnership
+      ? 'Your administrator sets the ownership of devices. Ask your helpdesk if it is wrong.'
+      : device.status !== 'ACTIVE' && device.status !== 'PENDING'
+        ? `This device is ${device.status.toLowerCase()}; its ownership no longer changes.`
+        : null;
+  return { allowed: reason === null, reason, needsRecentSignIn: true };
+}
+
 const NOT_FOUND = () =>
   new PortalError('NOT_FOUND', 'DEVICE_NOT_FOUND', 'There is no such device in your list.');
 
@@ -156,10 +173,12 @@ export async function getDeviceDetail(
   ports: Pick<CommandPorts, 'store' | 'clock'>,
   caller: Caller & { roles: Role[] },
   deviceId: string,
+  /** The settings the request already read (the shared stack's), else they are read here. */
+  known?: PortalSettings,
 ): Promise<DeviceDetailResponse> {
   const [found, settings] = await Promise.all([
     ports.store.getDeviceWithCommands(caller.sub, deviceId),
-    ports.store.getSettings(),
+    known ?? ports.store.getSettings(),
   ]);
   if (!found) throw NOT_FOUND();
   const now = ports.clock.now();
@@ -171,13 +190,15 @@ export async function getDeviceDetail(
       : null;
   return {
     device: {
-      ...toDeviceSummary(device, now),
+      ...toDeviceSummary(device, now, derivedCredentialOffered(settings)),
       managementMode: device.managementMode ?? null,
       lostMode: device.lostMode ?? null,
       lastPosition: device.lastPosition ?? null,
       nextCheckInDueAt: nextDue,
+      secureAppsContainer: device.secureAppsContainer === true,
     },
     actions: actionsFor({ device, roles: caller.roles, settings, waiting }),
+    ownershipChange: ownershipChangeFor(caller.roles, settings, device),
     commands: [...commands]
       .sort(byRelevance(now))
       .slice(0, 20)
@@ -194,7 +215,11 @@ export async function requestAction(
   ports: CommandPorts,
   caller: Caller & { roles: Role[] },
   deviceId: string,
-  request: { action: DeviceAction; lostMode?: 'ON' | 'OFF'; lockScreen?: LockScreen },
+  request: {
+    action: Exclude<DeviceAction, 'SECURE_APPS_PASSCODE'>;
+    lostMode?: 'ON' | 'OFF';
+    lockScreen?: LockScreen;
+  },
   origin: RequestOrigin,
 ): Promise<{ command: CommandSummary; queued: boolean }> {
   const settings = await ports.store.getSettings();
@@ -233,7 +258,12 @@ export async function requestAction(
     } else {
       // The waiting commands count (lost mode on its way blocks an unlock), except the kind asked for.
       const others = waiting.filter((c) => deviceActionOf(c.action) !== request.action);
-      const reason = actionBlocker(request.action, { device, roles: caller.roles, settings, waiting: others });
+      const reason = actionBlocker(request.action, {
+        device,
+        roles: caller.roles,
+        settings,
+        waiting: others,
+      });
       if (reason)
         throw new PortalError(
           reason.code === 'ROLE_REQUIRED' ? 'FORBIDDEN' : 'CONFLICT',

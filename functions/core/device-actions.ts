@@ -24,6 +24,7 @@ export const DEVICE_ACTIONS: readonly DeviceAction[] = [
   'LOCATE',
   'WIPE',
   'RETIRE',
+  'SECURE_APPS_PASSCODE',
 ];
 
 /** The role each action needs (lost mode is a lock with a message: the lock role). */
@@ -34,6 +35,7 @@ export const ACTION_ROLE: Record<DeviceAction, Role> = {
   LOCATE: 'locate',
   WIPE: 'wipe',
   RETIRE: 'retire',
+  SECURE_APPS_PASSCODE: 'reset-secure-apps-passcode',
 };
 
 /** The commands that count as "this action already waiting". */
@@ -44,6 +46,8 @@ const COMMANDS_OF: Record<DeviceAction, readonly CommandAction[]> = {
   LOCATE: ['LOCATE'],
   WIPE: ['WIPE'],
   RETIRE: ['RETIRE'],
+  // A one-time PIN is answered at once: nothing waits for the device.
+  SECURE_APPS_PASSCODE: [],
 };
 
 /** A device enrolled before it reported its mode is treated as the least managed kind. */
@@ -103,6 +107,7 @@ function supported(
         ? null
         : `A full wipe needs a company-owned Android device; ${says}: retire removes the work profile.`;
     case 'RETIRE':
+    case 'SECURE_APPS_PASSCODE':
       return null;
   }
 }
@@ -125,6 +130,8 @@ export function consequenceOf(action: DeviceAction, device: DeviceRecord): strin
       return 'The device reports where it is; the company sees the position.';
     case 'WIPE':
       return 'Everything on the device is erased for good, your own photos, messages and apps included, and it is reset to factory settings. Back up what you want to keep first. The device then leaves this portal.';
+    case 'SECURE_APPS_PASSCODE':
+      return 'A one-time PIN is shown once. In the agent app choose Forgot passcode, enter your user name and the PIN, then set a new secure-apps passcode.';
     case 'RETIRE':
       return profileOnly
         ? 'The work part is removed: work apps, mail, Wi-Fi and certificates the company installed. Your own apps and data stay. The device then leaves this portal.'
@@ -155,6 +162,13 @@ export function actionBlocker(
       message: `This device is ${device.status.toLowerCase()}; only an active device takes commands.`,
     };
   }
+  if (action === 'SECURE_APPS_PASSCODE' && !device.secureAppsContainer) {
+    return {
+      code: 'NOT_SUPPORTED',
+      message:
+        'The agent on this device has no secure-apps container, so there is no secure-apps passcode to reset.',
+    };
+  }
   // Lost mode on its way counts as lost: an unlock queued behind it would open a lost device.
   const lost = !!device.lostMode || waiting.some((command) => command.action === 'LOST_MODE_ON');
   const unsupported = supported(action, device.platform, managementModeOf(device), lost);
@@ -178,14 +192,18 @@ export function actionBlocker(
   return null;
 }
 
-/** Every action the user's roles include, with whether it can run now and why not (the device page). */
+/**
+ * Every action, with whether it can run now and why not (the device page). One the user's roles do
+ * not include is listed too, with that reason: when an administrator takes a role away, the icon
+ * says why it no longer works instead of vanishing.
+ */
 export function actionsFor(context: {
   device: DeviceRecord;
   roles: readonly Role[];
   settings: Pick<PortalSettings, 'actionPolicy'>;
   waiting: readonly CommandRecord[];
 }): ActionAvailability[] {
-  return DEVICE_ACTIONS.filter((action) => context.roles.includes(ACTION_ROLE[action])).map((action) => {
+  return DEVICE_ACTIONS.map((action) => {
     const reason = actionBlocker(action, context);
     return {
       action,

@@ -59,6 +59,12 @@ export interface DeviceRecord {
   lastPosition?: Position;
   /** Where notices about this device go: the owner's verified email at registration. */
   noticeEmail?: string;
+  /** The agent reported the secure-apps container (its passcode can be reset with a one-time PIN). */
+  secureAppsContainer?: boolean;
+  /** The one-time PIN for resetting the secure-apps passcode (rule 3); a new one replaces it. */
+  secureAppsPin?: OneTimePin;
+  /** The Entrust derived credential requested before registering (issue 12). */
+  derivedCredential?: { status: 'REQUESTED' | 'FAILED'; at: string; name: string | null };
   /** Optimistic lock: every write checks and bumps it. */
   version: number;
 }
@@ -90,12 +96,18 @@ export function registrationStage(device: DeviceRecord, now: Date): Registration
   return 'WAITING_FOR_DEVICE';
 }
 
-export function toDeviceSummary(device: DeviceRecord, now: Date): DeviceSummary {
+/** `derivedCredentialOffered`: the administrator turned the Entrust derived credential on. */
+export function toDeviceSummary(
+  device: DeviceRecord,
+  now: Date,
+  derivedCredentialOffered = false,
+): DeviceSummary {
   const status = effectiveStatus(device, now);
   const pending = status === 'PENDING' || status === 'EXPIRED';
   const stage = pending && device.registration ? registrationStage(device, now) : null;
   return {
     deviceId: device.deviceId,
+    version: device.version,
     name: device.name ?? null,
     status,
     platform: device.platform,
@@ -122,6 +134,13 @@ export function toDeviceSummary(device: DeviceRecord, now: Date): DeviceSummary 
           }
         : null,
     canRemove: status === 'CANCELLED',
+    derivedCredential: {
+      status: device.derivedCredential?.status ?? 'NONE',
+      at: device.derivedCredential?.at ?? null,
+      name: device.derivedCredential?.name ?? null,
+      canRequest:
+        derivedCredentialOffered && status === 'PENDING' && device.derivedCredential?.status !== 'REQUESTED',
+    },
   };
 }
 

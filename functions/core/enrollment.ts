@@ -250,7 +250,13 @@ async function authenticate(
   };
 
   if (proof.password !== undefined) {
-    if (live.length === 0 || !(await ports.directory.checkPassword(account.username, proof.password))) {
+    // With a second factor on, the password alone proves nothing here: only the registration PIN
+    // does. The same refusal as a wrong password, so /go does not tell who has a second factor.
+    if (
+      account.mfaEnabled ||
+      live.length === 0 ||
+      !(await ports.directory.checkPassword(account.username, proof.password))
+    ) {
       return refuse();
     }
     // The password proves the account, not one registration: pick the one for this phone.
@@ -591,6 +597,7 @@ export async function enrollAgent(
     device: DeviceFacts;
     managementMode?: ManagementMode;
     pushToken?: string;
+    secureAppsContainer?: boolean;
   },
   origin: RequestOrigin,
 ): Promise<AgentEnrollResponse> {
@@ -654,6 +661,9 @@ export async function enrollAgent(
           credentialHash: credential.hash,
           ...(request.managementMode ? { managementMode: request.managementMode } : {}),
           ...(request.pushToken ? { pushToken: request.pushToken } : {}),
+          ...(request.secureAppsContainer !== undefined
+            ? { secureAppsContainer: request.secureAppsContainer }
+            : {}),
         },
         expectedVersion: device.version,
         limitLock: { version: lockVersion },
@@ -725,7 +735,7 @@ export async function checkIn(
   authorization: string | undefined,
   facts: Partial<DeviceFacts>,
   origin: RequestOrigin,
-  pushToken?: string,
+  reported: { pushToken?: string | undefined; secureAppsContainer?: boolean | undefined } = {},
 ): Promise<AgentCheckinResponse> {
   const parsed = credentialOf(authorization);
   for (let attempt = 0; attempt < MAX_RACE_RETRIES; attempt++) {
@@ -747,7 +757,10 @@ export async function checkIn(
             ...device,
             facts: { ...device.facts, ...cleanFacts(facts) },
             lastCheckInAt: now.toISOString(),
-            ...(pushToken ? { pushToken } : {}),
+            ...(reported.pushToken ? { pushToken: reported.pushToken } : {}),
+            ...(reported.secureAppsContainer !== undefined
+              ? { secureAppsContainer: reported.secureAppsContainer }
+              : {}),
           },
           expectedVersion: device.version,
         },

@@ -44,5 +44,6 @@ export async function getProfile(
     },
     helpdesk: settings.helpdesk,
     deviceLimit: settings.deviceLimitPerUser,
+    mfa: { enabled: user.mfaEnabled, required: settings.mfaRequired },
   };
 }

@@ -2,7 +2,7 @@
  * Invitation email and SMS, from the administrator's templates. An invitation never carries the
  * registration PIN (DESIGN §8 rule 1): it names where to go, not the secret.
  */
-import type { DeliveryChannel, InvitationDelivery, Platform } from './api-types.ts';
+import type { DeliveryChannel, HelpdeskContact, InvitationDelivery, Platform } from './api-types.ts';
 import type { Clock, Mailer, SmsSender } from './ports.ts';
 import type { PortalSettings } from './settings.ts';
 
@@ -20,6 +20,16 @@ export interface InvitationContext {
   /** The user's language and time zone, else the portal's defaults. */
   language: string;
   timeZone: string;
+  /** The helpdesk contact as one line ({{helpdesk}}); sendInvitations fills it from the settings. */
+  helpdesk?: string;
+}
+
+/** "IT Service Desk, +1 555 0100": the helpdesk's name and phone, whichever the administrator set. */
+export function helpdeskLine(helpdesk: Pick<HelpdeskContact, 'name' | 'phone' | 'email'>): string {
+  const parts = [helpdesk.name.trim(), helpdesk.phone.trim()].filter(Boolean);
+  // Without a phone, the address is the next way to reach them.
+  if (!helpdesk.phone.trim() && helpdesk.email.trim()) parts.push(helpdesk.email.trim());
+  return parts.join(', ') || 'your helpdesk';
 }
 
 const PLATFORM_NAMES: Record<Platform, string> = { IOS: 'iPhone or iPad', ANDROID: 'Android device' };
@@ -58,6 +68,7 @@ export function fillTemplate(template: string, context: InvitationContext): stri
     expiresAt: formatInvitationTime(context.expiresAt, context.language, context.timeZone),
     platform: PLATFORM_NAMES[context.platform],
     signInWith: context.withPin ? 'the registration PIN shown in the portal' : 'your portal password',
+    helpdesk: context.helpdesk ?? 'your helpdesk',
   };
   return template.replace(/\{\{\s*(\w+)\s*\}\}/g, (whole, name: string) =>
     Object.hasOwn(values, name) ? (values[name] ?? whole) : whole,
@@ -99,9 +110,10 @@ export async function sendInvitations(
   ports: InvitationPorts,
   settings: PortalSettings,
   channels: readonly DeliveryChannel[],
-  context: InvitationContext,
+  given: InvitationContext,
 ): Promise<InvitationDelivery[]> {
-  const template = settings.invitationTemplates[context.platform];
+  const template = settings.invitationTemplates[given.platform];
+  const context = { ...given, helpdesk: given.helpdesk ?? helpdeskLine(settings.helpdesk) };
   const send = async (channel: DeliveryChannel): Promise<InvitationDelivery> => {
     const at = ports.clock.now().toISOString();
     try {

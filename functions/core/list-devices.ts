@@ -1,6 +1,7 @@
 import type { DeviceListResponse } from './api-types.ts';
 import { countsAgainstLimit, type DeviceRecord, toDeviceSummary } from './device.ts';
 import type { Clock } from './ports.ts';
+import { derivedCredentialOffered, type PortalSettings } from './settings.ts';
 
 export interface DeviceReader {
   listDevices(userSub: string): Promise<DeviceRecord[]>;
@@ -14,12 +15,16 @@ const STATUS_ORDER = ['PENDING', 'EXPIRED', 'ACTIVE', 'RETIRED', 'WIPED', 'CANCE
  * sort): by STATUS_ORDER, newest first within each (by registration, else by request).
  */
 export async function listDevices(
-  ports: { devices: DeviceReader; clock: Clock },
+  ports: { devices: DeviceReader; clock: Clock; settings?: { getSettings(): Promise<PortalSettings> } },
   userSub: string,
 ): Promise<DeviceListResponse> {
   const now = ports.clock.now();
-  const records = await ports.devices.listDevices(userSub);
-  const devices = records.map((d) => toDeviceSummary(d, now));
+  const [records, settings] = await Promise.all([
+    ports.devices.listDevices(userSub),
+    ports.settings?.getSettings(),
+  ]);
+  const offered = settings ? derivedCredentialOffered(settings) : false;
+  const devices = records.map((d) => toDeviceSummary(d, now, offered));
   devices.sort(
     (a, b) =>
       STATUS_ORDER.indexOf(a.status) - STATUS_ORDER.indexOf(b.status) ||

@@ -45,6 +45,16 @@ export interface DirectoryUser {
   /** Invitations go only to a verified address: an unverified one may not be the user's. */
   emailVerified: boolean;
   enabled: boolean;
+  /** An authenticator app (TOTP) is the user's second sign-in factor (AdminGetUser's UserMFASettingList). */
+  mfaEnabled: boolean;
+}
+
+/** The profile attributes a user may change through the portal (PATCH /api/me). */
+export interface ProfileChange {
+  name?: string;
+  /** E.164. */
+  phone_number?: string;
+  locale?: string;
 }
 
 export interface UserDirectory {
@@ -52,6 +62,8 @@ export interface UserDirectory {
   findUser(usernameOrEmail: string): Promise<DirectoryUser | null>;
   /** True when the password is the user's current one (the /go page's password option). */
   checkPassword(username: string, password: string): Promise<boolean>;
+  /** AdminUpdateUserAttributes with the attributes that are set. */
+  updateAttributes(username: string, change: ProfileChange): Promise<void>;
 }
 
 export interface OutgoingEmail {
@@ -95,7 +107,7 @@ export interface AuditEvent {
   at: string;
 }
 
-export type SecretKind = 'QR' | 'ENROLLMENT' | 'PROFILE';
+export type SecretKind = 'QR' | 'ENROLLMENT' | 'PROFILE' | 'DERIVED_CREDENTIAL';
 
 /** A one-time token as stored under SECRET#{sha256(token)}. */
 export interface SecretRecord {
@@ -129,7 +141,7 @@ export interface DeviceChange {
 }
 
 /** Which one-time PIN of a device a try is taken on. */
-export type PinSlot = 'registration';
+export type PinSlot = 'registration' | 'secureApps';
 
 export interface DeviceStore {
   listDevices(userSub: string): Promise<DeviceRecord[]>;

@@ -61,7 +61,16 @@ export interface PortalSettings {
   /** Language and time zone of invitations for users whose profile names none. */
   defaultLanguage: string;
   defaultTimeZone: string;
+  /**
+   * A second sign-in factor (an authenticator app, TOTP): OFF leaves it to each user; ALL refuses
+   * every user route but GET /api/me (403 MFA_REQUIRED) until the user has turned it on; SENSITIVE
+   * refuses only the routes that need a recent sign-in (wipe, retire, ownership).
+   */
+  mfaRequired: MfaRequirement;
 }
+
+export const MFA_REQUIREMENTS = ['OFF', 'ALL', 'SENSITIVE'] as const;
+export type MfaRequirement = (typeof MFA_REQUIREMENTS)[number];
 
 export const ADMIN_GROUP = 'portal-admins';
 
@@ -92,14 +101,14 @@ export function defaultSettings(): PortalSettings {
       IOS: {
         emailSubject: 'Register your iPhone or iPad',
         emailBody:
-          'Hello {{displayName}},\n\nOpen {{goUrl}} on your {{platform}}, sign in with {{username}} and {{signInWith}}, then install the enrollment profile.\n\nThis invitation expires on {{expiresAt}}.',
-        sms: 'Register your {{platform}}: open {{goUrl}} on it and sign in with {{signInWith}}. Expires {{expiresAt}}.',
+          'Hello {{displayName}},\n\nOpen {{goUrl}} on your {{platform}}, sign in with {{username}} and {{signInWith}}, then install the enrollment profile.\n\nThis invitation expires on {{expiresAt}}.\n\nQuestions? {{helpdesk}}',
+        sms: 'Register your {{platform}}: open {{goUrl}} on it and sign in with {{signInWith}}. Expires {{expiresAt}}. Help: {{helpdesk}}',
       },
       ANDROID: {
         emailSubject: 'Register your Android device',
         emailBody:
-          'Hello {{displayName}},\n\nOpen {{goUrl}} on your {{platform}}, sign in with {{username}} and {{signInWith}}, then install the agent app from Google Play and open it.\n\nThis invitation expires on {{expiresAt}}.',
-        sms: 'Register your {{platform}}: open {{goUrl}} on it and sign in with {{signInWith}}. Expires {{expiresAt}}.',
+          'Hello {{displayName}},\n\nOpen {{goUrl}} on your {{platform}}, sign in with {{username}} and {{signInWith}}, then install the agent app from Google Play and open it.\n\nThis invitation expires on {{expiresAt}}.\n\nQuestions? {{helpdesk}}',
+        sms: 'Register your {{platform}}: open {{goUrl}} on it and sign in with {{signInWith}}. Expires {{expiresAt}}. Help: {{helpdesk}}',
       },
     },
     publicOrigin: '',
@@ -120,7 +129,13 @@ export function defaultSettings(): PortalSettings {
     defaultCountry: 'US',
     defaultLanguage: 'en',
     defaultTimeZone: 'UTC',
+    mfaRequired: 'OFF',
   };
+}
+
+/** The administrator turned the Entrust derived credential on and gave its self-service address. */
+export function derivedCredentialOffered(settings: Pick<PortalSettings, 'derivedCredential'>): boolean {
+  return settings.derivedCredential.enabled && settings.derivedCredential.entrustUrl !== '';
 }
 
 /** The roles a user has: the defaults plus those of each of their groups. */
@@ -149,6 +164,23 @@ const origin = z
     ),
   );
 
+/**
+ * The Entrust self-service address: https, a host and at most a path (no query, fragment or user
+ * info), so the portal only ever sends people to that one place; http only on loopback (the local
+ * stand-in).
+ */
+const entrustUrl = z
+  .string()
+  .check(
+    z.refine(
+      (value) =>
+        value === '' ||
+        /^https:\/\/[a-z0-9.-]+(:\d{1,5})?(\/[A-Za-z0-9._~%/-]*)?$/i.test(value) ||
+        /^http:\/\/(127\.0\.0\.1|localhost)(:\d{1,5})?(\/[A-Za-z0-9._~%/-]*)?$/.test(value),
+      'an https address such as https://entrust.example.com/IdentityGuardSelfService, with no query',
+    ),
+  );
+
 /** The one schema of the settings: every read and every write goes through it (DESIGN §7). */
 export const settingsSchema = z.strictObject({
   version: z.int().check(z.gte(0)),
@@ -165,7 +197,7 @@ export const settingsSchema = z.strictObject({
   deviceLimitPerUser: z.int().check(z.gte(1), z.lte(50)),
   defaultOwnership: z.enum(['EMPLOYEE', 'COMPANY']),
   usersMayChooseOwnership: z.boolean(),
-  derivedCredential: z.strictObject({ enabled: z.boolean(), entrustUrl: origin }),
+  derivedCredential: z.strictObject({ enabled: z.boolean(), entrustUrl: entrustUrl }),
   secureAppsPinLifetimeMinutes: minutes(5, 24 * 60),
   helpdesk: z.strictObject({
     name: text(100),
@@ -202,6 +234,7 @@ export const settingsSchema = z.strictObject({
   defaultTimeZone: z
     .string()
     .check(z.refine((zone) => isTimeZone(zone), 'an IANA time zone such as Europe/Berlin or UTC')),
+  mfaRequired: z.enum(MFA_REQUIREMENTS),
 });
 
 function isTimeZone(zone: string): boolean {
@@ -284,4 +317,55 @@ export function applySettingsChange(
     ok: false,
     issues: result.error.issues.map((issue) => ({ path: issue.path.join('.'), message: issue.message })),
   };
+}
+
+/** The variables an invitation template may use (filled by the invitation's sender). */
+export const TEMPLATE_VARIABLES = [
+  '{{displayName}}',
+  '{{username}}',
+  '{{goUrl}}',
+  '{{expiresAt}}',
+  '{{platform}}',
+  '{{signInWith}}',
+  '{{helpdesk}}',
+] as const;
+
+/**
+ * The fields an administrator's change names that the settings do not have, as issues: mergeDeep
+ * would drop them silently, and a typo must not look saved. groupRoles' keys are group names (data).
+ */
+export function unknownSettingPaths(
+  current: unknown,
+  change: unknown,
+  prefix: string[] = [],
+): { path: string; message: string }[] {
+  if (!isObject(change) || !isObject(current)) return [];
+  const issues: { path: string; message: string }[] = [];
+  for (const [key, value] of Object.entries(change)) {
+    const path = [...prefix, key];
+    if (!Object.hasOwn(current, key)) {
+      issues.push({ path: path.join('.'), message: 'There is no such setting.' });
+      continue;
+    }
+    if (prefix.length === 0 && key === 'groupRoles') continue;
+    issues.push(...unknownSettingPaths(current[key], value, path));
+  }
+  return issues;
+}
+
+/**
+ * The leaf paths whose value differs between two settings (objects compared field by field,
+ * groupRoles group by group, arrays and scalars whole), e.g. ["pinLength", "groupRoles.sales"].
+ */
+export function changedPaths(before: unknown, after: unknown, prefix: string[] = []): string[] {
+  if (isObject(before) && isObject(after)) {
+    const keys = new Set([...Object.keys(before), ...Object.keys(after)]);
+    const paths: string[] = [];
+    for (const key of keys) {
+      if (prefix.length === 0 && key === 'version') continue;
+      paths.push(...changedPaths(before[key], after[key], [...prefix, key]));
+    }
+    return paths;
+  }
+  return JSON.stringify(before) === JSON.stringify(after) ? [] : [prefix.join('.')];
 }

@@ -5,11 +5,8 @@ import { AgentCheckin } from '../routes.ts';
 
 export const handler = publicApi(AgentCheckin, async (request) => ({
   status: 200,
-  body: await checkIn(
-    devicePorts(),
-    request.event.headers.authorization,
-    request.body.device,
-    request,
-    request.body.pushToken,
-  ),
+  body: await checkIn(devicePorts(), request.event.headers.authorization, request.body.device, request, {
+    pushToken: request.body.pushToken,
+    secureAppsContainer: request.body.secureAppsContainer,
+  }),
 }));

@@ -10,5 +10,6 @@ export const handler = userApi(GetDevice, async (request) => ({
     { store: portalTable(), clock: systemClock },
     request.caller,
     request.pathParameters.deviceId,
+    request.settings,
   ),
 }));

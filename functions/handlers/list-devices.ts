@@ -6,5 +6,8 @@ import { ListDevices } from '../routes.ts';
 
 export const handler = userApi(ListDevices, async ({ caller }) => ({
   status: 200,
-  body: await listDevices({ devices: portalTable(), clock: systemClock }, caller.sub),
+  body: await listDevices(
+    { devices: portalTable(), clock: systemClock, settings: portalTable() },
+    caller.sub,
+  ),
 }));

@@ -13,8 +13,9 @@ import { portalTable } from '../adapters/portal-table.ts';
 import { isOriginSecret } from '../adapters/secret-values.ts';
 import { DependencyError, isAwsServiceError, PortalError, STATUS_BY_KIND } from '../core/errors.ts';
 import type { Caller } from '../core/ports.ts';
-import { ADMIN_GROUP, effectiveRoles } from '../core/settings.ts';
+import { ADMIN_GROUP, effectiveRoles, type PortalSettings } from '../core/settings.ts';
 import type { Role, Route } from '../routes.ts';
+import { requireMfa } from './mfa-gate.ts';
 
 /** A payload 2.0 event; on user and admin routes the JWT authorizer has filled the claims. */
 export type ApiEvent = APIGatewayProxyEventV2 & {
@@ -43,6 +44,8 @@ export interface ApiRequest<TBody, TPath = Record<string, string>, TQuery = Reco
 
 export interface UserRequest<TBody, TPath, TQuery> extends ApiRequest<TBody, TPath, TQuery> {
   caller: SignedInCaller;
+  /** The settings the stack read to decide the caller's roles: a use-case need not read them again. */
+  settings: PortalSettings;
 }
 
 export interface ApiResponse {
@@ -369,6 +372,7 @@ export function userApi<TBody, TPath, TQuery>(
       );
     }
     if (route.recentSignIn) requireRecentSignIn(caller);
+    await requireMfa(route, settings, caller);
     const pathParameters = parsePath(event, route.pathParameters);
     const query = parseQuery(event, route.query);
     const body = parseBody(event, route.body);
@@ -377,6 +381,7 @@ export function userApi<TBody, TPath, TQuery>(
       body,
       pathParameters,
       query,
+      settings,
       caller: { ...caller, roles, isAdmin },
     });
   });

@@ -105,11 +105,29 @@ export const agentEnrollBody = z.strictObject({
   device: deviceFacts,
   managementMode: z.optional(managementMode),
   pushToken: z.optional(pushToken),
+  secureAppsContainer: z.optional(z.boolean()),
 });
 
 export const agentCheckinBody = z.strictObject({
   device: z.partial(z.strictObject(facts)),
   pushToken: z.optional(pushToken),
+  secureAppsContainer: z.optional(z.boolean()),
+});
+
+export const ownershipBody = z.strictObject({
+  ownership,
+  version: z.int().check(z.gte(0), z.lte(1_000_000_000)),
+});
+
+export const secureAppsVerifyBody = z.strictObject({
+  username: userName,
+  pin: digits,
+});
+
+export const derivedCredentialCompleteBody = z.strictObject({
+  state: z.string().check(z.maxLength(200)),
+  result: z.enum(['SUCCESS', 'FAILURE'], { error: 'The result is SUCCESS or FAILURE.' }),
+  credentialName: z.optional(z.string().check(z.trim(), z.maxLength(100))),
 });
 
 /** What the lock screen shows (lock: both optional; lost mode: the message is required). */
@@ -156,3 +174,28 @@ export const profileQuery = z.strictObject({ token });
 
 /** No query parameters; any sent are refused rather than silently ignored. */
 export const noQuery = z.strictObject({});
+
+/** PUT /api/admin/settings: the version read and the fields that changed (checked by settingsSchema). */
+export const adminSettingsBody = z.strictObject({
+  version: z.int().check(z.gte(0), z.lte(1_000_000_000)),
+  changes: z.record(z.string().check(z.maxLength(128)), z.unknown()),
+});
+
+/** PATCH /api/me: what the user may change of their own profile; each field optional. */
+export const updateMeBody = z.strictObject({
+  displayName: z.optional(
+    z
+      .string()
+      .check(
+        z.trim(),
+        z.minLength(1, 'Enter your name.'),
+        z.maxLength(100, 'Keep your name to 100 characters.'),
+      ),
+  ),
+  /** As typed; normalised to E.164 by the use-case, with phoneCountry when it has no +. */
+  phoneNumber: z.optional(typedPhone),
+  phoneCountry: z.optional(country),
+  language: z.optional(
+    z.string().check(z.regex(/^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$/, 'Choose a language such as en or de-CH.')),
+  ),
+});

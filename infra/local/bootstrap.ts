@@ -13,6 +13,7 @@ import {
   CreateUserPoolCommand,
   ListUserPoolClientsCommand,
   ListUserPoolsCommand,
+  SetUserPoolMfaConfigCommand,
   UserNotFoundException,
 } from '@aws-sdk/client-cognito-identity-provider';
 import {
@@ -116,6 +117,15 @@ export async function ensureUserPool(cognito: CognitoIdentityProviderClient): Pr
     userPoolId = created.UserPool?.Id;
     if (!userPoolId) throw new Error('cognito-local created no user pool id');
   }
+  // A second factor is each user's choice (an authenticator app, TOTP), as in the deployed pool
+  // (Mfa.OPTIONAL). Set on every start, so a pool made by an older release gets it too.
+  await cognito.send(
+    new SetUserPoolMfaConfigCommand({
+      UserPoolId: userPoolId,
+      MfaConfiguration: 'OPTIONAL',
+      SoftwareTokenMfaConfiguration: { Enabled: true },
+    }),
+  );
   const { UserPoolClients } = await cognito.send(
     new ListUserPoolClientsCommand({ UserPoolId: userPoolId, MaxResults: 60 }),
   );

@@ -7,6 +7,7 @@
  *   npm run device -- enroll --token <enrollment token>
  *   npm run device -- checkin [--os-version "iOS 18.2"]
  *   npm run device -- run [--interval 5] [--location 52.37,4.89] [--fail-next CODE]
+ *   npm run device -- secure-apps-reset --user alice@example.com --pin 123456
  *   npm run device -- show
  *
  * `run` stays online: a wake-up server on 127.0.0.1 (its URL is the push token the portal's SNS
@@ -26,6 +27,7 @@ import type {
   ManagementMode,
   Ownership,
   Platform,
+  SecureAppsVerifyRequest,
 } from '../../functions/core/api-types.ts';
 import {
   carryOut,
@@ -50,7 +52,12 @@ interface SimulatorState {
   ownership?: Ownership;
   /** Lost mode is on (what the lock screen shows). */
   lostMode?: boolean;
+  /** Enrolled with the secure-apps container (what was sent as secureAppsContainer). */
+  secureAppsContainer?: boolean;
 }
+
+/** The enroll body with the secure-apps container flag of issue 12 (the backend adds it to the contract). */
+type EnrollBody = AgentEnrollRequest & { secureAppsContainer?: boolean };
 
 const USAGE = `Device simulator: acts as the agent app on a phone.
 
@@ -62,6 +69,9 @@ const USAGE = `Device simulator: acts as the agent app on a phone.
   npm run device -- checkin [--os-version V] [--carrier C]  check in once; carries out the commands it gets
   npm run device -- run     [--interval S]              stay online: check in now, at every push wake-up and
                                                         every check-in interval; carry out commands (Ctrl-C stops)
+  npm run device -- secure-apps-reset --user EMAIL --pin PIN
+                                                        reset the secure-apps passcode with the one-time PIN
+                                                        the portal showed (Secure-apps passcode on the device page)
   npm run device -- show                                print the saved state (without the credential)
 
 Options:
@@ -72,6 +82,8 @@ Options:
                       USER_ENROLLMENT (iOS; default SUPERVISED), FULLY_MANAGED, WORK_PROFILE_COMPANY,
                       WORK_PROFILE_PERSONAL (Android; default FULLY_MANAGED)
   --push              enroll, go: send a wake-up URL as push token and stay online, as run does
+  --secure-apps       enroll, go, run: the agent has the secure-apps container (default)
+  --no-secure-apps    enroll, go, run: enroll without it (secureAppsContainer: false)
   --interval S        run: check in every S seconds instead of the portal's check-in interval
   --location LAT,LON  the position LOCATE reports (default ${DEMO_POSITION.latitude},${DEMO_POSITION.longitude})
   --fail-next CODE    the next command reports FAILED with the error CODE
@@ -95,15 +107,45 @@ const OPTIONS = {
   carrier: { type: 'string' },
   mode: { type: 'string' },
   push: { type: 'boolean' },
+  'secure-apps': { type: 'boolean' },
+  'no-secure-apps': { type: 'boolean' },
   interval: { type: 'string' },
   location: { type: 'string' },
   'fail-next': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
+/**
+ * `--token -OPMM…` as `--token=-OPMM…`: a base64url token may start with "-", which parseArgs would
+ * otherwise take for an option and refuse as ambiguous.
+ */
+function joinStringValues(argv: readonly string[]): string[] {
+  const takesValue = new Set(
+    Object.entries(OPTIONS)
+      .filter(([, option]) => option.type === 'string')
+      .map(([name]) => `--${name}`),
+  );
+  const joined: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] ?? '';
+    const next = argv[i + 1];
+    if (takesValue.has(arg) && next !== undefined && !takesValue.has(next)) {
+      joined.push(`${arg}=${next}`);
+      i++;
+    } else {
+      joined.push(arg);
+    }
+  }
+  return joined;
+}
+
 function parseOptions() {
   try {
-    return parseArgs({ allowPositionals: true, options: OPTIONS });
+    return parseArgs({
+      args: joinStringValues(process.argv.slice(2)),
+      allowPositionals: true,
+      options: OPTIONS,
+    });
   } catch (error) {
     // An unknown option or a missing value: one line and the usage, never a stack trace.
     console.error(`device simulator: ${(error as Error).message}\n\n${USAGE}`);
@@ -156,9 +198,17 @@ class HttpError extends SimulatorError {
   constructor(
     readonly status: number,
     message: string,
+    /** What the portal said, in one line: "CODE: message (status)". */
+    readonly serverMessage: string = message,
   ) {
     super(message);
   }
+}
+
+/** Anything the portal answers, as one line of at most 300 characters. */
+function oneLine(text: string): string {
+  const line = text.replace(/\s+/g, ' ').trim();
+  return line.length > 300 ? `${line.slice(0, 297)}...` : line;
 }
 
 /** fetch, with an unreachable portal said in one line. */
@@ -190,12 +240,16 @@ async function call<T>(
   });
   const text = await response.text();
   if (!response.ok) {
-    let message = text;
+    let message = oneLine(text) || response.statusText;
     try {
       const error = (JSON.parse(text) as ApiErrorBody).error;
-      message = `${error.code}: ${error.message}`;
+      message = oneLine(`${error.code}: ${error.message}`);
     } catch {}
-    throw new HttpError(response.status, `${path} answered ${response.status}: ${message}`);
+    throw new HttpError(
+      response.status,
+      `${path} answered ${response.status}: ${message}`,
+      `${message} (${response.status})`,
+    );
   }
   return JSON.parse(text) as T;
 }
@@ -219,11 +273,20 @@ function facts(platform: Platform): DeviceFacts {
   };
 }
 
+/** --secure-apps (the default) or --no-secure-apps: whether the agent has the secure-apps container. */
+function secureAppsOption(): boolean {
+  if (values['secure-apps'] && values['no-secure-apps']) {
+    throw new SimulatorError('give --secure-apps or --no-secure-apps, not both');
+  }
+  return !values['no-secure-apps'];
+}
+
 /** Options that need no portal, checked before anything is sent: a mistake costs no PIN or token. */
 function checkOptions(): void {
   if (values.mode) parseMode(values.mode, values.platform ? platformOption('ANDROID') : undefined);
   if (values.location) parseLocation(values.location);
   if (values.interval) parseInterval(values.interval);
+  secureAppsOption();
   if (values['fail-next'] !== undefined && !/^[A-Za-z0-9_.:-]{1,64}$/.test(values['fail-next'])) {
     throw new SimulatorError('--fail-next is an error code: letters, digits, _ . : - (at most 64)');
   }
@@ -236,14 +299,16 @@ async function enroll(
 ) {
   const device = facts(platform);
   const managementMode = values.mode ? parseMode(values.mode, platform) : DEFAULT_MODE[platform];
+  const secureAppsContainer = secureAppsOption();
   // With --push the wake-up server runs before enrolling: its URL is the push token sent now.
   const wake = values.push ? await startAgentWakeServer() : null;
   let result: AgentEnrollResponse;
   try {
-    const body: AgentEnrollRequest = {
+    const body: EnrollBody = {
       ...auth,
       device,
       managementMode,
+      secureAppsContainer,
       ...(wake ? { pushToken: wake.server.url } : {}),
     };
     result = await call<AgentEnrollResponse>(portal, '/api/agent/enroll', body);
@@ -258,10 +323,11 @@ async function enroll(
     facts: device,
     enrolledAt: new Date().toISOString(),
     managementMode,
+    secureAppsContainer,
   };
   saveState(state);
   console.log(
-    `Enrolled device ${result.deviceId} (${device.manufacturer} ${device.deviceType}, ${device.osVersion}; ${managementMode}).`,
+    `Enrolled device ${result.deviceId} (${device.manufacturer} ${device.deviceType}, ${device.osVersion}; ${managementMode}; ${secureAppsContainer ? 'with' : 'without'} the secure-apps container).`,
   );
   if (wake) return run(state, wake, true);
   console.log(
@@ -438,6 +504,28 @@ async function run(saved: SimulatorState, existing?: AgentWake, tokenSent = fals
   if (stopping) console.log(`Stopped. The device stays enrolled (${values.state}).`);
 }
 
+/**
+ * `secure-apps-reset`: what the agent app does when the user forgot the secure-apps passcode and
+ * types the one-time PIN the portal showed: the portal checks it, the app then asks for a new one.
+ */
+async function secureAppsReset(portal: string, saved: SimulatorState | null): Promise<void> {
+  if (!values.user || !values.pin) throw new SimulatorError('secure-apps-reset needs --user and --pin');
+  if (!saved)
+    throw new SimulatorError(`No enrolled device in ${values.state}: run "npm run device -- enroll" first`);
+  const body: SecureAppsVerifyRequest = { username: values.user, pin: values.pin };
+  try {
+    await call<unknown>(portal, '/api/agent/secure-apps-passcode/verify', body, {
+      authorization: `Device ${saved.deviceCredential}`,
+    });
+  } catch (error) {
+    if (error instanceof HttpError) {
+      throw new SimulatorError(`Secure-apps passcode not reset: ${error.serverMessage}`);
+    }
+    throw error;
+  }
+  console.log('Secure-apps passcode reset: choose a new passcode in the agent app.');
+}
+
 async function main(): Promise<void> {
   const [command] = positionals;
   if (values.help || !command) {
@@ -504,8 +592,17 @@ async function main(): Promise<void> {
         throw new SimulatorError(
           `No enrolled device in ${values.state}: run "npm run device -- enroll" first`,
         );
+      const wanted = secureAppsOption();
+      const enrolledWith = saved.secureAppsContainer ?? true;
+      if ((values['secure-apps'] || values['no-secure-apps']) && wanted !== enrolledWith) {
+        console.log(
+          `Note: the secure-apps container is chosen at enrollment; this device enrolled ${enrolledWith ? 'with' : 'without'} it.`,
+        );
+      }
       return run(saved);
     }
+    case 'secure-apps-reset':
+      return secureAppsReset(portal, saved);
     case 'show': {
       if (!saved) throw new SimulatorError(`No enrolled device in ${values.state}`);
       const { deviceCredential: _hidden, ...visible } = saved;

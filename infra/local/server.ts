@@ -11,6 +11,7 @@ import { pathToFileURL } from 'node:url';
 import type { Context } from 'aws-lambda';
 import type { ApiEvent, ApiResult } from '../../functions/http/api-handler.ts';
 import { handlerFile, needsUserToken, type Route, routes } from '../../functions/routes.ts';
+import { answerEntrust, ENTRUST_PATH } from './entrust-stand-in.ts';
 import type { LocalJwtAuthorizer } from './jwt-authorizer.ts';
 import { answerSecretsManager, type LocalSecrets } from './local-secrets.ts';
 import { answerSns, type Faults, readEmails, renderOutboxPage, type SmsOutbox } from './outbox.ts';
@@ -261,6 +262,10 @@ const COGNITO_PUBLIC_TARGETS = new Set([
   'AWSCognitoIdentityProviderService.RevokeToken',
   'AWSCognitoIdentityProviderService.GetUser',
   'AWSCognitoIdentityProviderService.ChangePassword',
+  // Account settings: the authenticator app (TOTP) as second factor.
+  'AWSCognitoIdentityProviderService.AssociateSoftwareToken',
+  'AWSCognitoIdentityProviderService.VerifySoftwareToken',
+  'AWSCognitoIdentityProviderService.SetUserMFAPreference',
 ]);
 
 async function proxyCognito(
@@ -379,6 +384,8 @@ export function createLocalServer(options: LocalServerOptions): { server: Server
         return sendJson(response, 200, {
           ...options.config,
           cognitoEndpoint: `http://${url.host}/_local/cognito/`,
+          // The web app skips what cognito-local lacks (GlobalSignOut) instead of failing on it.
+          local: true,
         });
       }
       if (url.pathname.startsWith('/_local/cognito')) return proxyCognito(options, request, response, body);
@@ -410,6 +417,14 @@ export function createLocalServer(options: LocalServerOptions): { server: Server
             options.outbox.push.list(),
           ),
         );
+        return;
+      }
+      if (url.pathname === ENTRUST_PATH) {
+        // The Entrust self-service stand-in: `return` may only lead back to this portal.
+        const origins = [`http://127.0.0.1:${options.port}`, `http://localhost:${options.port}`];
+        const answer = answerEntrust(request.method ?? 'GET', url, origins);
+        response.writeHead(answer.status, { ...SECURITY_HEADERS, ...answer.headers });
+        response.end(request.method === 'HEAD' ? undefined : answer.body);
         return;
       }
       if (url.pathname === '/_local/faults' && request.method === 'PUT') {

@@ -33,6 +33,7 @@ function minutesAgo(minutes: number): string {
 function device(): DeviceDetailResponse['device'] {
   return {
     deviceId: DEVICE_ID,
+    version: 3,
     name: 'Work iPhone',
     status: 'ACTIVE',
     platform: 'IOS',
@@ -52,6 +53,8 @@ function device(): DeviceDetailResponse['device'] {
     lostMode: null,
     lastPosition: null,
     nextCheckInDueAt: new Date(Date.now() + 45 * 60_000).toISOString(),
+    secureAppsContainer: false,
+    derivedCredential: { status: 'NONE', at: null, name: null, canRequest: false },
   };
 }
 
@@ -124,9 +127,19 @@ interface Seen {
   authorization: string | undefined;
 }
 
+/** The detail as these tests give it: ownership change is not what they test (issue 12 has its own). */
+type Detail = Omit<DeviceDetailResponse, 'ownershipChange'> &
+  Partial<Pick<DeviceDetailResponse, 'ownershipChange'>>;
+
+const NO_OWNERSHIP_CHANGE: DeviceDetailResponse['ownershipChange'] = {
+  allowed: false,
+  reason: null,
+  needsRecentSignIn: true,
+};
+
 interface Stub {
   /** The detail GET /api/devices/{id} answers (called for each request). */
-  detail: () => DeviceDetailResponse;
+  detail: () => Detail;
   /** Answers an action (POST/DELETE under the device); absent: 404. */
   action?: (
     method: string,
@@ -174,7 +187,10 @@ async function stubApi(page: Page, stub: Stub): Promise<void> {
       const list: DeviceListResponse = { devices: [d], inUse: 1 };
       return json(route, 200, list);
     }
-    if (path === base && method === 'GET') return json(route, 200, stub.detail());
+    if (path === base && method === 'GET') {
+      const answer: DeviceDetailResponse = { ownershipChange: NO_OWNERSHIP_CHANGE, ...stub.detail() };
+      return json(route, 200, answer);
+    }
     if (path === `${base}/activity`) return json(route, 200, stub.deviceActivity?.(cursor) ?? EMPTY_ACTIVITY);
     if (path === '/api/activity') return json(route, 200, stub.activity?.(cursor) ?? EMPTY_ACTIVITY);
     if (path.startsWith(`${base}/`) && stub.action) {

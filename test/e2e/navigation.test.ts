@@ -29,6 +29,7 @@ function pendingDevice(): DeviceSummary {
   const now = Date.now();
   return {
     deviceId: 'dev-polling-test',
+    version: 1,
     name: null,
     status: 'PENDING',
     platform: 'IOS',
@@ -51,6 +52,7 @@ function pendingDevice(): DeviceSummary {
       deliveries: [],
     },
     canRemove: false,
+    derivedCredential: { status: 'NONE', at: null, name: null, canRequest: false },
   };
 }
 

@@ -64,7 +64,13 @@ describe('sign-in', () => {
       // The Welcome menu: register, activity, helpdesk and sign out (Alice has the register-device role).
       await welcome.click();
       const items = await page.getByRole('menuitem').allInnerTexts();
-      expect(items.map((t) => t.trim())).toEqual(['Register device', 'Activity', 'Helpdesk', 'Sign out']);
+      expect(items.map((t) => t.trim())).toEqual([
+        'Register device',
+        'Activity',
+        'Account settings',
+        'Helpdesk',
+        'Sign out',
+      ]);
 
       // Helpdesk is a page of its own (/help) with the contact details.
       await page.getByRole('menuitem', { name: 'Helpdesk' }).click();

@@ -180,6 +180,8 @@ describe('GET /config.json', () => {
       userPoolId: inject('userPoolId'),
       userPoolClientId: inject('userPoolClientId'),
       cognitoEndpoint: `${inject('portalUrl')}/_local/cognito/`,
+      // Tells the web app what the local twin cannot do (e.g. no GlobalSignOut in cognito-local).
+      local: true,
     });
     expect(second.body).toEqual(first.body);
   });

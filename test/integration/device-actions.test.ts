@@ -117,7 +117,7 @@ afterEach(async () => {
 });
 
 describe('the device page (11.1, 11.2)', () => {
-  it('lists an icon for each action the roles include, with why an unavailable one is unavailable', async () => {
+  it('lists an icon for each action, with why an unavailable one is unavailable (a role, the mode)', async () => {
     const device = await enrolledDevice({ platform: 'IOS', mode: 'USER_ENROLLMENT' });
     const answer = await detail(device);
     expect(answer.status).toBe(200);
@@ -127,7 +127,16 @@ describe('the device page (11.1, 11.2)', () => {
       deviceType: 'iPhone 15',
     });
     // Default roles: self-service, register-device, lock, locate.
-    expect(answer.body.actions.map((a) => a.action)).toEqual(['LOCK', 'LOST_MODE', 'LOCATE']);
+    expect(answer.body.actions.map((a) => a.action)).toEqual([
+      'LOCK',
+      'LOST_MODE',
+      'UNLOCK',
+      'LOCATE',
+      'WIPE',
+      'RETIRE',
+      'SECURE_APPS_PASSCODE',
+    ]);
+    expect(answer.body.actions.find((a) => a.action === 'WIPE')?.reason?.code).toBe('ROLE_REQUIRED');
     const lock = answer.body.actions.find((a) => a.action === 'LOCK');
     expect(lock).toMatchObject({ available: false, reason: { code: 'NOT_SUPPORTED' } });
     expect(lock?.reason?.message).toMatch(/enrolled by its owner/);

@@ -466,7 +466,7 @@ describe('GET /api/devices/{deviceId}', () => {
       claims,
     });
 
-  it('answers 200 with the device, the actions the default roles include and the commands', async () => {
+  it('answers 200 with the device, every action (those outside the default roles saying so) and the commands', async () => {
     table.put(commandToItem(commandRecord({ action: 'LOCATE' })));
 
     const result = await get();
@@ -483,7 +483,11 @@ describe('GET /api/devices/{deviceId}', () => {
     expect(body.actions.map((a) => [a.action, a.available, a.reason?.code ?? null])).toEqual([
       ['LOCK', true, null],
       ['LOST_MODE', true, null],
+      ['UNLOCK', false, 'ROLE_REQUIRED'],
       ['LOCATE', false, 'ALREADY_WAITING'],
+      ['WIPE', false, 'ROLE_REQUIRED'],
+      ['RETIRE', false, 'ROLE_REQUIRED'],
+      ['SECURE_APPS_PASSCODE', false, 'ROLE_REQUIRED'],
     ]);
     expect(body.commands).toEqual([
       expect.objectContaining({ commandId: COMMAND_ID, action: 'LOCATE', canCancel: true }),

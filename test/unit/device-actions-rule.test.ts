@@ -25,7 +25,16 @@ import {
 import { ROLES, type Role } from '../../functions/routes.ts';
 import { ALICE_SUB, deviceRecord } from './fixtures.ts';
 
-const ACTIONS: DeviceAction[] = ['LOCK', 'LOST_MODE', 'UNLOCK', 'LOCATE', 'WIPE', 'RETIRE'];
+/** Every action of the rule: the six commands and the secure-apps passcode reset (issue 12). */
+const ACTIONS: DeviceAction[] = [
+  'LOCK',
+  'LOST_MODE',
+  'UNLOCK',
+  'LOCATE',
+  'WIPE',
+  'RETIRE',
+  'SECURE_APPS_PASSCODE',
+];
 const STATUSES: DeviceStatus[] = ['ACTIVE', 'PENDING', 'RETIRED', 'WIPED', 'CANCELLED', 'EXPIRED'];
 const OWNERSHIPS: Ownership[] = ['EMPLOYEE', 'COMPANY'];
 const COMMAND_ACTIONS: CommandAction[] = [
@@ -52,6 +61,7 @@ const ROLE_OF: Record<DeviceAction, Role> = {
   LOCATE: 'locate',
   WIPE: 'wipe',
   RETIRE: 'retire',
+  SECURE_APPS_PASSCODE: 'reset-secure-apps-passcode',
 };
 
 /** The commands of the same kind as each action. */
@@ -62,6 +72,8 @@ const SAME_KIND: Record<DeviceAction, CommandAction[]> = {
   LOCATE: ['LOCATE'],
   WIPE: ['WIPE'],
   RETIRE: ['RETIRE'],
+  // A one-time PIN is answered at once: nothing of its kind ever waits for the device.
+  SECURE_APPS_PASSCODE: [],
 };
 
 /** device-actions.md "Actions", row by row: does the platform and mode allow it (lost or not)? */
@@ -87,6 +99,8 @@ function documentedSupport(
       return ios ? mode !== 'USER_ENROLLMENT' : androidCompany;
     case 'RETIRE': // all modes
       return true;
+    case 'SECURE_APPS_PASSCODE': // all modes, on a device whose agent reports the secure-apps container
+      return true;
   }
 }
 
@@ -97,6 +111,8 @@ interface Case {
   ownership: Ownership;
   status: DeviceStatus;
   lost: boolean;
+  /** The agent reports a secure-apps container. */
+  container: boolean;
   wipeEmployeeOwned: boolean;
   hasRole: boolean;
   waitingAction: CommandAction | null;
@@ -106,6 +122,7 @@ interface Case {
 function expectedCode(c: Case): string | null {
   if (!c.hasRole) return 'ROLE_REQUIRED';
   if (c.status !== 'ACTIVE') return 'NOT_ACTIVE';
+  if (c.action === 'SECURE_APPS_PASSCODE' && !c.container) return 'NOT_SUPPORTED';
   const mode = c.mode ?? (c.platform === 'IOS' ? 'USER_ENROLLMENT' : 'WORK_PROFILE_PERSONAL');
   // Lost mode on its way counts as lost for what follows it (an unlock must not open a lost device).
   const lostOrGoing = c.lost || c.waitingAction === 'LOST_MODE_ON';
@@ -129,9 +146,12 @@ function command(action: CommandAction, overrides: Partial<CommandRecord> = {}):
   };
 }
 
-function device(c: Pick<Case, 'platform' | 'mode' | 'ownership' | 'status' | 'lost'>): DeviceRecord {
+function device(
+  c: Pick<Case, 'platform' | 'mode' | 'ownership' | 'status' | 'lost' | 'container'>,
+): DeviceRecord {
   return deviceRecord({
     platform: c.platform,
+    secureAppsContainer: c.container,
     ownership: c.ownership,
     status: c.status,
     ...(c.mode ? { managementMode: c.mode } : {}),
@@ -148,20 +168,22 @@ function* casesFor(action: DeviceAction, platform: Platform, mode: ManagementMod
   for (const ownership of OWNERSHIPS)
     for (const status of STATUSES)
       for (const lost of [false, true])
-        for (const wipeEmployeeOwned of [false, true])
-          for (const hasRole of [true, false])
-            for (const waitingAction of [null, ...COMMAND_ACTIONS])
-              yield {
-                action,
-                platform,
-                mode,
-                ownership,
-                status,
-                lost,
-                wipeEmployeeOwned,
-                hasRole,
-                waitingAction,
-              } satisfies Case;
+        for (const container of [false, true])
+          for (const wipeEmployeeOwned of [false, true])
+            for (const hasRole of [true, false])
+              for (const waitingAction of [null, ...COMMAND_ACTIONS])
+                yield {
+                  action,
+                  platform,
+                  mode,
+                  ownership,
+                  status,
+                  lost,
+                  container,
+                  wipeEmployeeOwned,
+                  hasRole,
+                  waitingAction,
+                } satisfies Case;
 }
 
 const GRID = ACTIONS.flatMap((action) =>
@@ -191,7 +213,7 @@ describe('actionBlocker: the documented table', () => {
         }
         if (reason && reason.message.length === 0) mismatches.push(`${JSON.stringify(c)}: empty message`);
       }
-      expect(checked).toBe(2 * STATUSES.length * 2 * 2 * 2 * (COMMAND_ACTIONS.length + 1));
+      expect(checked).toBe(2 * STATUSES.length * 2 * 2 * 2 * 2 * (COMMAND_ACTIONS.length + 1));
       expect(mismatches).toEqual([]);
     },
   );
@@ -275,6 +297,42 @@ describe('actionBlocker: single rules', () => {
     expect(actionBlocker('LOCK', { ...context(), waiting: [command('UNLOCK')] })).toBeNull();
   });
 
+  it('offers the secure-apps passcode reset on an active device reporting the container, with the role', () => {
+    expect(actionBlocker('SECURE_APPS_PASSCODE', context({ secureAppsContainer: true }))).toBeNull();
+  });
+
+  it('gives NOT_SUPPORTED to the secure-apps passcode reset on a device without the container', () => {
+    const reason = actionBlocker('SECURE_APPS_PASSCODE', context({ secureAppsContainer: false }));
+    expect(reason?.code).toBe('NOT_SUPPORTED');
+    expect(reason?.message).toMatch(/secure-apps container/);
+  });
+
+  it('gives NOT_ACTIVE to the secure-apps passcode reset on a retired device, container or not', () => {
+    expect(
+      actionBlocker('SECURE_APPS_PASSCODE', context({ status: 'RETIRED', secureAppsContainer: true }))?.code,
+    ).toBe('NOT_ACTIVE');
+  });
+
+  it('gives ROLE_REQUIRED to the secure-apps passcode reset without its role, naming the role', () => {
+    const reason = actionBlocker(
+      'SECURE_APPS_PASSCODE',
+      context({ secureAppsContainer: true }, withoutRole('reset-secure-apps-passcode')),
+    );
+    expect(reason?.code).toBe('ROLE_REQUIRED');
+    expect(reason?.message).toContain('"reset-secure-apps-passcode"');
+  });
+
+  it('never gives ALREADY_WAITING to the secure-apps passcode reset, whatever command waits', () => {
+    for (const waitingAction of COMMAND_ACTIONS) {
+      expect(
+        actionBlocker('SECURE_APPS_PASSCODE', {
+          ...context({ secureAppsContainer: true }),
+          waiting: [command(waitingAction)],
+        }),
+      ).toBeNull();
+    }
+  });
+
   it('maps every action to the documented role', () => {
     expect(ACTION_ROLE).toEqual(ROLE_OF);
   });
@@ -301,17 +359,40 @@ describe('actionsFor', () => {
     waiting: [] as CommandRecord[],
   };
 
-  it('lists only the actions the roles include, in order', () => {
+  it('lists every action in order; those the roles do not include say so (ROLE_REQUIRED)', () => {
     const listed = actionsFor({ ...base, roles: ['self-service', 'register-device', 'lock', 'locate'] });
-    expect(listed.map((a) => a.action)).toEqual(['LOCK', 'LOST_MODE', 'LOCATE']);
+    expect(listed.map((a) => a.action)).toEqual(ACTIONS);
+    expect(listed.filter((a) => a.reason?.code === 'ROLE_REQUIRED').map((a) => a.action)).toEqual([
+      'UNLOCK',
+      'WIPE',
+      'RETIRE',
+      'SECURE_APPS_PASSCODE',
+    ]);
   });
 
-  it('lists all six actions for a caller with every role', () => {
+  it('lists all seven actions for a caller with every role, the secure-apps passcode reset last', () => {
     expect(actionsFor({ ...base, roles: allRoles }).map((a) => a.action)).toEqual(ACTIONS);
   });
 
-  it('lists nothing for a caller with no action role', () => {
-    expect(actionsFor({ ...base, roles: ['self-service'] })).toEqual([]);
+  it('lists the secure-apps passcode reset as available on a device reporting the container', () => {
+    const device = { ...base.device, secureAppsContainer: true };
+    const entry = actionsFor({ ...base, device, roles: ['reset-secure-apps-passcode'] }).filter(
+      (a) => a.action === 'SECURE_APPS_PASSCODE',
+    );
+    expect(entry).toEqual([
+      {
+        action: 'SECURE_APPS_PASSCODE',
+        available: true,
+        reason: null,
+        needsRecentSignIn: false,
+        consequence: consequenceOf('SECURE_APPS_PASSCODE', device),
+      },
+    ]);
+  });
+
+  it('gives a caller with no action role every action as unavailable for the role', () => {
+    const listed = actionsFor({ ...base, roles: ['self-service'] });
+    expect(listed.every((a) => !a.available && a.reason?.code === 'ROLE_REQUIRED')).toBe(true);
   });
 
   it('marks only WIPE and RETIRE as needing a recent sign-in', () => {
@@ -342,6 +423,7 @@ describe('actionsFor', () => {
       ['LOCATE', false, 'NOT_SUPPORTED'],
       ['WIPE', false, 'NOT_SUPPORTED'],
       ['RETIRE', false, 'ALREADY_WAITING'],
+      ['SECURE_APPS_PASSCODE', false, 'NOT_SUPPORTED'],
     ]);
   });
 });

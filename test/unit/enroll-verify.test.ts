@@ -14,6 +14,7 @@ import { defaultSettings } from '../../functions/core/settings.ts';
 import { handler } from '../../functions/handlers/enroll-verify.ts';
 import { ALICE_EMAIL, ALICE_SUB, apiEvent, deviceRecord, jsonBody, lambdaContext, NOW } from './fixtures.ts';
 import {
+  ALICE_ATTRIBUTES,
   auditEvents,
   cognito,
   conditionalCheckFailed,
@@ -533,6 +534,38 @@ describe('POST /api/enroll/verify with a password', () => {
 
     expect(errorOf(result)).toMatchObject({ status: 403, code: 'PASSWORD_NOT_ALLOWED' });
     expect(cognito).not.toHaveReceivedCommand(AdminInitiateAuthCommand);
+  });
+
+  it('refuses the right password of a user with a second factor (TOTP) with the same BAD_CREDENTIALS', async () => {
+    cognito.on(AdminGetUserCommand).resolves({
+      Username: ALICE_SUB,
+      UserAttributes: ALICE_ATTRIBUTES,
+      Enabled: true,
+      UserMFASettingList: ['SOFTWARE_TOKEN_MFA'],
+      PreferredMfaSetting: 'SOFTWARE_TOKEN_MFA',
+    });
+
+    const result = await verify({ username: ALICE_EMAIL, password: 'correct horse' });
+
+    expect(errorOf(result)).toEqual(BAD_PASSWORD);
+    expect(dynamo).not.toHaveReceivedCommand(TransactWriteCommand);
+    expect(incrementedCounters()).toContain(GO_FAILURES);
+  });
+
+  it('fails closed when Cognito answers the password with an MFA challenge', async () => {
+    cognito.on(AdminInitiateAuthCommand).resolves({ ChallengeName: 'SOFTWARE_TOKEN_MFA', Session: 's' });
+
+    const result = await verify({ username: ALICE_EMAIL, password: 'correct horse' });
+
+    expect(errorOf(result)).toEqual(BAD_PASSWORD);
+  });
+
+  it('fails closed when the password is a temporary one still to be changed (NEW_PASSWORD_REQUIRED)', async () => {
+    cognito.on(AdminInitiateAuthCommand).resolves({ ChallengeName: 'NEW_PASSWORD_REQUIRED', Session: 's' });
+
+    const result = await verify({ username: ALICE_EMAIL, password: 'correct horse' });
+
+    expect(errorOf(result)).toEqual(BAD_PASSWORD);
   });
 
   it('answers 401 BAD_CREDENTIALS to a wrong password and counts the failure', async () => {

@@ -2,13 +2,14 @@ import { describe, expect, it, vi } from 'vitest';
 import {
   fillTemplate,
   formatInvitationTime,
+  helpdeskLine,
   type InvitationContext,
   type InvitationPorts,
   invitationHtml,
   sendInvitations,
 } from '../../functions/core/invitations.ts';
 import type { OutgoingEmail } from '../../functions/core/ports.ts';
-import { defaultSettings, type PortalSettings } from '../../functions/core/settings.ts';
+import { defaultSettings, type PortalSettings, TEMPLATE_VARIABLES } from '../../functions/core/settings.ts';
 import { ALICE_EMAIL, NOW } from './fixtures.ts';
 
 const CONTEXT: InvitationContext = {
@@ -147,8 +148,11 @@ describe('sendInvitations', () => {
       {
         to: ALICE_EMAIL,
         subject: template.emailSubject,
-        text: fillTemplate(template.emailBody, CONTEXT),
-        html: invitationHtml(fillTemplate(template.emailBody, CONTEXT), CONTEXT.goUrl),
+        text: fillTemplate(template.emailBody, { ...CONTEXT, helpdesk: 'IT Service Desk, +1 555 0100' }),
+        html: invitationHtml(
+          fillTemplate(template.emailBody, { ...CONTEXT, helpdesk: 'IT Service Desk, +1 555 0100' }),
+          CONTEXT.goUrl,
+        ),
       },
     ]);
     expect(emails[0]?.text).toContain(CONTEXT.goUrl);
@@ -173,7 +177,7 @@ describe('sendInvitations', () => {
       {
         to: '+15555550101',
         message:
-          'Register your Android device: open https://portal.example.com/go on it and sign in with your portal password. Expires 2 Jun 2025, 11:00 UTC.',
+          'Register your Android device: open https://portal.example.com/go on it and sign in with your portal password. Expires 2 Jun 2025, 11:00 UTC. Help: IT Service Desk, +1 555 0100',
       },
     ]);
   });
@@ -184,10 +188,10 @@ describe('sendInvitations', () => {
     await sendInvitations(p, settings(), ['EMAIL', 'SMS'], { ...CONTEXT, withPin: false });
 
     expect(emails[0]?.text).toBe(
-      'Hello Alice Martin,\n\nOpen https://portal.example.com/go on your iPhone or iPad, sign in with alice@example.com and your portal password, then install the enrollment profile.\n\nThis invitation expires on 2 Jun 2025, 11:00 UTC.',
+      'Hello Alice Martin,\n\nOpen https://portal.example.com/go on your iPhone or iPad, sign in with alice@example.com and your portal password, then install the enrollment profile.\n\nThis invitation expires on 2 Jun 2025, 11:00 UTC.\n\nQuestions? IT Service Desk, +1 555 0100',
     );
     expect(texts[0]?.message).toBe(
-      'Register your iPhone or iPad: open https://portal.example.com/go on it and sign in with your portal password. Expires 2 Jun 2025, 11:00 UTC.',
+      'Register your iPhone or iPad: open https://portal.example.com/go on it and sign in with your portal password. Expires 2 Jun 2025, 11:00 UTC. Help: IT Service Desk, +1 555 0100',
     );
     for (const text of [emails[0]?.subject, emails[0]?.text, texts[0]?.message])
       expect(text).not.toMatch(/PIN/);
@@ -203,10 +207,10 @@ describe('sendInvitations', () => {
     });
 
     expect(emails[0]?.text).toBe(
-      'Hello Alice Martin,\n\nOpen https://portal.example.com/go on your Android device, sign in with alice@example.com and the registration PIN shown in the portal, then install the agent app from Google Play and open it.\n\nThis invitation expires on 2 Jun 2025, 11:00 UTC.',
+      'Hello Alice Martin,\n\nOpen https://portal.example.com/go on your Android device, sign in with alice@example.com and the registration PIN shown in the portal, then install the agent app from Google Play and open it.\n\nThis invitation expires on 2 Jun 2025, 11:00 UTC.\n\nQuestions? IT Service Desk, +1 555 0100',
     );
     expect(texts[0]?.message).toBe(
-      'Register your Android device: open https://portal.example.com/go on it and sign in with the registration PIN shown in the portal. Expires 2 Jun 2025, 11:00 UTC.',
+      'Register your Android device: open https://portal.example.com/go on it and sign in with the registration PIN shown in the portal. Expires 2 Jun 2025, 11:00 UTC. Help: IT Service Desk, +1 555 0100',
     );
     for (const text of [emails[0]?.text, texts[0]?.message]) expect(text).not.toMatch(/password/);
   });
@@ -303,4 +307,39 @@ describe('sendInvitations', () => {
       for (const text of Object.values(template)) expect(text).not.toMatch(/\{\{\s*pin\s*\}\}/i);
     },
   );
+});
+
+describe('{{helpdesk}}', () => {
+  it('is the helpdesk name and phone the administrator set', () => {
+    expect(helpdeskLine(defaultSettings().helpdesk)).toBe('IT Service Desk, +1 555 0100');
+    expect(helpdeskLine({ name: 'Service Desk', phone: '', email: 'help@example.com' })).toBe(
+      'Service Desk, help@example.com',
+    );
+    expect(helpdeskLine({ name: '', phone: '', email: '' })).toBe('your helpdesk');
+    expect(TEMPLATE_VARIABLES).toContain('{{helpdesk}}');
+  });
+
+  it('appears in the default email and SMS of both platforms, from the current settings', async () => {
+    const custom: PortalSettings = {
+      ...defaultSettings(),
+      helpdesk: { ...defaultSettings().helpdesk, name: 'Acme IT', phone: '+44 20 7946 0000' },
+    };
+    for (const platform of ['IOS', 'ANDROID'] as const) {
+      const template = defaultSettings().invitationTemplates[platform];
+      expect(template.emailBody).toContain('{{helpdesk}}');
+      expect(template.sms).toContain('{{helpdesk}}');
+      const p = ports();
+      await sendInvitations(p.ports, custom, ['EMAIL', 'SMS'], { ...CONTEXT, platform });
+      expect(p.emails[0]?.text).toContain('Questions? Acme IT, +44 20 7946 0000');
+      expect(p.emails[0]?.html).toContain('Acme IT, +44 20 7946 0000');
+      expect(p.texts[0]?.message).toContain('Help: Acme IT, +44 20 7946 0000');
+      expect(p.texts[0]?.message.length).toBeLessThanOrEqual(480);
+    }
+  });
+
+  it("is filled in a template of the administrator's own", () => {
+    expect(fillTemplate('Call {{ helpdesk }}.', { ...CONTEXT, helpdesk: 'Acme IT, +1 555 0100' })).toBe(
+      'Call Acme IT, +1 555 0100.',
+    );
+  });
 });

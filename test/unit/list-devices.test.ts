@@ -89,6 +89,7 @@ describe('GET /api/devices', () => {
     expect(devices).toEqual<DeviceSummary[]>([
       {
         deviceId: 'dev-active-1',
+        version: 3,
         name: null,
         status: 'ACTIVE',
         platform: 'IOS',
@@ -104,6 +105,7 @@ describe('GET /api/devices', () => {
         createdAt: '2025-05-01T09:00:00.000Z',
         registration: null,
         canRemove: false,
+        derivedCredential: { status: 'NONE', at: null, name: null, canRequest: false },
       },
     ]);
   });
@@ -114,7 +116,7 @@ describe('GET /api/devices', () => {
 
     const body = JSON.stringify(await listDevices());
 
-    expect(body).not.toMatch(/credentialHash|c0ffee|"pin"|"hmac"|ab12|"tries"|userSub|version/);
+    expect(body).not.toMatch(/credentialHash|c0ffee|"pin"|"hmac"|ab12|"tries"|userSub|secureAppsPin/);
   });
 
   it('shows a pending registration with its method, stage, expiry and deliveries', async () => {
@@ -248,6 +250,45 @@ describe('GET /api/devices', () => {
     const { devices } = await listDevices();
 
     expect(devices.filter((d) => d.canRemove).map((d) => d.deviceId)).toEqual(['cancelled']);
+  });
+
+  it('offers a derived credential only on a pending device, when the administrator turned it on', async () => {
+    dynamo.on(GetCommand, { Key: { pk: 'CONFIG', sk: 'SETTINGS' } }).resolves({
+      Item: {
+        pk: 'CONFIG',
+        sk: 'SETTINGS',
+        settings: { derivedCredential: { enabled: true, entrustUrl: 'https://entrust.example.com/ss' } },
+        version: 4,
+      },
+    });
+    dynamo.on(QueryCommand).resolves({
+      Items: [
+        deviceItem(deviceRecord({ deviceId: 'active' })),
+        deviceItem(pendingDevice('pending', minutesFromNow(-10), minutesFromNow(50))),
+        deviceItem({
+          ...pendingDevice('requested', minutesFromNow(-20), minutesFromNow(40)),
+          derivedCredential: { status: 'REQUESTED', at: minutesFromNow(-5), name: 'Work' },
+        }),
+      ],
+    });
+
+    const { devices } = await listDevices();
+
+    expect(Object.fromEntries(devices.map((d) => [d.deviceId, d.derivedCredential.canRequest]))).toEqual({
+      active: false,
+      pending: true,
+      requested: false,
+    });
+  });
+
+  it('offers no derived credential when it is off (the default)', async () => {
+    dynamo.on(QueryCommand).resolves({
+      Items: [deviceItem(pendingDevice('pending', minutesFromNow(-10), minutesFromNow(50)))],
+    });
+
+    const [device] = (await listDevices()).devices;
+
+    expect(device?.derivedCredential).toEqual({ status: 'NONE', at: null, name: null, canRequest: false });
   });
 
   it("shows the user's own name of a device, kept from its registration", async () => {

@@ -23,6 +23,7 @@ import {
   type Metrics,
   type OutgoingEmail,
   type PinSlot,
+  type ProfileChange,
   type SecretHasher,
   type SecretRecord,
   type SettingsStore,
@@ -71,7 +72,7 @@ export class MemoryStore implements DeviceStore, SettingsStore, Counters, Comman
     now: Date,
   ): Promise<number | null> {
     const device = this.devices.get(`${userSub}|${deviceId}`);
-    const pin = slot === 'registration' ? device?.registration?.pin : undefined;
+    const pin = slot === 'registration' ? device?.registration?.pin : device?.secureAppsPin;
     if (!device || !pin) return null;
     if (pin.hmac !== hmac || pin.tries >= MAX_PIN_TRIES || pin.usedAt) return null;
     if (Date.parse(pin.expiresAt) <= now.getTime()) return null;
@@ -253,6 +254,7 @@ export const ALICE: DirectoryUser = {
   timeZone: null,
   emailVerified: true,
   enabled: true,
+  mfaEnabled: false,
 };
 
 export class MemoryDirectory implements UserDirectory {
@@ -265,6 +267,17 @@ export class MemoryDirectory implements UserDirectory {
 
   async checkPassword(username: string, password: string): Promise<boolean> {
     return this.passwords.get(username) === password;
+  }
+
+  readonly updates: { username: string; change: ProfileChange }[] = [];
+
+  async updateAttributes(username: string, change: ProfileChange): Promise<void> {
+    this.updates.push({ username, change });
+    const user = this.users.find((u) => u.username === username);
+    if (!user) return;
+    if (change.name !== undefined) user.displayName = change.name;
+    if (change.phone_number !== undefined) user.phoneNumber = change.phone_number;
+    if (change.locale !== undefined) user.language = change.locale;
   }
 }
 

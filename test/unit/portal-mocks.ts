@@ -198,8 +198,14 @@ export class FakeTable {
     return {};
   }
 
-  /** takePinTry: only on the very PIN (same HMAC), unused, unexpired, with a try left. */
+  /**
+   * takePinTry: only on the very PIN (same HMAC), unused, unexpired, with a try left; on the
+   * registration PIN, or on the secure-apps PIN when the update names #secureAppsPin.
+   */
   private takePinTry(input: UpdateCommandInput) {
+    if (input.ExpressionAttributeNames?.['#secureAppsPin'] === 'secureAppsPin') {
+      return this.takeSecureAppsPinTry(input);
+    }
     const key = keyOf(input.Key);
     const values = input.ExpressionAttributeValues ?? {};
     const item = this.items.get(key);
@@ -225,6 +231,29 @@ export class FakeTable {
     };
     this.items.set(key, { ...item, device: updated });
     return { Attributes: { device: { version, registration: { pin: { tries } } } } };
+  }
+
+  private takeSecureAppsPinTry(input: UpdateCommandInput) {
+    const key = keyOf(input.Key);
+    const values = input.ExpressionAttributeValues ?? {};
+    const item = this.items.get(key);
+    const device = item?.device as DeviceRecord | undefined;
+    const pin = device?.secureAppsPin;
+    if (
+      !item ||
+      !device ||
+      !pin ||
+      pin.hmac !== values[':hmac'] ||
+      pin.tries >= Number(values[':max'] ?? MAX_PIN_TRIES) ||
+      pin.usedAt !== undefined ||
+      !(pin.expiresAt > String(values[':now']))
+    ) {
+      throw conditionFailed();
+    }
+    const version = device.version + 1;
+    const tries = pin.tries + 1;
+    this.items.set(key, { ...item, device: { ...device, version, secureAppsPin: { ...pin, tries } } });
+    return { Attributes: { device: { version, secureAppsPin: { tries } } } };
   }
 
   /** The device as the table holds it now (after PIN tries and single-item Puts). */

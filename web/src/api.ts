@@ -1,8 +1,14 @@
 /** The portal API client: typed by the same contract the handlers use. */
 import type {
   ActivityResponse,
+  AdminSettingsRequest,
+  AdminSettingsResponse,
+  AdminSettingsSavedResponse,
   CommandResponse,
   CreateRegistrationRequest,
+  DerivedCredentialComplete,
+  DerivedCredentialCompleted,
+  DerivedCredentialStart,
   DeviceDetailResponse,
   DeviceListResponse,
   DeviceSummary,
@@ -10,8 +16,11 @@ import type {
   EnrollVerifyResponse,
   LockRequest,
   MeResponse,
+  OwnershipRequest,
   RegistrationResponse,
   ResendRegistrationRequest,
+  SecureAppsPasscodeResponse,
+  UpdateMeRequest,
 } from '../../functions/core/api-types.ts';
 import { accessToken, SignInError, signOut } from './auth.ts';
 
@@ -37,6 +46,19 @@ const SESSION_ENDED = 'Your session has ended. Sign in again.';
  * (and a retry), it does not end the session.
  */
 export const RECENT_SIGN_IN_REQUIRED = 'RECENT_SIGN_IN_REQUIRED';
+
+/**
+ * The administrator requires a second sign-in factor and the user has none yet (403): the web app
+ * sends them to account settings to set one up.
+ */
+export const MFA_REQUIRED = 'MFA_REQUIRED';
+const mfaListeners = new Set<(error: ApiError) => void>();
+
+/** Called on every 403 MFA_REQUIRED (the portal frame navigates to /account). */
+export function onMfaRequired(listener: (error: ApiError) => void): () => void {
+  mfaListeners.add(listener);
+  return () => mfaListeners.delete(listener);
+}
 
 function retryAfterSeconds(res: Response): number | undefined {
   const value = res.headers.get('Retry-After');
@@ -107,7 +129,10 @@ async function request<T>(
       signOut(SESSION_ENDED);
       throw new ApiError(401, 'UNAUTHENTICATED', SESSION_ENDED);
     }
-    throw errorFrom(res, data);
+    const refused = errorFrom(res, data);
+    if (res.status === 403 && refused.code === MFA_REQUIRED)
+      for (const listener of mfaListeners) listener(refused);
+    throw refused;
   }
   return data as T;
 }
@@ -118,6 +143,7 @@ export type DeviceActionRoute = 'lock' | 'lost-mode' | 'unlock' | 'locate' | 'wi
 
 export const api = {
   me: () => request<MeResponse>('/api/me'),
+  updateMe: (body: UpdateMeRequest) => request<MeResponse>('/api/me', { method: 'PATCH', body }),
   devices: () => request<DeviceListResponse>('/api/devices'),
   createRegistration: (body: CreateRegistrationRequest) =>
     request<RegistrationResponse>('/api/registrations', { method: 'POST', body }),
@@ -143,6 +169,23 @@ export const api = {
     ),
   activity: (cursor?: string | null) =>
     request<ActivityResponse>(`/api/activity${cursor ? `?cursor=${enc(cursor)}` : ''}`),
+  /** 409 OWNERSHIP_CHANGED (another change came first), 403 OWNERSHIP_LOCKED, 401 RECENT_SIGN_IN_REQUIRED. */
+  changeOwnership: (deviceId: string, body: OwnershipRequest) =>
+    request<DeviceDetailResponse>(`/api/devices/${enc(deviceId)}/ownership`, { method: 'PUT', body }),
+  /** 201: the one-time PIN for Forgot passcode in the agent app, shown once. */
+  secureAppsPasscode: (deviceId: string) =>
+    request<SecureAppsPasscodeResponse>(`/api/devices/${enc(deviceId)}/secure-apps-passcode`, {
+      method: 'POST',
+    }),
+  /** Where to send the browser: the Entrust self-service page with the state. */
+  startDerivedCredential: (deviceId: string) =>
+    request<DerivedCredentialStart>(`/api/devices/${enc(deviceId)}/derived-credential`, { method: 'POST' }),
+  /** 410 STATE_INVALID: a replayed, expired or foreign state. */
+  completeDerivedCredential: (body: DerivedCredentialComplete) =>
+    request<DerivedCredentialCompleted>('/api/derived-credential/complete', { method: 'POST', body }),
+  adminSettings: () => request<AdminSettingsResponse>('/api/admin/settings'),
+  saveAdminSettings: (body: AdminSettingsRequest) =>
+    request<AdminSettingsSavedResponse>('/api/admin/settings', { method: 'PUT', body }),
   enrollVerify: (body: EnrollVerifyRequest) =>
     request<EnrollVerifyResponse>('/api/enroll/verify', { method: 'POST', body, auth: false }),
 };

@@ -33,6 +33,7 @@ export class SignInError extends Error {
 
 /** What the new-password step needs from the NEW_PASSWORD_REQUIRED answer. */
 export interface NewPasswordChallenge {
+  kind: 'NEW_PASSWORD';
   /** The address the user signed in with. */
   email: string;
   /** USERNAME for the answer: Cognito's USER_ID_FOR_SRP (the internal user name) or the email. */
@@ -40,6 +41,17 @@ export interface NewPasswordChallenge {
   /** Cognito's challenge session (valid a few minutes, once). */
   session: string;
 }
+
+/** The second sign-in step: a 6-digit code from the user's authenticator app (SOFTWARE_TOKEN_MFA). */
+export interface MfaChallenge {
+  kind: 'SOFTWARE_TOKEN_MFA';
+  email: string;
+  /** USERNAME for the answer. */
+  username: string;
+  session: string;
+}
+
+export type SignInChallenge = NewPasswordChallenge | MfaChallenge;
 
 const STORAGE_KEY = 'device-portal.session';
 const REFRESH_MARGIN_MS = 60_000;
@@ -137,7 +149,15 @@ type AuthAnswer =
   | { kind: 'tokens'; result: AuthenticationResult }
   | { kind: 'challenge'; name: string; session: string | undefined; parameters: Record<string, string> };
 
-type AuthTarget = 'InitiateAuth' | 'RespondToAuthChallenge' | 'RevokeToken';
+type AuthTarget =
+  | 'InitiateAuth'
+  | 'RespondToAuthChallenge'
+  | 'RevokeToken'
+  | 'ChangePassword'
+  | 'AssociateSoftwareToken'
+  | 'VerifySoftwareToken'
+  | 'SetUserMFAPreference'
+  | 'GlobalSignOut';
 
 /** One Cognito user-pool call (JSON 1.1) with the app client's id; its answer, or a CognitoError. */
 async function cognito(target: AuthTarget, body: Record<string, unknown>): Promise<Record<string, unknown>> {
@@ -150,7 +170,8 @@ async function cognito(target: AuthTarget, body: Record<string, unknown>): Promi
         'Content-Type': 'application/x-amz-json-1.1',
         'X-Amz-Target': `AWSCognitoIdentityProviderService.${target}`,
       },
-      body: JSON.stringify({ ...body, ClientId: config.userPoolClientId }),
+      // Calls made with an access token take no client id (Cognito refuses unknown fields).
+      body: JSON.stringify(body.AccessToken ? body : { ...body, ClientId: config.userPoolClientId }),
     });
   } catch {
     throw new CognitoError('NetworkError', 'The sign-in service cannot be reached.');
@@ -245,7 +266,7 @@ function startSession(result: AuthenticationResult): void {
  * Signs in with email and password. Resolves with the challenge when Cognito wants a new password
  * first (the account still has its temporary password); otherwise the user is signed in.
  */
-export async function signIn(email: string, password: string): Promise<NewPasswordChallenge | undefined> {
+export async function signIn(email: string, password: string): Promise<SignInChallenge | undefined> {
   let username = email.trim();
   const attempt = (name: string) =>
     callCognito('InitiateAuth', {
@@ -274,6 +295,14 @@ export async function signIn(email: string, password: string): Promise<NewPasswo
     startSession(answer.result);
     return undefined;
   }
+  if (answer.name === 'SOFTWARE_TOKEN_MFA' && answer.session) {
+    return {
+      kind: 'SOFTWARE_TOKEN_MFA',
+      email: username,
+      username: answer.parameters.USER_ID_FOR_SRP || username,
+      session: answer.session,
+    };
+  }
   if (answer.name !== 'NEW_PASSWORD_REQUIRED' || !answer.session) {
     throw new SignInError(HELPDESK_CHALLENGE);
   }
@@ -283,10 +312,169 @@ export async function signIn(email: string, password: string): Promise<NewPasswo
     throw new SignInError('Your account is missing some details. Contact your helpdesk.');
   }
   return {
+    kind: 'NEW_PASSWORD',
     email: username,
     username: answer.parameters.USER_ID_FOR_SRP || username,
     session: answer.session,
   };
+}
+
+/**
+ * Answers SOFTWARE_TOKEN_MFA with the code from the authenticator app and signs in. A wrong code
+ * (CodeMismatchException) may be tried again on the same session in AWS (a few times, within its
+ * lifetime); an expired session (NotAuthorizedException) needs the password again: `restart`.
+ *
+ * cognito-local 5.3 keeps no refresh token it hands out from RespondToAuthChallenge, so locally a
+ * session that began with a code ends when its access token does (15 minutes); in AWS it refreshes.
+ */
+export async function answerMfa(challenge: MfaChallenge, code: string): Promise<void> {
+  let answer: AuthAnswer;
+  try {
+    answer = await callCognito('RespondToAuthChallenge', {
+      ChallengeName: 'SOFTWARE_TOKEN_MFA',
+      Session: challenge.session,
+      ChallengeResponses: { USERNAME: challenge.username, SOFTWARE_TOKEN_MFA_CODE: code.replace(/\s/g, '') },
+    });
+  } catch (error) {
+    if (error instanceof CognitoError) {
+      if (error.type === 'CodeMismatchException' || error.type === 'InvalidParameterException') {
+        throw new SignInError(
+          'That code is not right. Enter the 6-digit code your authenticator app shows now.',
+        );
+      }
+      if (error.type === 'NotAuthorizedException' || error.type === 'ExpiredCodeException') {
+        throw new SignInError('This step timed out; sign in again with your password.', true);
+      }
+    }
+    throw new SignInError(signInMessage(error));
+  }
+  if (answer.kind === 'challenge') throw new SignInError(HELPDESK_CHALLENGE, true);
+  startSession(answer.result);
+}
+
+/** A Cognito call on behalf of the signed-in user (their access token); its answer. */
+async function asUser(
+  target: AuthTarget,
+  body: Record<string, unknown> = {},
+): Promise<Record<string, unknown>> {
+  return cognito(target, { ...body, AccessToken: await accessToken() });
+}
+
+export class AccountError extends Error {
+  override name = 'AccountError';
+}
+
+function accountMessage(error: unknown, fallback: string): string {
+  if (!(error instanceof CognitoError)) return error instanceof Error ? error.message : fallback;
+  switch (error.type) {
+    case 'TooManyRequestsException':
+    case 'LimitExceededException':
+      return 'Too many attempts. Wait a few minutes, then try again.';
+    case 'NetworkError':
+      return 'The sign-in service cannot be reached. Check your connection and try again.';
+    default:
+      return fallback;
+  }
+}
+
+/**
+ * Cognito ChangePassword with the access token. A wrong current password is NotAuthorizedException
+ * in AWS (InvalidPasswordException in cognito-local, which applies no password policy); a new one
+ * the policy refuses is InvalidPasswordException with the policy's words in AWS.
+ */
+export async function changePassword(current: string, proposed: string): Promise<void> {
+  try {
+    await asUser('ChangePassword', { PreviousPassword: current, ProposedPassword: proposed });
+  } catch (error) {
+    if (error instanceof CognitoError) {
+      if (error.type === 'NotAuthorizedException' && !/token/i.test(error.message)) {
+        throw new AccountError('Your current password is not right.');
+      }
+      if (error.type === 'InvalidPasswordException') {
+        throw new AccountError(
+          /conform to policy/i.test(error.message)
+            ? `The new password does not meet the password rules: ${error.message.replace(/^.*policy:\s*/i, '')}. Use at least 12 characters.`
+            : 'Your current password is not right.',
+        );
+      }
+      if (error.type === 'InvalidParameterException') {
+        throw new AccountError('The new password cannot be used. Use at least 12 characters.');
+      }
+    }
+    throw new AccountError(
+      accountMessage(error, 'Your password could not be changed. Try again in a moment.'),
+    );
+  }
+}
+
+/** AssociateSoftwareToken: a new TOTP secret (base32) for an authenticator app, not active yet. */
+export async function startTotpSetup(): Promise<string> {
+  try {
+    const answer = await asUser('AssociateSoftwareToken');
+    if (typeof answer.SecretCode !== 'string') throw new CognitoError('UnknownError', 'No secret.');
+    return answer.SecretCode;
+  } catch (error) {
+    throw new AccountError(accountMessage(error, 'The authenticator set-up could not start. Try again.'));
+  }
+}
+
+/** VerifySoftwareToken with the app's first code, then SetUserMFAPreference: TOTP on and preferred. */
+export async function finishTotpSetup(code: string, deviceName: string): Promise<void> {
+  try {
+    await asUser('VerifySoftwareToken', {
+      UserCode: code.replace(/\s/g, ''),
+      FriendlyDeviceName: deviceName,
+    });
+  } catch (error) {
+    if (
+      error instanceof CognitoError &&
+      ['CodeMismatchException', 'EnableSoftwareTokenMFAException', 'InvalidParameterException'].includes(
+        error.type,
+      )
+    ) {
+      throw new AccountError(
+        'That code is not right. Enter the 6-digit code your authenticator app shows now.',
+      );
+    }
+    throw new AccountError(accountMessage(error, 'The code could not be checked. Try again.'));
+  }
+  await setTotp(true);
+}
+
+/** SetUserMFAPreference: the authenticator app on (and preferred) or off. */
+export async function setTotp(enabled: boolean): Promise<void> {
+  try {
+    await asUser('SetUserMFAPreference', {
+      SoftwareTokenMfaSettings: { Enabled: enabled, PreferredMfa: enabled },
+    });
+  } catch (error) {
+    throw new AccountError(accountMessage(error, 'The second sign-in step could not be changed. Try again.'));
+  }
+}
+
+/**
+ * Signs out on every device: GlobalSignOut in AWS (every refresh token of the user is revoked, and
+ * access tokens stop working for Cognito's own APIs; API Gateway accepts those already issued until
+ * they expire, at most 15 minutes), then RevokeToken and sign-out here. cognito-local has no
+ * GlobalSignOut: the local twin (config.json local: true) skips it, and an UnsupportedOperation
+ * answer is ignored too, so only this tab's refresh token is revoked there.
+ */
+export async function signOutEverywhere(): Promise<void> {
+  const config = await loadConfig();
+  if (!config.local) {
+    try {
+      await asUser('GlobalSignOut');
+    } catch (error) {
+      const unsupported =
+        error instanceof CognitoError && /Unsupported|InvalidAction/i.test(`${error.type} ${error.message}`);
+      if (!unsupported) {
+        throw new AccountError(
+          accountMessage(error, 'Signing out everywhere failed. Try again in a moment.'),
+        );
+      }
+    }
+  }
+  signOut('You are signed out on all your devices.');
 }
 
 function requiredAttributes(parameters: Record<string, string>): string[] {

@@ -5,6 +5,8 @@ export interface PortalConfig {
   userPoolClientId: string;
   /** Where Cognito requests go instead of the regional endpoint (locally: a same-origin proxy). */
   cognitoEndpoint?: string;
+  /** The local twin (cognito-local): calls it does not have (GlobalSignOut) are skipped. */
+  local?: boolean;
 }
 
 let pending: Promise<PortalConfig> | undefined;
@@ -16,7 +18,8 @@ function isConfig(value: unknown): value is PortalConfig {
     typeof v.region === 'string' &&
     typeof v.userPoolId === 'string' &&
     typeof v.userPoolClientId === 'string' &&
-    (v.cognitoEndpoint === undefined || typeof v.cognitoEndpoint === 'string')
+    (v.cognitoEndpoint === undefined || typeof v.cognitoEndpoint === 'string') &&
+    (v.local === undefined || typeof v.local === 'boolean')
   );
 }
 

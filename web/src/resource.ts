@@ -25,6 +25,8 @@ export interface Resource<T> {
   loading: boolean;
   /** Loads now (and restarts polling from now). */
   reload: () => void;
+  /** Shows data the server just answered (e.g. to a change) without asking again; polling goes on from now. */
+  replace: (data: T) => void;
 }
 
 const DEFAULT_MAX_BACKOFF_MS = 5 * 60_000;
@@ -137,5 +139,17 @@ export function useResource<T>(load: () => Promise<T>, options: ResourceOptions 
     return () => document.removeEventListener('visibilitychange', onVisibility);
   }, [refreshOnVisible, run]);
 
-  return { ...state, reload: run };
+  const replace = useCallback(
+    (data: T) => {
+      // A load in flight would answer with what the server had before this change.
+      generation.current += 1;
+      inFlight.current = false;
+      failures.current = 0;
+      setState({ data, error: null, loading: false });
+      schedule(optionsRef.current.intervalMs);
+    },
+    [schedule],
+  );
+
+  return { ...state, reload: run, replace };
 }

@@ -12,11 +12,12 @@ import type {
   LockRequest,
 } from '../../../functions/core/api-types.ts';
 import { ApiError, api, errorMessage, RECENT_SIGN_IN_REQUIRED } from '../api.ts';
-import { signIn } from '../auth.ts';
 import { Dialog } from '../ui/dialog.tsx';
 import { Icon } from '../ui/icons.tsx';
+import { PasswordAgainDialog, signInAgain } from './password-again.tsx';
 
-export type DialogAction = DeviceAction | 'LOST_MODE_OFF';
+/** The actions that queue a command (the secure-apps passcode answers a PIN: its own dialog). */
+export type DialogAction = Exclude<DeviceAction, 'SECURE_APPS_PASSCODE'> | 'LOST_MODE_OFF';
 
 interface ActionDialogProps {
   deviceId: string;
@@ -98,11 +99,10 @@ export function ActionDialog({
   const [message, setMessage] = useState('');
   const [phoneNumber, setPhoneNumber] = useState('');
   const [understood, setUnderstood] = useState(false);
-  const [password, setPassword] = useState('');
   const [step, setStep] = useState<'confirm' | 'password'>('confirm');
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
-  const ids = { message: useId(), phone: useId(), understood: useId(), password: useId(), hint: useId() };
+  const ids = { message: useId(), phone: useId(), understood: useId(), hint: useId() };
   const withLockScreen = action === 'LOCK' || action === 'LOST_MODE';
 
   function call() {
@@ -133,7 +133,6 @@ export function ActionDialog({
     } catch (e) {
       if (e instanceof ApiError && e.code === RECENT_SIGN_IN_REQUIRED) {
         setStep('password');
-        setPassword('');
         if (step === 'password') setError(e.message);
       } else {
         setError(errorMessage(e));
@@ -142,22 +141,12 @@ export function ActionDialog({
     }
   }
 
-  async function signInAgain() {
-    if (!email) {
-      setError('Your profile is still loading. Try again in a moment.');
-      return;
-    }
+  async function confirmPassword(password: string) {
     setBusy(true);
     setError(null);
-    try {
-      const challenge = await signIn(email, password);
-      if (challenge) {
-        setError('Your account needs a new password first. Sign out and sign in again to set it.');
-        setBusy(false);
-        return;
-      }
-    } catch (e) {
-      setError(errorMessage(e));
+    const refused = await signInAgain(email, password);
+    if (refused) {
+      setError(refused);
       setBusy(false);
       return;
     }
@@ -168,54 +157,15 @@ export function ActionDialog({
 
   if (step === 'password') {
     return (
-      <Dialog
-        title="Enter your password again"
-        onClose={onClose}
-        size="small"
+      <PasswordAgainDialog
+        what={words.confirm.toLowerCase()}
+        danger={words.danger}
+        email={email}
         busy={busy}
-        description={`To ${words.confirm.toLowerCase()}, confirm it is you: your last sign-in was more than a few minutes ago.`}
-      >
-        <form
-          onSubmit={(event) => {
-            event.preventDefault();
-            void signInAgain();
-          }}
-        >
-          {email ? <p class="muted reauth-email">Signed in as {email}</p> : null}
-          <div class="field">
-            <label for={ids.password}>Password</label>
-            <input
-              id={ids.password}
-              type="password"
-              autoComplete="current-password"
-              required
-              autofocus
-              value={password}
-              onInput={(e) => setPassword(e.currentTarget.value)}
-            />
-          </div>
-          {error ? (
-            <p class="notice notice-error" role="alert">
-              <Icon name="alert" size={18} />
-              <span>{error}</span>
-            </p>
-          ) : null}
-          <div class="dialog-actions">
-            <button type="button" class="button" onClick={onClose} disabled={busy}>
-              Cancel
-            </button>
-            <button
-              type="submit"
-              class={words.danger ? 'button button-danger' : 'button button-primary'}
-              disabled={busy || !password}
-              aria-busy={busy}
-            >
-              {busy ? <span class="spinner" aria-hidden="true" /> : null}
-              Confirm and {words.confirm.toLowerCase()}
-            </button>
-          </div>
-        </form>
-      </Dialog>
+        error={error}
+        onSubmit={(password) => void confirmPassword(password)}
+        onClose={onClose}
+      />
     );
   }
 

@@ -1,7 +1,11 @@
 import { useEffect, useState } from 'preact/hooks';
 import { type AuthState, getAuthState, onAuthChange, resumeSession } from '../auth.ts';
+import { captureDerivedCredentialReturn } from './derived-credential-return.ts';
 import { Portal } from './portal.tsx';
 import { SignIn } from './sign-in.tsx';
+
+// Before sign-in: the one-time state leaves the address bar at once.
+captureDerivedCredentialReturn();
 
 /** Shows the sign-in page or the portal, following the auth state. */
 export function App() {

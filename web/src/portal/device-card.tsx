@@ -20,6 +20,7 @@ import {
 } from '../format.ts';
 import { Link } from '../router.tsx';
 import { Icon } from '../ui/icons.tsx';
+import { DerivedCredential } from './derived-credential-button.tsx';
 
 interface DeviceCardProps {
   device: DeviceSummary;
@@ -99,6 +100,9 @@ export function DeviceCard({ device, now, onResend, onCancel, onRemoved }: Devic
       </header>
 
       {waiting ? <PendingPanel device={device} expired={status === 'EXPIRED'} now={now} /> : null}
+      {status === 'PENDING' || device.derivedCredential?.status === 'REQUESTED' ? (
+        <DerivedCredential device={device} />
+      ) : null}
 
       {details.length > 0 ? (
         <dl class="details">

@@ -4,6 +4,7 @@ import { useCallback, useEffect, useState } from 'preact/hooks';
 import type {
   ActionAvailability,
   CommandSummary,
+  DeviceAction,
   DeviceDetailResponse,
   Position,
 } from '../../../functions/core/api-types.ts';
@@ -19,6 +20,7 @@ import {
 import { useLazy, useNow } from '../hooks.ts';
 import { useResource } from '../resource.ts';
 import { Link } from '../router.tsx';
+import { Dialog } from '../ui/dialog.tsx';
 import { Icon } from '../ui/icons.tsx';
 import { When } from '../ui/when.tsx';
 import { ActionDialog, type DialogAction } from './action-dialog.tsx';
@@ -38,6 +40,9 @@ const FAST_MS = 2_000;
 const SLOW_MS = 30_000;
 
 const loadMap = () => import('./device-map.tsx');
+/** Seldom used: loaded when opened. */
+const loadOwnershipDialog = () => import('./ownership-dialog.tsx');
+const loadSecureAppsDialog = () => import('./secure-apps-dialog.tsx');
 
 /** `/devices/:deviceId`: one device, its actions, commands, position and activity. */
 export function DevicePage({ me, params }: PageProps) {
@@ -49,8 +54,16 @@ export function DevicePage({ me, params }: PageProps) {
   // The server's command states decide; the page only asks more often while one waits.
   useEffect(() => setPolledFast(waiting), [waiting]);
   const now = useNow(15_000);
-  const [dialog, setDialog] = useState<DialogAction | null>(null);
+  const [dialog, setDialog] = useState<DialogAction | 'SECURE_APPS_PASSCODE' | 'OWNERSHIP' | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
+  const [refusal, setRefusal] = useState<string | null>(null);
+  const ownershipModule = useLazy(dialog === 'OWNERSHIP' ? loadOwnershipDialog : null);
+  const secureAppsModule = useLazy(dialog === 'SECURE_APPS_PASSCODE' ? loadSecureAppsDialog : null);
+  const OwnershipDialog = ownershipModule instanceof Error ? null : ownershipModule?.OwnershipDialog;
+  const SecureAppsDialog = secureAppsModule instanceof Error ? null : secureAppsModule?.SecureAppsDialog;
+  const loadFailed =
+    (dialog === 'OWNERSHIP' && ownershipModule instanceof Error) ||
+    (dialog === 'SECURE_APPS_PASSCODE' && secureAppsModule instanceof Error);
 
   const data = detail.data;
   const shownName = data ? data.device.name || deviceTitle(data.device) : null;
@@ -83,8 +96,10 @@ export function DevicePage({ me, params }: PageProps) {
 
   const { device, actions, commands } = data;
   const title = device.name || deviceTitle(device);
-  const availability = (action: DialogAction) => actions.find((a) => a.action === action);
+  const availability = (action: DeviceAction | 'LOST_MODE_OFF') => actions.find((a) => a.action === action);
   const lostModeEntry = availability('LOST_MODE');
+  // Absent from a server older than issue 12: the ownership is shown, without the control.
+  const ownershipChange: DeviceDetailResponse['ownershipChange'] | undefined = data.ownershipChange;
   const refreshKey = commands.map((c) => `${c.commandId}:${c.status}`).join(',');
 
   return (
@@ -123,6 +138,13 @@ export function DevicePage({ me, params }: PageProps) {
         ) : null}
       </div>
 
+      {refusal ? (
+        <p class="notice notice-error page-notice" role="alert" data-testid="ownership-refused">
+          <Icon name="alert" size={18} />
+          <span>{refusal}</span>
+        </p>
+      ) : null}
+
       {device.lostMode ? (
         <div class="card lost-mode-panel" data-testid="lost-mode">
           <h2 class="section-title">
@@ -156,6 +178,31 @@ export function DevicePage({ me, params }: PageProps) {
         </section>
       ) : null}
 
+      <section class="card device-section-card ownership-panel" aria-labelledby="ownership-heading">
+        <h2 id="ownership-heading" class="section-title">
+          Ownership
+        </h2>
+        <p class="ownership-current" data-testid="ownership">
+          {OWNERSHIP_LABEL[device.ownership]}
+        </p>
+        {ownershipChange?.allowed ? (
+          <button
+            type="button"
+            class="button"
+            onClick={() => {
+              setRefusal(null);
+              setDialog('OWNERSHIP');
+            }}
+          >
+            Change ownership
+          </button>
+        ) : ownershipChange?.reason ? (
+          <p class="muted" data-testid="ownership-reason">
+            {ownershipChange.reason}
+          </p>
+        ) : null}
+      </section>
+
       <div class="device-columns">
         <section class="card device-section-card" aria-labelledby="details-heading">
           <h2 id="details-heading" class="section-title">
@@ -186,7 +233,46 @@ export function DevicePage({ me, params }: PageProps) {
         />
       </section>
 
-      {dialog ? (
+      {loadFailed ? (
+        <Dialog title="Something went wrong" onClose={() => setDialog(null)} size="small">
+          <p class="notice notice-error" role="alert">
+            <Icon name="alert" size={18} />
+            <span>This part of the portal could not be loaded. Check your connection and try again.</span>
+          </p>
+        </Dialog>
+      ) : dialog === 'OWNERSHIP' ? (
+        OwnershipDialog ? (
+          <OwnershipDialog
+            detail={data}
+            deviceName={title}
+            email={me?.user.email ?? null}
+            onClose={() => setDialog(null)}
+            onChanged={(answer) => {
+              setDialog(null);
+              detail.replace(answer);
+              setNotice(
+                `Ownership changed to ${OWNERSHIP_LABEL[answer.device.ownership].toLowerCase()}. The actions below are the ones for it now.`,
+              );
+            }}
+            onRefused={(message) => {
+              setDialog(null);
+              setNotice(null);
+              setRefusal(message);
+              detail.reload();
+            }}
+          />
+        ) : null
+      ) : dialog === 'SECURE_APPS_PASSCODE' ? (
+        SecureAppsDialog ? (
+          <SecureAppsDialog
+            deviceId={device.deviceId}
+            deviceName={title}
+            availability={availability('SECURE_APPS_PASSCODE')}
+            email={me?.user.email ?? null}
+            onClose={() => setDialog(null)}
+          />
+        ) : null
+      ) : dialog ? (
         <ActionDialog
           deviceId={device.deviceId}
           deviceName={title}

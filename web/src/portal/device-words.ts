@@ -24,6 +24,7 @@ export const ACTION_LABEL: Record<DeviceAction, string> = {
   LOCATE: 'Locate',
   WIPE: 'Wipe',
   RETIRE: 'Retire',
+  SECURE_APPS_PASSCODE: 'Reset secure apps passcode',
 };
 
 export const ACTION_ICON: Record<DeviceAction, IconName> = {
@@ -33,6 +34,7 @@ export const ACTION_ICON: Record<DeviceAction, IconName> = {
   LOCATE: 'locate',
   WIPE: 'wipe',
   RETIRE: 'retire',
+  SECURE_APPS_PASSCODE: 'key',
 };
 
 export const COMMAND_LABEL: Record<CommandAction, string> = {

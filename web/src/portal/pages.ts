@@ -18,6 +18,8 @@ export interface PageProps {
   onRegister: (() => void) | undefined;
   onResend: ((device: DeviceSummary) => void) | undefined;
   onCancel: ((device: DeviceSummary) => void) | undefined;
+  /** Loads GET /api/me again (after the user changed their profile or second factor). */
+  reloadMe?: (() => void) | undefined;
 }
 
 export type PageComponent = ComponentType<PageProps>;
@@ -41,6 +43,21 @@ export const ROUTES: readonly PageRoute[] = [
     path: '/activity',
     title: 'Activity',
     load: () => import('./activity-page.tsx').then((m) => m.ActivityPage),
+  },
+  {
+    path: '/derived-credential',
+    title: 'Derived credential',
+    load: () => import('./derived-credential-page.tsx').then((m) => m.DerivedCredentialPage),
+  },
+  {
+    path: '/admin',
+    title: 'Portal settings',
+    load: () => import('./admin-page.tsx').then((m) => m.AdminPage),
+  },
+  {
+    path: '/account',
+    title: 'Account settings',
+    load: () => import('./account-page.tsx').then((m) => m.AccountPage),
   },
   { path: '/help', title: 'Helpdesk', load: () => import('./help-page.tsx').then((m) => m.HelpPage) },
 ];

@@ -1,10 +1,10 @@
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import type { DeviceSummary } from '../../../functions/core/api-types.ts';
-import { api } from '../api.ts';
+import { api, onMfaRequired } from '../api.ts';
 import { signOut } from '../auth.ts';
 import { useLazy } from '../hooks.ts';
 import { useResource } from '../resource.ts';
-import { Link, matchRoute, usePath } from '../router.tsx';
+import { Link, matchRoute, navigate, usePath } from '../router.tsx';
 import { Dialog } from '../ui/dialog.tsx';
 import { Icon } from '../ui/icons.tsx';
 import { CancelDialog } from './cancel-dialog.tsx';
@@ -57,6 +57,22 @@ export function Portal() {
     document.title = `${route.title} · Device Portal`;
   }, [route]);
 
+  // The administrator requires a second factor the user has not set up: account settings is
+  // where to do it (every other page would be refused with 403 MFA_REQUIRED anyway).
+  const reloadMe = me.reload;
+  useEffect(
+    () =>
+      onMfaRequired(() => {
+        reloadMe();
+        navigate('/account');
+      }),
+    [reloadMe],
+  );
+  const mustSetUpMfa = profile?.mfa.required === 'ALL' && !profile.mfa.enabled;
+  useEffect(() => {
+    if (mustSetUpMfa && path !== '/account' && path !== '/help') navigate('/account');
+  }, [mustSetUpMfa, path]);
+
   // After a navigation (not the first page), start reading at the new page, as a page load does.
   const firstPath = useRef(path);
   useEffect(() => {
@@ -103,6 +119,7 @@ export function Portal() {
             onRegister: openRegister,
             onResend: canRegister ? (device) => setDialog({ kind: 'resend', device }) : undefined,
             onCancel: canRegister ? (device) => setDialog({ kind: 'cancel', device }) : undefined,
+            reloadMe,
           }}
         />
         {profile ? (

@@ -20,7 +20,9 @@ import { useCooldown, useLazy, useNow } from '../hooks.ts';
 import { Dialog } from '../ui/dialog.tsx';
 import { Icon, type IconName } from '../ui/icons.tsx';
 import type { PhoneCheck, PhoneValue } from '../ui/phone-field.tsx';
+import { DerivedCredential } from './derived-credential-button.tsx';
 import { DeliveryLine } from './device-card.tsx';
+import { pinGroups, useKeepSecretOnScreen } from './secret-on-screen.ts';
 
 interface RegistrationDialogProps {
   me: MeResponse;
@@ -498,7 +500,7 @@ function RegistrationResult({
   const failed = deliveries.some((d) => d.status === 'FAILED');
   const platformName = device.platform === 'IOS' ? 'iPhone or iPad' : 'Android device';
   const passwordToo = me.features.registrationMethods.passwordAtGo;
-  useKeepSecretOnScreen(!!(result.pin || result.qr), onClose);
+  const { allowLeave } = useKeepSecretOnScreen(!!(result.pin || result.qr), onClose);
 
   useEffect(() => {
     // The form may have been scrolled down to its buttons: show the result from its top.
@@ -564,6 +566,18 @@ function RegistrationResult({
           </section>
         ) : null}
       </div>
+
+      {device.derivedCredential?.canRequest ? (
+        <div class="result-section derived-credential-section">
+          <p class="field-hint">
+            Your company uses an Entrust derived credential on this device: request it before you register.
+            {result.pin || result.qr
+              ? ' Write the PIN down first: you leave this page for Entrust, and the PIN and QR code are not shown again.'
+              : ''}
+          </p>
+          <DerivedCredential device={device} beforeLeave={allowLeave} />
+        </div>
+      ) : null}
 
       <p class={expired ? 'expiry expiry-expired' : 'expiry'} role="timer" aria-live="off">
         <Icon name="clock" size={18} />
@@ -639,46 +653,4 @@ function RegistrationResult({
       </div>
     </div>
   );
-}
-
-/**
- * While a one-time secret (the PIN, the QR code) is on screen it is not lost by accident: Back
- * closes the dialog instead of leaving the portal (a history entry of its own, same URL), and
- * reloading or closing the tab asks first.
- */
-function useKeepSecretOnScreen(active: boolean, onClose: () => void): void {
-  const onCloseRef = useRef(onClose);
-  onCloseRef.current = onClose;
-  useEffect(() => {
-    if (!active) return;
-    const marker = `secret-${Date.now()}-${Math.random()}`;
-    history.pushState({ dialog: marker }, '');
-    let popped = false;
-    const onPopState = () => {
-      if ((history.state as { dialog?: string } | null)?.dialog === marker) return;
-      popped = true;
-      onCloseRef.current();
-    };
-    const onBeforeUnload = (event: BeforeUnloadEvent) => {
-      event.preventDefault();
-      // Older browsers show the prompt only when returnValue is set.
-      event.returnValue = '';
-    };
-    addEventListener('popstate', onPopState);
-    addEventListener('beforeunload', onBeforeUnload);
-    return () => {
-      removeEventListener('popstate', onPopState);
-      removeEventListener('beforeunload', onBeforeUnload);
-      // Closed by Done, Escape or ×: take the dialog's history entry away again.
-      if (!popped && (history.state as { dialog?: string } | null)?.dialog === marker) history.back();
-    };
-  }, [active]);
-}
-
-/** "12345678" → "1234" "5678": easier to read and copy down; the text stays the plain digits. */
-function pinGroups(pin: string): { at: number; digits: string }[] {
-  const size = pin.length % 4 === 0 ? 4 : 3;
-  const groups: { at: number; digits: string }[] = [];
-  for (let at = 0; at < pin.length; at += size) groups.push({ at, digits: pin.slice(at, at + size) });
-  return groups;
 }

@@ -1,7 +1,8 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { type NewPasswordChallenge, SignInError, signIn } from '../auth.ts';
+import { type MfaChallenge, type NewPasswordChallenge, SignInError, signIn } from '../auth.ts';
 import { EmailField } from '../ui/email-field.tsx';
 import { Icon } from '../ui/icons.tsx';
+import { MfaCode } from './mfa-code.tsx';
 
 type NewPasswordStep = typeof import('./new-password.tsx').NewPassword;
 
@@ -16,6 +17,8 @@ export function SignIn({ notice }: { notice?: string | undefined }) {
   /** Set while the account must choose a new password (its first sign-in, temporary password). */
   const [challenge, setChallenge] = useState<NewPasswordChallenge | null>(null);
   const [NewPassword, setNewPassword] = useState<NewPasswordStep | null>(null);
+  /** Set while the account's second factor is asked for (an authenticator app's code). */
+  const [mfa, setMfa] = useState<MfaChallenge | null>(null);
   const [returned, setReturned] = useState(false);
   const passwordField = useRef<HTMLInputElement>(null);
 
@@ -31,8 +34,12 @@ export function SignIn({ notice }: { notice?: string | undefined }) {
     setError(null);
     try {
       const next = await signIn(email, password);
-      // Signed in: the app shows the portal instead of this page. Or the next step: a new password.
-      if (next) {
+      // Signed in: the app shows the portal instead of this page. Or the next step: a code, or a new password.
+      if (next?.kind === 'SOFTWARE_TOKEN_MFA') {
+        setPassword('');
+        setMfa(next);
+        setBusy(false);
+      } else if (next) {
         let step: NewPasswordStep;
         try {
           step = NewPassword ?? (await loadNewPassword());
@@ -51,6 +58,7 @@ export function SignIn({ notice }: { notice?: string | undefined }) {
 
   function restart(message?: string) {
     setChallenge(null);
+    setMfa(null);
     setPassword('');
     setError(message ?? null);
     setReturned(true);
@@ -65,7 +73,9 @@ export function SignIn({ notice }: { notice?: string | undefined }) {
           </span>
           <h1>Device Portal</h1>
         </div>
-        {challenge && NewPassword ? (
+        {mfa ? (
+          <MfaCode challenge={mfa} onRestart={restart} />
+        ) : challenge && NewPassword ? (
           <NewPassword challenge={challenge} temporaryPassword={password} onRestart={restart} />
         ) : (
           <>
