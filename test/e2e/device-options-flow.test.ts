@@ -3,7 +3,7 @@
  * secure-apps one-time PIN read from its dialog and used by the device simulator, and the Entrust
  * derived credential through the local stand-in and back.
  */
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { type ChildProcess, execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
