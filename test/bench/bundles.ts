@@ -52,15 +52,24 @@ const SDK_CLIENTS = {
     imports: ["import { CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-provider';"],
     construct: 'new CognitoIdentityProviderClient({})',
   },
+  secretsManager: {
+    key: 'secretsManager',
+    packages: ['@aws-sdk/client-secrets-manager'],
+    imports: ["import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';"],
+    construct: 'new SecretsManagerClient({})',
+  },
 } satisfies Record<string, SdkClient>;
 
-/** The clients a route may use, from its permissions (table, sendEmail, sendSms, cognito). */
+/**
+ * The clients a route may use, from its permissions (table, sendEmail, sendSms or push, cognito),
+ * and Secrets Manager for every route: the shared stack reads the CloudFront origin secret.
+ */
 export function clientsOf(route: Route): SdkClient[] {
-  const { table, sendEmail, sendSms, cognito } = route.permissions;
-  const clients: SdkClient[] = [];
+  const { table, sendEmail, sendSms, push, cognito } = route.permissions;
+  const clients: SdkClient[] = [SDK_CLIENTS.secretsManager];
   if (table && table.length > 0) clients.push(SDK_CLIENTS.dynamodb);
   if (sendEmail) clients.push(SDK_CLIENTS.ses);
-  if (sendSms) clients.push(SDK_CLIENTS.sns);
+  if (sendSms || push) clients.push(SDK_CLIENTS.sns);
   if (cognito && cognito.length > 0) clients.push(SDK_CLIENTS.cognito);
   return clients;
 }
