@@ -12,12 +12,12 @@ import type {
   ActivityResponse,
   CommandResponse,
   CommandSummary,
-  DeviceAction,
   DeviceDetailResponse,
   DeviceListResponse,
 } from '../../functions/core/api-types.ts';
 import { expectAccessible } from './axe.ts';
 import { accountMenu, BOB, DEMO_PASSWORD, launchBrowser, openPage, signIn } from './browser.ts';
+import { activeDevice, available, minutesAgo, type Seen } from './device-stubs.ts';
 
 const DESKTOP = { viewport: { width: 1280, height: 900 } };
 const DEVICE_ID = 'dev-e2e-actions';
@@ -26,46 +26,9 @@ const TINY_PNG = Buffer.from(
   'base64',
 );
 
-function minutesAgo(minutes: number): string {
-  return new Date(Date.now() - minutes * 60_000).toISOString();
-}
-
+/** The shared active iPhone, under this file's id and without the secure-apps container. */
 function device(): DeviceDetailResponse['device'] {
-  return {
-    deviceId: DEVICE_ID,
-    version: 3,
-    name: 'Work iPhone',
-    status: 'ACTIVE',
-    platform: 'IOS',
-    ownership: 'COMPANY',
-    deviceType: 'iPhone 15',
-    manufacturer: 'Apple',
-    osVersion: '17.5',
-    phoneNumber: '+15555550100',
-    carrier: 'Example Mobile',
-    imei: '356938035643809',
-    lastCheckInAt: minutesAgo(12),
-    registeredAt: minutesAgo(60 * 24 * 20),
-    createdAt: minutesAgo(60 * 24 * 21),
-    registration: null,
-    canRemove: false,
-    managementMode: 'DEVICE_ENROLLMENT',
-    lostMode: null,
-    lastPosition: null,
-    nextCheckInDueAt: new Date(Date.now() + 45 * 60_000).toISOString(),
-    secureAppsContainer: false,
-    derivedCredential: { status: 'NONE', at: null, name: null, canRequest: false },
-  };
-}
-
-function available(action: DeviceAction, consequence: string | null = null): ActionAvailability {
-  return {
-    action,
-    available: true,
-    reason: null,
-    needsRecentSignIn: action === 'WIPE' || action === 'RETIRE',
-    consequence,
-  };
+  return activeDevice({ deviceId: DEVICE_ID, secureAppsContainer: false });
 }
 
 const LOST_MODE_REASON = 'Lost mode needs a supervised iPhone; this one was enrolled by its owner.';
@@ -118,13 +81,6 @@ function event(
     summary,
     actor: 'USER',
   };
-}
-
-interface Seen {
-  method: string;
-  path: string;
-  body: unknown;
-  authorization: string | undefined;
 }
 
 /** The detail as these tests give it: ownership change is not what they test (issue 12 has its own). */
