@@ -10,7 +10,10 @@ import {
   adminSettingsBody,
   agentCheckinBody,
   agentCommandPath,
+  agentCertificateBody,
   agentEnrollBody,
+  certificatePath,
+  certificateUploadBody,
   commandPath,
   commandResultBody,
   createRegistrationBody,
@@ -101,6 +104,8 @@ export interface Route<TBody = unknown, TPath = unknown, TQuery = unknown> {
    * has none yet: the profile, which the web app needs to send them to set one up.
    */
   readonly withoutMfa?: boolean;
+  /** Bodies above this many bytes are refused with 413 (default MAX_BODY_BYTES, 64 KiB). */
+  readonly maxBodyBytes?: number;
   /** The JSON body; a route without one refuses a body. */
   readonly body?: z.ZodMiniType<TBody>;
   /** The path parameters; a mismatch is a 404 (such an id names nothing). */
@@ -478,6 +483,53 @@ export const CompleteDerivedCredential = defineRoute({
   permissions: { table: [GET, PUT, UPDATE] },
 });
 
+export const ListCertificates = defineRoute({
+  name: 'ListCertificates',
+  method: 'GET',
+  path: '/api/certificates',
+  access: 'user',
+  role: 'self-service',
+  query: noQuery,
+  permissions: { table: [GET, QUERY] },
+});
+
+/** New or replaced (body.replaces): the only function that bundles the PKCS#12 parser. */
+export const UploadCertificate = defineRoute({
+  name: 'UploadCertificate',
+  method: 'POST',
+  path: '/api/certificates',
+  access: 'user',
+  role: 'self-service',
+  body: certificateUploadBody,
+  // A file over the cap (CERTIFICATE_MAX_FILE_BYTES) is refused by the use-case with its size.
+  maxBodyBytes: 1024 * 1024,
+  query: noQuery,
+  permissions: { table: [GET, QUERY, PUT, UPDATE], certificateKey: true, push: true },
+});
+
+export const DeleteCertificate = defineRoute({
+  name: 'DeleteCertificate',
+  method: 'DELETE',
+  path: '/api/certificates/{certificateId}',
+  access: 'user',
+  role: 'self-service',
+  pathParameters: certificatePath,
+  query: noQuery,
+  permissions: { table: [GET, QUERY, PUT, UPDATE, DELETE], push: true },
+});
+
+/** The agent fetches a certificate an INSTALL_CERTIFICATE command names; the key comes sealed to the device. */
+export const AgentGetCertificate = defineRoute({
+  name: 'AgentGetCertificate',
+  method: 'POST',
+  path: '/api/agent/certificates/{certificateId}',
+  access: 'agent',
+  body: agentCertificateBody,
+  pathParameters: certificatePath,
+  query: noQuery,
+  permissions: { table: [GET, QUERY], certificateKey: true },
+});
+
 export const AdminGetSettings = defineRoute({
   name: 'AdminGetSettings',
   method: 'GET',
@@ -527,6 +579,10 @@ export const routes: readonly Route[] = [
   AgentVerifySecureAppsPasscode,
   StartDerivedCredential,
   CompleteDerivedCredential,
+  ListCertificates,
+  UploadCertificate,
+  DeleteCertificate,
+  AgentGetCertificate,
   AdminGetSettings,
   AdminPutSettings,
 ] as Route[];

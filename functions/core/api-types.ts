@@ -295,7 +295,16 @@ export type CommandAction =
   | 'UNLOCK'
   | 'LOCATE'
   | 'WIPE'
-  | 'RETIRE';
+  | 'RETIRE'
+  | 'INSTALL_CERTIFICATE'
+  | 'REMOVE_CERTIFICATE';
+
+/** The certificate an INSTALL_CERTIFICATE or REMOVE_CERTIFICATE command is about. */
+export interface CommandCertificate {
+  certificateId: string;
+  name: string;
+  fingerprintSha256: string;
+}
 
 export type CommandStatus = 'QUEUED' | 'SENT' | 'DONE' | 'FAILED' | 'CANCELLED' | 'EXPIRED';
 
@@ -328,6 +337,8 @@ export interface CommandSummary {
   error: string | null;
   /** LOCATE's result. */
   position: Position | null;
+  /** INSTALL_CERTIFICATE, REMOVE_CERTIFICATE. */
+  certificate: CommandCertificate | null;
   /** Still QUEUED: the user may cancel it. */
   canCancel: boolean;
 }
@@ -391,6 +402,8 @@ export interface AgentCommand {
   action: CommandAction;
   /** LOCK and LOST_MODE_ON: what the lock screen shows. */
   lockScreen: LockScreen | null;
+  /** INSTALL_CERTIFICATE: fetch it from POST /api/agent/certificates/{id}; REMOVE_CERTIFICATE: remove it. */
+  certificate?: CommandCertificate;
 }
 
 /** POST /api/agent/commands/{commandId}/result */
@@ -497,4 +510,99 @@ export interface SettingsConflict {
   settings: PortalSettings;
   version: number;
   changed: string[];
+}
+
+// ---- Certificates the user uploads (issue 13.3) ----
+
+/** The file formats the portal reads. */
+export type CertificateFormat = 'PEM' | 'DER' | 'PKCS12';
+
+/** One certificate in GET /api/certificates. Never the private key, never the file's password. */
+export interface CertificateSummary {
+  certificateId: string;
+  /** The subject's common name (or the whole subject), what the list shows first. */
+  name: string;
+  fileName: string;
+  format: CertificateFormat;
+  /** RFC 2253-style, e.g. "CN=Alice Example, O=Example Corp". */
+  subject: string;
+  issuer: string;
+  serialNumber: string;
+  validFrom: string;
+  validTo: string;
+  /** Upper-case hex pairs joined by colons, as certificate viewers show it. */
+  fingerprintSha256: string;
+  /** Key usage bits, e.g. "Digital signature", then extended key usage, e.g. "Email protection". */
+  keyUsage: string[];
+  /** The PKCS#12 held a private key (kept encrypted; delivered to devices only). */
+  hasPrivateKey: boolean;
+  /** Further certificates of the chain the file carried. */
+  chainLength: number;
+  uploadedAt: string;
+  /** Set when a newer file replaced an earlier one under the same id. */
+  replacedAt: string | null;
+  /** Where it is on the user's Active devices. */
+  deliveries: CertificateDelivery[];
+}
+
+export interface CertificateDelivery {
+  deviceId: string;
+  deviceName: string;
+  /** WAITING: queued for the next check-in; SENT: the device has it on its way; INSTALLED; FAILED. */
+  status: 'WAITING' | 'SENT' | 'INSTALLED' | 'FAILED';
+  at: string;
+  error: string | null;
+}
+
+/** GET /api/certificates */
+export interface CertificateListResponse {
+  certificates: CertificateSummary[];
+  /** The most a user may keep, and the largest file taken, in bytes. */
+  limits: { maxCertificates: number; maxFileBytes: number };
+}
+
+/**
+ * POST /api/certificates: a new certificate, or with `replaces` a newer file for one already listed
+ * (it keeps its id and goes to the devices again).
+ */
+export interface CertificateUploadRequest {
+  fileName: string;
+  /** The file's bytes, base64. PEM text, DER, or PKCS#12 (.p12, .pfx). */
+  content: string;
+  /** PKCS#12 only: checked, never stored. */
+  password?: string;
+  replaces?: string;
+}
+
+/** 201 (new) or 200 (replaced). */
+export interface CertificateUploadResponse {
+  certificate: CertificateSummary;
+}
+
+/** POST /api/agent/certificates/{certificateId}: the device's one-off X25519 public key (SPKI DER, base64). */
+export interface AgentCertificateRequest {
+  devicePublicKey: string;
+}
+
+/**
+ * The certificate for the agent to install. The private key travels sealed to the key the device
+ * sent (X25519, HKDF-SHA-256, AES-256-GCM): the response never holds it in the clear.
+ */
+export interface AgentCertificateResponse {
+  certificateId: string;
+  fingerprintSha256: string;
+  /** DER, base64. */
+  certificate: string;
+  chain: string[];
+  privateKey: SealedForDevice | null;
+}
+
+export interface SealedForDevice {
+  /** The portal's one-off X25519 public key, SPKI DER, base64. */
+  ephemeralPublicKey: string;
+  salt: string;
+  iv: string;
+  tag: string;
+  /** PKCS#8 DER of the private key, encrypted; base64. */
+  ciphertext: string;
 }

@@ -8,6 +8,7 @@ import type {
   AgentCommand,
   AgentCommandResultRequest,
   CommandAction,
+  CommandCertificate,
   CommandStatus,
   CommandSummary,
   DeviceAction,
@@ -38,6 +39,8 @@ export interface CommandRecord {
   lockScreen?: LockScreen;
   error?: string;
   position?: Position;
+  /** INSTALL_CERTIFICATE, REMOVE_CERTIFICATE. */
+  certificate?: CommandCertificate;
 }
 
 /** Reads and conditional writes of commands (the DynamoDB adapter, or the in-memory fake). */
@@ -105,9 +108,20 @@ export const COMMAND_WORDS: Record<CommandAction, string> = {
   LOCATE: 'Locate',
   WIPE: 'Wipe',
   RETIRE: 'Retire',
+  INSTALL_CERTIFICATE: 'Install certificate',
+  REMOVE_CERTIFICATE: 'Remove certificate',
 };
 
-export function deviceActionOf(action: CommandAction): Exclude<DeviceAction, 'SECURE_APPS_PASSCODE'> {
+/** The certificate deliveries, which follow the Certificates page rather than a device action. */
+export type CertificateCommandAction = 'INSTALL_CERTIFICATE' | 'REMOVE_CERTIFICATE';
+
+export function isCertificateCommand(action: CommandAction): action is CertificateCommandAction {
+  return action === 'INSTALL_CERTIFICATE' || action === 'REMOVE_CERTIFICATE';
+}
+
+/** The device action a command belongs to; null for certificate deliveries. */
+export function deviceActionOf(action: CommandAction): Exclude<DeviceAction, 'SECURE_APPS_PASSCODE'> | null {
+  if (isCertificateCommand(action)) return null;
   return action === 'LOST_MODE_ON' || action === 'LOST_MODE_OFF' ? 'LOST_MODE' : action;
 }
 
@@ -139,7 +153,8 @@ export function toCommandSummary(command: CommandRecord, now: Date): CommandSumm
     lockScreen: command.lockScreen ?? null,
     error: command.error ?? null,
     position: command.position ?? null,
-    canCancel: status === 'QUEUED',
+    certificate: command.certificate ?? null,
+    canCancel: status === 'QUEUED' && !isCertificateCommand(command.action),
   };
 }
 
@@ -319,8 +334,16 @@ export async function cancelCommand(
   if (!found || !command) {
     throw new PortalError('NOT_FOUND', 'COMMAND_NOT_FOUND', 'There is no such command for this device.');
   }
+  const deviceAction = deviceActionOf(command.action);
+  if (deviceAction === null) {
+    throw new PortalError(
+      'CONFLICT',
+      'FOLLOWS_CERTIFICATES',
+      'Certificates reach your devices as you keep them on the Certificates page: delete the certificate there instead.',
+    );
+  }
   // Cancelling takes the role the action itself needs.
-  const role = ACTION_ROLE[deviceActionOf(command.action)];
+  const role = ACTION_ROLE[deviceAction];
   if (!caller.roles.includes(role)) {
     throw new PortalError(
       'FORBIDDEN',
@@ -383,6 +406,7 @@ export function handOver(
       commandId: c.commandId,
       action: c.action,
       lockScreen: c.lockScreen ?? null,
+      ...(c.certificate ? { certificate: c.certificate } : {}),
     })),
   };
 }

@@ -147,18 +147,18 @@ function formatIssues(error: z.core.$ZodError, where: string): string {
   return [...new Set(lines)].join(' ');
 }
 
-function parseBody<T>(event: ApiEvent, schema: z.ZodMiniType<T> | undefined): T {
+function parseBody<T>(
+  event: ApiEvent,
+  schema: z.ZodMiniType<T> | undefined,
+  maxBytes: number = MAX_BODY_BYTES,
+): T {
   const raw = event.body
     ? event.isBase64Encoded
       ? Buffer.from(event.body, 'base64').toString('utf8')
       : event.body
     : '';
-  if (Buffer.byteLength(raw, 'utf8') > MAX_BODY_BYTES) {
-    throw new PortalError(
-      'PAYLOAD_TOO_LARGE',
-      'BODY_TOO_LARGE',
-      `The request body is over ${MAX_BODY_BYTES} bytes.`,
-    );
+  if (Buffer.byteLength(raw, 'utf8') > maxBytes) {
+    throw new PortalError('PAYLOAD_TOO_LARGE', 'BODY_TOO_LARGE', `The request body is over ${maxBytes} bytes.`);
   }
   if (!schema) {
     if (raw.trim() !== '') {
@@ -375,7 +375,7 @@ export function userApi<TBody, TPath, TQuery>(
     await requireMfa(route, settings, caller);
     const pathParameters = parsePath(event, route.pathParameters);
     const query = parseQuery(event, route.query);
-    const body = parseBody(event, route.body);
+    const body = parseBody(event, route.body, route.maxBodyBytes);
     return useCase({
       ...baseRequest(event),
       body,
@@ -395,7 +395,7 @@ export function publicApi<TBody, TPath, TQuery>(
   return build(route as Route, async (event) => {
     const pathParameters = parsePath(event, route.pathParameters);
     const query = parseQuery(event, route.query);
-    const body = parseBody(event, route.body);
+    const body = parseBody(event, route.body, route.maxBodyBytes);
     return useCase({ ...baseRequest(event), body, pathParameters, query });
   });
 }

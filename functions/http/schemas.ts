@@ -199,3 +199,35 @@ export const updateMeBody = z.strictObject({
     z.string().check(z.regex(/^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$/, 'Choose a language such as en or de-CH.')),
   ),
 });
+
+/** Path parameters of /api/certificates/{certificateId} and /api/agent/certificates/{certificateId}. */
+export const certificatePath = z.strictObject({ certificateId: uuid });
+
+/**
+ * POST /api/certificates. The body cap (route maxBodyBytes) is well above the file cap, so a file
+ * that is too big is told so by the use-case, with its size, rather than by a generic 413.
+ */
+export const certificateUploadBody = z.strictObject({
+  fileName: z
+    .string()
+    .check(
+      z.trim(),
+      z.minLength(1, 'Choose the certificate file.'),
+      z.maxLength(200, 'Rename the file to at most 200 characters.'),
+    ),
+  content: z
+    .string()
+    .check(
+      z.minLength(1, 'The file is empty: choose the certificate file again.'),
+      z.regex(/^[A-Za-z0-9+/]*={0,2}$/, 'Send the file as base64.'),
+    ),
+  password: z.optional(z.string().check(z.maxLength(256, 'A file password has at most 256 characters.'))),
+  replaces: z.optional(uuid),
+});
+
+/** POST /api/agent/certificates/{certificateId}: the device's one-off X25519 public key, SPKI DER, base64. */
+export const agentCertificateBody = z.strictObject({
+  devicePublicKey: z
+    .string()
+    .check(z.regex(/^[A-Za-z0-9+/]{40,120}={0,2}$/, 'Send an X25519 public key (SPKI DER, base64).')),
+});

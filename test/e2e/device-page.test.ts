@@ -61,6 +61,7 @@ function command(
     lockScreen: null,
     error: null,
     position: null,
+    certificate: null,
     canCancel: overrides.status === 'QUEUED',
     ...overrides,
   };

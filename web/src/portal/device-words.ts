@@ -45,6 +45,8 @@ export const COMMAND_LABEL: Record<CommandAction, string> = {
   LOCATE: 'Locate',
   WIPE: 'Wipe',
   RETIRE: 'Retire',
+  INSTALL_CERTIFICATE: 'Install certificate',
+  REMOVE_CERTIFICATE: 'Remove certificate',
 };
 
 export const COMMAND_STATUS_LABEL: Record<CommandStatus, string> = {
