@@ -8,9 +8,9 @@ import type * as z from 'zod/mini';
 import {
   activityQuery,
   adminSettingsBody,
+  agentCertificateBody,
   agentCheckinBody,
   agentCommandPath,
-  agentCertificateBody,
   agentEnrollBody,
   certificatePath,
   certificateUploadBody,
@@ -138,6 +138,7 @@ const QUERY: TableAction = 'dynamodb:Query';
 const PUT: TableAction = 'dynamodb:PutItem';
 const UPDATE: TableAction = 'dynamodb:UpdateItem';
 const DELETE: TableAction = 'dynamodb:DeleteItem';
+const CONDITION_CHECK: TableAction = 'dynamodb:ConditionCheckItem';
 
 export const GetMe = defineRoute({
   name: 'GetMe',
@@ -263,7 +264,8 @@ export const AgentEnroll = defineRoute({
   body: agentEnrollBody,
   query: noQuery,
   permissions: {
-    table: [GET, QUERY, PUT, UPDATE],
+    // ConditionCheck: the user's set of certificates is still the one whose installs are queued.
+    table: [GET, QUERY, PUT, UPDATE, CONDITION_CHECK],
     oneTimeSecretKey: true,
     cognito: ['cognito-idp:AdminGetUser'],
   },
@@ -420,7 +422,8 @@ export const AgentCommandResult = defineRoute({
   body: commandResultBody,
   pathParameters: agentCommandPath,
   query: noQuery,
-  permissions: { table: [GET, QUERY, PUT], sendEmail: true },
+  // UpdateItem: an install's result is kept on its certificate.
+  permissions: { table: [GET, QUERY, PUT, UPDATE], sendEmail: true },
 });
 
 export const ChangeOwnership = defineRoute({
@@ -504,7 +507,7 @@ export const UploadCertificate = defineRoute({
   // A file over the cap (CERTIFICATE_MAX_FILE_BYTES) is refused by the use-case with its size.
   maxBodyBytes: 1024 * 1024,
   query: noQuery,
-  permissions: { table: [GET, QUERY, PUT, UPDATE], certificateKey: true, push: true },
+  permissions: { table: [GET, QUERY, PUT, UPDATE, CONDITION_CHECK], certificateKey: true, push: true },
 });
 
 export const DeleteCertificate = defineRoute({
@@ -515,7 +518,7 @@ export const DeleteCertificate = defineRoute({
   role: 'self-service',
   pathParameters: certificatePath,
   query: noQuery,
-  permissions: { table: [GET, QUERY, PUT, UPDATE, DELETE], push: true },
+  permissions: { table: [GET, QUERY, PUT, UPDATE, DELETE, CONDITION_CHECK], push: true },
 });
 
 /** The agent fetches a certificate an INSTALL_CERTIFICATE command names; the key comes sealed to the device. */
@@ -527,7 +530,7 @@ export const AgentGetCertificate = defineRoute({
   body: agentCertificateBody,
   pathParameters: certificatePath,
   query: noQuery,
-  permissions: { table: [GET, QUERY], certificateKey: true },
+  permissions: { table: [GET], certificateKey: true },
 });
 
 export const AdminGetSettings = defineRoute({

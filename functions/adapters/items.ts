@@ -8,10 +8,13 @@
  * |               |                                        | Query on DEVICE#{id} reads both    |
  * | USER#{sub}    | AUDIT#{at}#{id}                        | audit event (gsi1 per device)      |
  * | USER#{sub}    | LIMIT#DEVICES                          | the device-limit lock (a version)  |
+ * | USER#{sub}    | CERT#{certificateId}                   | certificate, file and sealed key   |
+ * | USER#{sub}    | LIMIT#CERTIFICATES                     | the certificate set (version, count)|
  * | SECRET#{hash} | SECRET                                 | one-time token                     |
  * | {scope}       | COUNTER#{name}#{windowEnd}             | rate-limit counter                 |
  * | CONFIG        | SETTINGS                               | settings, with a version           |
  */
+import type { CertificateRecord } from '../core/certificates.ts';
 import { type CommandRecord, commandRetentionTtl } from '../core/commands.ts';
 import type { DeviceRecord } from '../core/device.ts';
 import type { AuditEvent, CounterKey, SecretRecord } from '../core/ports.ts';
@@ -33,6 +36,13 @@ export const keys = {
     sk: `DEVICE#${deviceId}#CMD#${commandId}`,
   }),
   limitLock: (userSub: string) => ({ pk: `USER#${userSub}`, sk: 'LIMIT#DEVICES' }),
+  certificatePrefix: 'CERT#',
+  certificate: (userSub: string, certificateId: string) => ({
+    pk: `USER#${userSub}`,
+    sk: `CERT#${certificateId}`,
+  }),
+  /** Every change to the user's certificates bumps its version: enrollment checks it (certificates.ts). */
+  certificateSet: (userSub: string) => ({ pk: `USER#${userSub}`, sk: 'LIMIT#CERTIFICATES' }),
   secret: (hash: string) => ({ pk: `SECRET#${hash}`, sk: 'SECRET' }),
   audit: (event: Pick<AuditEvent, 'userSub' | 'at' | 'id'>) => ({
     pk: `USER#${event.userSub}`,
@@ -101,4 +111,16 @@ export function counterToItem(key: CounterKey, count: number): Item {
 export function settingsToItem(settings: PortalSettings): Item {
   const { version, ...rest } = settings;
   return { ...keys.settings, type: 'SETTINGS', settings: rest, version };
+}
+
+export function certificateToItem(certificate: CertificateRecord): Item {
+  return {
+    ...keys.certificate(certificate.userSub, certificate.certificateId),
+    type: 'CERTIFICATE',
+    certificate,
+  };
+}
+
+export function certificateFromItem(item: Item | undefined): CertificateRecord | null {
+  return item?.type === 'CERTIFICATE' ? ((item.certificate as CertificateRecord | undefined) ?? null) : null;
 }

@@ -19,7 +19,13 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import type { AuditPosition, AuditReader } from '../core/activity.ts';
-import type { CommandRecord, CommandStore } from '../core/commands.ts';
+import type {
+  CertificateChange,
+  CertificateRecord,
+  CertificateState,
+  CertificateStore,
+} from '../core/certificates.ts';
+import type { CommandRecord, CommandStore, CommandsChange } from '../core/commands.ts';
 import type { DeviceRecord } from '../core/device.ts';
 import { DependencyError } from '../core/errors.ts';
 import { MAX_PIN_TRIES } from '../core/one-time-pin.ts';
@@ -38,6 +44,8 @@ import {
 import { type PortalSettings, readSettings } from '../core/settings.ts';
 import {
   auditToItem,
+  certificateFromItem,
+  certificateToItem,
   commandFromItem,
   commandToItem,
   deviceFromItem,
@@ -91,7 +99,9 @@ function transactionError(error: TransactionCanceledException, what: string): Er
   return new DependencyError(`The transaction for ${what} was cancelled`, error.name, reasons);
 }
 
-export class PortalTable implements SettingsStore, DeviceStore, Counters, CommandStore, AuditReader {
+export class PortalTable
+  implements SettingsStore, DeviceStore, Counters, CommandStore, AuditReader, CertificateStore
+{
   constructor(
     readonly client: DynamoDBDocumentClient,
     readonly tableName: string,
@@ -269,6 +279,10 @@ export class PortalTable implements SettingsStore, DeviceStore, Counters, Comman
         },
       });
     }
+    if (change.certificateInstalls) {
+      others.push(this.certificateSetCheck(device.userSub, change.certificateInstalls.setVersion));
+      for (const command of change.certificateInstalls.commands) others.push(this.newCommandPut(command));
+    }
     if (change.audit) others.push({ Put: { TableName: this.tableName, Item: auditToItem(change.audit) } });
 
     try {
@@ -353,12 +367,30 @@ export class PortalTable implements SettingsStore, DeviceStore, Counters, Comman
     }
   }
 
-  async updateCommands(change: {
-    device?: { record: DeviceRecord; expectedVersion: number };
-    commands: { command: CommandRecord; from: CommandRecord['status'] }[];
-    audit: AuditEvent[];
-  }): Promise<void> {
+  async updateCommands(change: CommandsChange): Promise<void> {
     const items: TransactItem[] = [];
+    const delivery = change.certificateDelivery;
+    if (delivery) {
+      items.push({
+        Update: {
+          TableName: this.tableName,
+          Key: keys.certificate(delivery.userSub, delivery.certificateId),
+          UpdateExpression: 'SET #certificate.#deliveries.#device = :delivery',
+          // Still that file: a result for a deleted or replaced one is not kept (the caller re-reads).
+          ConditionExpression: '#certificate.#fingerprint = :fingerprint',
+          ExpressionAttributeNames: {
+            '#certificate': 'certificate',
+            '#deliveries': 'deliveries',
+            '#device': delivery.deviceId,
+            '#fingerprint': 'fingerprintSha256',
+          },
+          ExpressionAttributeValues: {
+            ':delivery': delivery.delivery,
+            ':fingerprint': delivery.fingerprintSha256,
+          },
+        },
+      });
+    }
     if (change.device) {
       items.push({
         Put: this.devicePut({ device: change.device.record, expectedVersion: change.device.expectedVersion }),
@@ -389,6 +421,195 @@ export class PortalTable implements SettingsStore, DeviceStore, Counters, Comman
     } catch (error) {
       if (error instanceof TransactionCanceledException) throw transactionError(error, 'A command');
       if (isLostRace(error)) throw new ConcurrentUpdateError('A command changed meanwhile');
+      throw error;
+    }
+  }
+
+  private newCommandPut(command: CommandRecord): TransactItem {
+    return {
+      Put: {
+        TableName: this.tableName,
+        Item: commandToItem(command),
+        ConditionExpression: 'attribute_not_exists(pk)',
+      },
+    };
+  }
+
+  /** The user's set of certificates is still at the version read (an enrollment's installs depend on it). */
+  private certificateSetCheck(userSub: string, version: number | null): TransactItem {
+    return {
+      ConditionCheck: {
+        TableName: this.tableName,
+        Key: keys.certificateSet(userSub),
+        ConditionExpression: version === null ? 'attribute_not_exists(pk)' : '#version = :read',
+        ExpressionAttributeNames: version === null ? undefined : { '#version': 'version' },
+        ExpressionAttributeValues: version === null ? undefined : { ':read': version },
+      },
+    };
+  }
+
+  /** Every item of the user's partition under `prefix`, read consistently, a page at a time. */
+  private async queryPrefix(userSub: string, prefix: string): Promise<Record<string, unknown>[]> {
+    const items: Record<string, unknown>[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const page = await this.client.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+          ExpressionAttributeValues: { ':pk': keys.user(userSub), ':prefix': prefix },
+          ExclusiveStartKey: startKey,
+          ConsistentRead: true,
+        }),
+      );
+      items.push(...(page.Items ?? []));
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
+    return items;
+  }
+
+  private async versionOf(key: { pk: string; sk: string }): Promise<number | null> {
+    const { Item } = await this.client.send(
+      new GetCommand({ TableName: this.tableName, Key: key, ConsistentRead: true }),
+    );
+    return typeof Item?.version === 'number' ? Item.version : null;
+  }
+
+  private async certificatesOf(userSub: string): Promise<CertificateRecord[]> {
+    const items = await this.queryPrefix(userSub, keys.certificatePrefix);
+    return items.map(certificateFromItem).filter((c): c is CertificateRecord => c !== null);
+  }
+
+  /** The devices and all their commands, in one Query on DEVICE#. */
+  private async devicesAndCommands(
+    userSub: string,
+  ): Promise<{ devices: DeviceRecord[]; commands: CommandRecord[] }> {
+    const items = await this.queryPrefix(userSub, 'DEVICE#');
+    const devices: DeviceRecord[] = [];
+    const commands: CommandRecord[] = [];
+    for (const item of items) {
+      const device = deviceFromItem(item);
+      if (device) devices.push(device);
+      const command = commandFromItem(item);
+      if (command) commands.push(command);
+    }
+    return { devices, commands };
+  }
+
+  async readCertificateState(userSub: string): Promise<CertificateState> {
+    // The versions first, what they guard after (see listDevicesForLimit).
+    const [setVersion, lockVersion] = await Promise.all([
+      this.versionOf(keys.certificateSet(userSub)),
+      this.versionOf(keys.limitLock(userSub)),
+    ]);
+    const [certificates, { devices, commands }] = await Promise.all([
+      this.certificatesOf(userSub),
+      this.devicesAndCommands(userSub),
+    ]);
+    return { certificates, setVersion, devices, commands, lockVersion };
+  }
+
+  async listCertificatesWithDevices(
+    userSub: string,
+  ): Promise<{ certificates: CertificateRecord[]; devices: DeviceRecord[]; commands: CommandRecord[] }> {
+    const [certificates, rest] = await Promise.all([
+      this.certificatesOf(userSub),
+      this.devicesAndCommands(userSub),
+    ]);
+    return { certificates, ...rest };
+  }
+
+  async readCertificateSet(
+    userSub: string,
+  ): Promise<{ certificates: CertificateRecord[]; setVersion: number | null }> {
+    const setVersion = await this.versionOf(keys.certificateSet(userSub));
+    return { certificates: await this.certificatesOf(userSub), setVersion };
+  }
+
+  async getCertificate(userSub: string, certificateId: string): Promise<CertificateRecord | null> {
+    const { Item } = await this.client.send(
+      new GetCommand({
+        TableName: this.tableName,
+        Key: keys.certificate(userSub, certificateId),
+        ConsistentRead: true,
+      }),
+    );
+    return certificateFromItem(Item);
+  }
+
+  async saveCertificates(change: CertificateChange): Promise<void> {
+    const { userSub } = change;
+    const items: TransactItem[] = [];
+    if (change.put) {
+      const expected = change.put.expectedVersion;
+      items.push({
+        Put: {
+          TableName: this.tableName,
+          Item: certificateToItem(change.put.record),
+          ...(expected === null
+            ? { ConditionExpression: 'attribute_not_exists(pk)' }
+            : {
+                ConditionExpression: '#certificate.#version = :expected',
+                ExpressionAttributeNames: { '#certificate': 'certificate', '#version': 'version' },
+                ExpressionAttributeValues: { ':expected': expected },
+              }),
+        },
+      });
+    }
+    if (change.remove) {
+      items.push({
+        Delete: {
+          TableName: this.tableName,
+          Key: keys.certificate(userSub, change.remove.certificateId),
+          ConditionExpression: '#certificate.#version = :expected',
+          ExpressionAttributeNames: { '#certificate': 'certificate', '#version': 'version' },
+          ExpressionAttributeValues: { ':expected': change.remove.expectedVersion },
+        },
+      });
+    }
+    const read = change.set.readVersion;
+    items.push({
+      Update: {
+        TableName: this.tableName,
+        Key: keys.certificateSet(userSub),
+        UpdateExpression: 'SET #version = :next, #count = :count, #type = :type',
+        ConditionExpression: read === null ? 'attribute_not_exists(pk)' : '#version = :read',
+        ExpressionAttributeNames: { '#version': 'version', '#count': 'count', '#type': 'type' },
+        ExpressionAttributeValues: {
+          ':next': (read ?? 0) + 1,
+          ':count': change.set.count,
+          ':type': 'CERTIFICATE_SET',
+          ...(read === null ? {} : { ':read': read }),
+        },
+      },
+    });
+    // No device became Active meanwhile (it would miss this change otherwise).
+    items.push({
+      ConditionCheck: {
+        TableName: this.tableName,
+        Key: keys.limitLock(userSub),
+        ConditionExpression: change.lockVersion === null ? 'attribute_not_exists(pk)' : '#version = :read',
+        ExpressionAttributeNames: change.lockVersion === null ? undefined : { '#version': 'version' },
+        ExpressionAttributeValues: change.lockVersion === null ? undefined : { ':read': change.lockVersion },
+      },
+    });
+    for (const command of change.queue) items.push(this.newCommandPut(command));
+    for (const command of change.cancel) {
+      items.push({
+        Put: {
+          TableName: this.tableName,
+          Item: commandToItem(command),
+          ConditionExpression: '#command.#status = :queued',
+          ExpressionAttributeNames: { '#command': 'command', '#status': 'status' },
+          ExpressionAttributeValues: { ':queued': 'QUEUED' },
+        },
+      });
+    }
+    items.push({ Put: { TableName: this.tableName, Item: auditToItem(change.audit) } });
+    try {
+      await this.client.send(new TransactWriteCommand({ TransactItems: items }));
+    } catch (error) {
+      if (error instanceof TransactionCanceledException) throw transactionError(error, 'The certificates');
       throw error;
     }
   }

@@ -58,6 +58,9 @@ const ACTIONS: Record<string, { summary: (detail: string) => string; actor: Acti
   SECURE_APPS_PIN_USED: { summary: () => 'Secure-apps passcode reset on the device', actor: 'DEVICE' },
   DERIVED_CREDENTIAL_STARTED: { summary: () => 'Derived credential: sent to Entrust', actor: 'USER' },
   DERIVED_CREDENTIAL_REQUESTED: { summary: () => 'Derived credential requested', actor: 'USER' },
+  CERTIFICATE_UPLOADED: { summary: (d) => `Certificate uploaded${d ? `: ${d}` : ''}`, actor: 'USER' },
+  CERTIFICATE_REPLACED: { summary: (d) => `Certificate replaced${d ? `: ${d}` : ''}`, actor: 'USER' },
+  CERTIFICATE_DELETED: { summary: (d) => `Certificate deleted${d ? `: ${d}` : ''}`, actor: 'USER' },
   SETTINGS_CHANGED: { summary: (d) => `Portal settings changed${d ? `: ${d}` : ''}`, actor: 'USER' },
   DERIVED_CREDENTIAL_FAILED: {
     summary: () => 'Derived credential not requested: Entrust reported a failure',

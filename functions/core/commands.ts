@@ -17,6 +17,7 @@ import type {
   Position,
 } from './api-types.ts';
 import { auditEvent, type RequestOrigin } from './audit.ts';
+import { type CertificateRecord, deliveryResult, type StoredDelivery } from './certificates.ts';
 import { type DeviceRecord, toDeviceSummary } from './device.ts';
 import { ACTION_ROLE, actionBlocker, actionsFor } from './device-actions.ts';
 import { PortalError } from './errors.ts';
@@ -59,11 +60,23 @@ export interface CommandStore {
    * Moves each command from `from` to `command.status` (only if it still is `from`), with the device
    * written at its next version and the audit events, in one transaction.
    */
-  updateCommands(change: {
-    device?: { record: DeviceRecord; expectedVersion: number };
-    commands: { command: CommandRecord; from: CommandRecord['status'] }[];
-    audit: AuditEvent[];
-  }): Promise<void>;
+  updateCommands(change: CommandsChange): Promise<void>;
+  /** The certificate an INSTALL_CERTIFICATE names, to record the device's result on it. */
+  getCertificate(userSub: string, certificateId: string): Promise<CertificateRecord | null>;
+}
+
+export interface CommandsChange {
+  device?: { record: DeviceRecord; expectedVersion: number };
+  commands: { command: CommandRecord; from: CommandRecord['status'] }[];
+  audit: AuditEvent[];
+  /** An install's result, kept on the certificate (only while it still is that file). */
+  certificateDelivery?: {
+    userSub: string;
+    certificateId: string;
+    fingerprintSha256: string;
+    deviceId: string;
+    delivery: StoredDelivery;
+  };
 }
 
 export interface CommandPorts {
@@ -471,9 +484,17 @@ export async function recordResult(
           next = null;
       }
     }
+    const certificateId =
+      command.action === 'INSTALL_CERTIFICATE' ? command.certificate?.certificateId : undefined;
+    const certificateDelivery = certificateId
+      ? deliveryResult(await ports.store.getCertificate(device.userSub, certificateId), command, result, now)
+      : null;
     try {
       await ports.store.updateCommands({
         ...(next ? { device: { record: next, expectedVersion: current.version } } : {}),
+        ...(certificateDelivery
+          ? { certificateDelivery: { userSub: device.userSub, ...certificateDelivery } }
+          : {}),
         commands: [{ command: finished, from: 'SENT' }],
         audit: [
           auditEvent(ports, origin, {
@@ -490,13 +511,15 @@ export async function recordResult(
       ports.metrics.count('LostRace');
       continue;
     }
-    await ports.notify?.({
-      userSub: device.userSub,
-      username: '',
-      device: next ?? current,
-      command: finished,
-      what: done ? 'DONE' : 'FAILED',
-    });
+    // Certificates come and go as the user keeps them: no mail for each device that installed one.
+    if (!isCertificateCommand(command.action))
+      await ports.notify?.({
+        userSub: device.userSub,
+        username: '',
+        device: next ?? current,
+        command: finished,
+        what: done ? 'DONE' : 'FAILED',
+      });
     return toCommandSummary(finished, ports.clock.now());
   }
   throw new PortalError('CONFLICT', 'BUSY', 'The device record is busy. Send the result again in a moment.');

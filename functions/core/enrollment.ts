@@ -17,6 +17,7 @@ import type {
   RegistrationChoice,
 } from './api-types.ts';
 import { auditEvent, type RequestOrigin } from './audit.ts';
+import { type CertificateStore, installCommand } from './certificates.ts';
 import { CHECK_IN_INTERVAL_S, type CommandStore, handOver } from './commands.ts';
 import { type DeviceRecord, effectiveStatus } from './device.ts';
 import { PortalError } from './errors.ts';
@@ -40,7 +41,8 @@ import { hashesEqual, newDeviceCredential, newToken, parseDeviceCredential, sha2
 import type { PortalSettings } from './settings.ts';
 
 export interface EnrollmentPorts {
-  store: DeviceStore & SettingsStore & Counters;
+  /** readCertificateSet: an enrolling device gets the user's certificates (issue 13.3). */
+  store: DeviceStore & SettingsStore & Counters & Pick<CertificateStore, 'readCertificateSet'>;
   directory: UserDirectory;
   clock: Clock;
   random: RandomSource;
@@ -627,7 +629,10 @@ export async function enrollAgent(
   }
   for (let attempt = 0; attempt < MAX_RACE_RETRIES; attempt++) {
     const now = ports.clock.now();
-    const { devices, lockVersion } = await ports.store.listDevicesForLimit(proven.userSub);
+    const [{ devices, lockVersion }, certificateSet] = await Promise.all([
+      ports.store.listDevicesForLimit(proven.userSub),
+      ports.store.readCertificateSet(proven.userSub),
+    ]);
     const device = devices.find((d) => d.deviceId === proven.deviceId);
     const stillValid = proven.pin
       ? stillProven(device, proven.pin, now)
@@ -667,6 +672,11 @@ export async function enrollAgent(
         },
         expectedVersion: device.version,
         limitLock: { version: lockVersion },
+        // The user's certificates, waiting for the new device's first check-in.
+        certificateInstalls: {
+          setVersion: certificateSet.setVersion,
+          commands: certificateSet.certificates.map((c) => installCommand(ports, device, c, now)),
+        },
         useSecrets: proven.tokenHash ? [proven.tokenHash] : proven.pin?.qrHash ? [proven.pin.qrHash] : [],
         audit: auditEvent(ports, origin, {
           userSub: device.userSub,

@@ -1,4 +1,5 @@
 /** The ports use-cases receive, so they are tested without module mocking. */
+import type { CommandRecord } from './commands.ts';
 import type { DeviceRecord } from './device.ts';
 import type { PortalSettings } from './settings.ts';
 
@@ -138,6 +139,11 @@ export interface DeviceChange {
    * fails with ConcurrentUpdateError if another write that adds or activates a device came first.
    */
   limitLock?: { version: number | null };
+  /**
+   * An activation's installs of the user's certificates: the write fails with ConcurrentUpdateError
+   * if the set of certificates changed since `setVersion` was read.
+   */
+  certificateInstalls?: { setVersion: number | null; commands: CommandRecord[] };
 }
 
 /** Which one-time PIN of a device a try is taken on. */

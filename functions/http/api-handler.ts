@@ -158,7 +158,11 @@ function parseBody<T>(
       : event.body
     : '';
   if (Buffer.byteLength(raw, 'utf8') > maxBytes) {
-    throw new PortalError('PAYLOAD_TOO_LARGE', 'BODY_TOO_LARGE', `The request body is over ${maxBytes} bytes.`);
+    throw new PortalError(
+      'PAYLOAD_TOO_LARGE',
+      'BODY_TOO_LARGE',
+      `The request body is over ${maxBytes} bytes.`,
+    );
   }
   if (!schema) {
     if (raw.trim() !== '') {

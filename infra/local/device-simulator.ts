@@ -8,17 +8,22 @@
  *   npm run device -- checkin [--os-version "iOS 18.2"]
  *   npm run device -- run [--interval 5] [--location 52.37,4.89] [--fail-next CODE]
  *   npm run device -- secure-apps-reset --user alice@example.com --pin 123456
+ *   npm run device -- certificates
  *   npm run device -- show
  *
  * `run` stays online: a wake-up server on 127.0.0.1 (its URL is the push token the portal's SNS
  * wakes it at), a check-in at once, then at every wake-up or after the check-in interval, and every
  * command it is handed carried out and reported (infra/local/device-agent.ts).
  */
+import { createPrivateKey, generateKeyPairSync, X509Certificate } from 'node:crypto';
 import { chmodSync, existsSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import type {
+  AgentCertificateResponse,
   AgentCheckinRequest,
   AgentCheckinResponse,
+  AgentCommand,
+  AgentCommandResultRequest,
   AgentEnrollRequest,
   AgentEnrollResponse,
   ApiErrorBody,
@@ -29,6 +34,8 @@ import type {
   Platform,
   SecureAppsVerifyRequest,
 } from '../../functions/core/api-types.ts';
+import { sealBinding } from '../../functions/core/certificates.ts';
+import { openOnDevice } from '../../functions/core/device-seal.ts';
 import {
   carryOut,
   DEFAULT_MODE,
@@ -54,6 +61,19 @@ interface SimulatorState {
   lostMode?: boolean;
   /** Enrolled with the secure-apps container (what was sent as secureAppsContainer). */
   secureAppsContainer?: boolean;
+  /** What INSTALL_CERTIFICATE put on the device (the key stays in the keychain, never in this file). */
+  certificates?: InstalledCertificate[];
+}
+
+interface InstalledCertificate {
+  certificateId: string;
+  name: string;
+  subject: string;
+  fingerprintSha256: string;
+  validTo: string;
+  withPrivateKey: boolean;
+  chainLength: number;
+  installedAt: string;
 }
 
 /** The enroll body with the secure-apps container flag of issue 12 (the backend adds it to the contract). */
@@ -72,6 +92,7 @@ const USAGE = `Device simulator: acts as the agent app on a phone.
   npm run device -- secure-apps-reset --user EMAIL --pin PIN
                                                         reset the secure-apps passcode with the one-time PIN
                                                         the portal showed (Secure-apps passcode on the device page)
+  npm run device -- certificates                        list the certificates the portal installed on the device
   npm run device -- show                                print the saved state (without the credential)
 
 Options:
@@ -376,6 +397,19 @@ async function checkInOnce(
   }
   saveState(current);
   for (const command of result.commands) {
+    if (command.action === 'INSTALL_CERTIFICATE' || command.action === 'REMOVE_CERTIFICATE') {
+      const done = await certificateCommand(portal, auth, current, command, failNext);
+      current = done.state;
+      await call<unknown>(
+        portal,
+        `/api/agent/commands/${encodeURIComponent(command.commandId)}/result`,
+        done.result,
+        auth,
+      );
+      console.log(`  Reported ${done.result.status}${done.result.error ? ` (${done.result.error})` : ''}.`);
+      saveState(current);
+      continue;
+    }
     const outcome = carryOut(command, {
       platform: current.facts.platform,
       mode: current.managementMode,
@@ -404,6 +438,99 @@ async function checkInOnce(
     saveState(current);
   }
   return { state: current, intervalSeconds: result.checkInIntervalSeconds };
+}
+
+/**
+ * INSTALL_CERTIFICATE: fetch the certificate with a one-off X25519 key, open the private key sealed
+ * to it, check that key and certificate belong together, install. REMOVE_CERTIFICATE: remove it.
+ */
+async function certificateCommand(
+  portal: string,
+  auth: Record<string, string>,
+  state: SimulatorState,
+  command: AgentCommand,
+  failNext: { code: string | null },
+): Promise<{ state: SimulatorState; result: AgentCommandResultRequest }> {
+  const target = command.certificate;
+  const installed = state.certificates ?? [];
+  console.log(`${command.action} "${target?.name ?? '?'}" (command ${command.commandId}):`);
+  const failed = (error: string, why: string) => {
+    console.log(`  Failed: ${why} (error ${error}).`);
+    return { state, result: { status: 'FAILED' as const, error } };
+  };
+  if (failNext.code) {
+    const code = failNext.code;
+    failNext.code = null;
+    return failed(code, 'as asked with --fail-next');
+  }
+  if (!target) return failed('NO_CERTIFICATE', 'the command names no certificate');
+  const others = installed.filter((c) => c.certificateId !== target.certificateId);
+  if (command.action === 'REMOVE_CERTIFICATE') {
+    const had = others.length !== installed.length;
+    console.log(
+      had ? `  Removed "${target.name}" and its key from the device.` : '  It was not on the device.',
+    );
+    return { state: { ...state, certificates: others }, result: { status: 'DONE' } };
+  }
+  const keyPair = generateKeyPairSync('x25519');
+  let answer: AgentCertificateResponse;
+  try {
+    answer = await call<AgentCertificateResponse>(
+      portal,
+      `/api/agent/certificates/${encodeURIComponent(target.certificateId)}`,
+      { devicePublicKey: keyPair.publicKey.export({ type: 'spki', format: 'der' }).toString('base64') },
+      auth,
+    );
+  } catch (error) {
+    if (error instanceof HttpError && error.status === 404)
+      return failed('CERTIFICATE_GONE', 'the user deleted it before the device fetched it');
+    throw error;
+  }
+  const certificate = new X509Certificate(Buffer.from(answer.certificate, 'base64'));
+  if (certificate.fingerprint256 !== answer.fingerprintSha256)
+    return failed('FINGERPRINT_MISMATCH', 'the certificate is not the one the portal named');
+  if (answer.privateKey) {
+    const pkcs8 = openOnDevice(
+      answer.privateKey,
+      keyPair.privateKey,
+      sealBinding(target.certificateId, state.deviceId),
+    );
+    const key = createPrivateKey({ key: pkcs8, format: 'der', type: 'pkcs8' });
+    pkcs8.fill(0);
+    if (!certificate.checkPrivateKey(key))
+      return failed('KEY_MISMATCH', 'the private key is not the certificate’s');
+  }
+  const entry: InstalledCertificate = {
+    certificateId: target.certificateId,
+    name: target.name,
+    subject: certificate.subject.split('\n').join(', '),
+    fingerprintSha256: certificate.fingerprint256,
+    validTo: new Date(certificate.validTo).toISOString(),
+    withPrivateKey: answer.privateKey !== null,
+    chainLength: answer.chain.length,
+    installedAt: new Date().toISOString(),
+  };
+  const replaced = others.length !== installed.length;
+  console.log(
+    `  ${replaced ? 'Replaced' : 'Installed'} "${entry.name}" (${entry.fingerprintSha256.slice(0, 23)}…)${entry.withPrivateKey ? ' with its private key in the keychain' : ''}${entry.chainLength ? ` and ${entry.chainLength} chain certificate(s)` : ''}.`,
+  );
+  return { state: { ...state, certificates: [...others, entry] }, result: { status: 'DONE' } };
+}
+
+function listCertificates(saved: SimulatorState): void {
+  const installed = saved.certificates ?? [];
+  if (installed.length === 0) {
+    console.log('No certificates installed by the portal.');
+    return;
+  }
+  for (const c of installed) {
+    console.log(`${c.name}`);
+    console.log(`  subject      ${c.subject}`);
+    console.log(`  SHA-256      ${c.fingerprintSha256}`);
+    console.log(`  valid to     ${c.validTo.slice(0, 10)}`);
+    console.log(`  private key  ${c.withPrivateKey ? 'yes (in the keychain)' : 'no'}`);
+    console.log(`  installed    ${c.installedAt}`);
+  }
 }
 
 /** Facts given on the command line, reported at the (first) check-in. */
@@ -603,6 +730,11 @@ async function main(): Promise<void> {
     }
     case 'secure-apps-reset':
       return secureAppsReset(portal, saved);
+    case 'certificates': {
+      if (!saved) throw new SimulatorError(`No enrolled device in ${values.state}`);
+      listCertificates(saved);
+      return;
+    }
     case 'show': {
       if (!saved) throw new SimulatorError(`No enrolled device in ${values.state}`);
       const { deviceCredential: _hidden, ...visible } = saved;

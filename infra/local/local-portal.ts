@@ -17,7 +17,7 @@ import {
 } from './bootstrap.ts';
 import { type RunningEmulators, startEmulators } from './emulators.ts';
 import { createJwtAuthorizer } from './jwt-authorizer.ts';
-import { LOCAL_SECRET_ARNS, LocalSecrets } from './local-secrets.ts';
+import { LOCAL_CERTIFICATE_KEY_ARN, LOCAL_SECRET_ARNS, LocalKms, LocalSecrets } from './local-secrets.ts';
 import type { Faults } from './outbox.ts';
 import { SmsOutbox } from './outbox.ts';
 import { createLocalServer, REPO_ROOT } from './server.ts';
@@ -62,6 +62,8 @@ function configureEnvironment(portal: {
     ORIGIN_SECRET_ARN: LOCAL_SECRET_ARNS.originSecret,
     ONE_TIME_SECRET_KEY_ARN: LOCAL_SECRET_ARNS.oneTimeSecretKey,
     AWS_ENDPOINT_URL_SECRETS_MANAGER: `${base}/_local/secretsmanager`,
+    CERTIFICATE_KEY_ARN: LOCAL_CERTIFICATE_KEY_ARN,
+    AWS_ENDPOINT_URL_KMS: `${base}/_local/kms`,
     AWS_REGION: LOCAL_REGION,
     AWS_ACCESS_KEY_ID: 'local',
     AWS_SECRET_ACCESS_KEY: 'local',
@@ -135,6 +137,7 @@ export async function startLocalPortal(options: LocalPortalOptions): Promise<Loc
       authorizer,
       outbox: new SmsOutbox(join(dataDir, 'sms-outbox.json')),
       secrets: new LocalSecrets(join(dataDir, 'secrets')),
+      kms: new LocalKms(join(dataDir, 'secrets')),
     });
     server = local.server;
     await new Promise<void>((listening, failed) => {

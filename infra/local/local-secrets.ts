@@ -4,7 +4,7 @@
  * once in a file under PORTAL_DATA_DIR (mode 0600) and kept across restarts. The local server
  * answers the SDK's GetSecretValue from them, so the functions read them exactly as in AWS.
  */
-import { randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -87,4 +87,98 @@ export function answerSecretsManager(
       CreatedDate: 0,
     },
   };
+}
+
+export const LOCAL_CERTIFICATE_KEY_ARN =
+  'arn:aws:kms:us-east-1:000000000000:key/00000000-0000-4000-8000-0000000000c7';
+
+/**
+ * The local stand-in for the KMS key that wraps certificates' private keys: a 256-bit key in a
+ * file under PORTAL_DATA_DIR (mode 0600). GenerateDataKey and Decrypt behave as KMS's do for a
+ * symmetric key: the data key comes back wrapped (AES-256-GCM) and bound to the encryption context,
+ * and Decrypt refuses a blob with another context.
+ */
+export class LocalKms {
+  private readonly key: Buffer;
+
+  constructor(dir: string) {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const path = join(dir, 'certificate-key');
+    if (!existsSync(path)) {
+      writeFileSync(path, randomBytes(32).toString('base64'), { mode: 0o600 });
+      chmodSync(path, 0o600);
+    }
+    this.key = Buffer.from(readFileSync(path, 'utf8').trim(), 'base64');
+  }
+
+  private static context(value: unknown): Buffer {
+    const entries = Object.entries((value ?? {}) as Record<string, string>).sort(([a], [b]) =>
+      a.localeCompare(b),
+    );
+    return Buffer.from(JSON.stringify(entries), 'utf8');
+  }
+
+  wrap(plaintext: Buffer, context: unknown): Buffer {
+    const iv = randomBytes(12);
+    const cipher = createCipheriv('aes-256-gcm', this.key, iv);
+    cipher.setAAD(LocalKms.context(context));
+    const ciphertext = Buffer.concat([cipher.update(plaintext), cipher.final()]);
+    return Buffer.concat([iv, cipher.getAuthTag(), ciphertext]);
+  }
+
+  /** null when the blob was not made by this key under this context. */
+  unwrap(blob: Buffer, context: unknown): Buffer | null {
+    try {
+      const decipher = createDecipheriv('aes-256-gcm', this.key, blob.subarray(0, 12));
+      decipher.setAAD(LocalKms.context(context));
+      decipher.setAuthTag(blob.subarray(12, 28));
+      return Buffer.concat([decipher.update(blob.subarray(28)), decipher.final()]);
+    } catch {
+      return null;
+    }
+  }
+}
+
+/** Answers the KMS JSON protocol's GenerateDataKey (AES_256) and Decrypt, as the SDK sends them. */
+export function answerKms(target: string, body: string, kms: LocalKms): { status: number; json: unknown } {
+  const error = (type: string, message: string) => ({ status: 400, json: { __type: type, message } });
+  let request: { KeyId?: unknown; KeySpec?: unknown; EncryptionContext?: unknown; CiphertextBlob?: unknown };
+  try {
+    request = JSON.parse(body) as typeof request;
+  } catch {
+    return error('ValidationException', 'The request body is not JSON');
+  }
+  if (request.KeyId !== undefined && request.KeyId !== LOCAL_CERTIFICATE_KEY_ARN) {
+    return error('NotFoundException', `Key '${String(request.KeyId)}' does not exist`);
+  }
+  if (target === 'TrentService.GenerateDataKey') {
+    if (request.KeySpec !== 'AES_256')
+      return error('ValidationException', 'The local KMS makes AES_256 keys only');
+    const plaintext = randomBytes(32);
+    return {
+      status: 200,
+      json: {
+        KeyId: LOCAL_CERTIFICATE_KEY_ARN,
+        Plaintext: plaintext.toString('base64'),
+        CiphertextBlob: kms.wrap(plaintext, request.EncryptionContext).toString('base64'),
+      },
+    };
+  }
+  if (target === 'TrentService.Decrypt') {
+    const blob = Buffer.from(
+      typeof request.CiphertextBlob === 'string' ? request.CiphertextBlob : '',
+      'base64',
+    );
+    const plaintext = kms.unwrap(blob, request.EncryptionContext);
+    if (!plaintext)
+      return error('InvalidCiphertextException', 'The ciphertext is not valid for this key and context');
+    return {
+      status: 200,
+      json: { KeyId: LOCAL_CERTIFICATE_KEY_ARN, Plaintext: plaintext.toString('base64') },
+    };
+  }
+  return error(
+    'UnsupportedOperationException',
+    `The local KMS answers GenerateDataKey and Decrypt only, not ${target}`,
+  );
 }

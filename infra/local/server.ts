@@ -13,7 +13,7 @@ import type { ApiEvent, ApiResult } from '../../functions/http/api-handler.ts';
 import { handlerFile, needsUserToken, type Route, routes } from '../../functions/routes.ts';
 import { answerEntrust, ENTRUST_PATH } from './entrust-stand-in.ts';
 import type { LocalJwtAuthorizer } from './jwt-authorizer.ts';
-import { answerSecretsManager, type LocalSecrets } from './local-secrets.ts';
+import { answerKms, answerSecretsManager, type LocalKms, type LocalSecrets } from './local-secrets.ts';
 import { answerSns, type Faults, readEmails, renderOutboxPage, type SmsOutbox } from './outbox.ts';
 import { installPermissionGuard, runAs } from './permission-guard.ts';
 
@@ -61,6 +61,8 @@ export interface LocalServerOptions {
   authorizer: LocalJwtAuthorizer;
   outbox: SmsOutbox;
   secrets: LocalSecrets;
+  /** The certificate key's stand-in (KMS GenerateDataKey, Decrypt). */
+  kms: LocalKms;
 }
 
 interface CompiledRoute {
@@ -375,6 +377,16 @@ export function createLocalServer(options: LocalServerOptions): { server: Server
           String(request.headers['x-amz-target'] ?? ''),
           body.toString('utf8'),
           options.secrets,
+        );
+        response.writeHead(answer.status, { 'content-type': 'application/x-amz-json-1.1' });
+        response.end(JSON.stringify(answer.json));
+        return;
+      }
+      if (url.pathname.startsWith('/_local/kms')) {
+        const answer = answerKms(
+          String(request.headers['x-amz-target'] ?? ''),
+          body.toString('utf8'),
+          options.kms,
         );
         response.writeHead(answer.status, { 'content-type': 'application/x-amz-json-1.1' });
         response.end(JSON.stringify(answer.json));

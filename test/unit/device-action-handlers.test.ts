@@ -208,6 +208,7 @@ describe.each(ACTION_ROUTES)('$method …/$suffix ($name)', (route) => {
             : null,
         error: null,
         position: null,
+        certificate: null,
         canCancel: true,
       },
     });

@@ -6,7 +6,18 @@
  * that records what it was asked to wait for, and metrics that record their counts.
  */
 import { createHmac } from 'node:crypto';
-import type { CommandPorts, CommandRecord, CommandStore } from '../../functions/core/commands.ts';
+import type {
+  CertificateChange,
+  CertificateRecord,
+  CertificateState,
+  CertificateStore,
+} from '../../functions/core/certificates.ts';
+import type {
+  CommandPorts,
+  CommandRecord,
+  CommandStore,
+  CommandsChange,
+} from '../../functions/core/commands.ts';
 import type { DeviceRecord } from '../../functions/core/device.ts';
 import type { DevicePorts, EnrollmentPorts } from '../../functions/core/enrollment.ts';
 import { MAX_PIN_TRIES } from '../../functions/core/one-time-pin.ts';
@@ -35,9 +46,13 @@ import { defaultSettings, type PortalSettings } from '../../functions/core/setti
 import { ALICE_EMAIL, ALICE_SUB, NOW, ONE_TIME_SECRET_KEY } from './fixtures.ts';
 import { fakeRandom } from './portal-mocks.ts';
 
-export class MemoryStore implements DeviceStore, SettingsStore, Counters, CommandStore {
+export class MemoryStore implements DeviceStore, SettingsStore, Counters, CommandStore, CertificateStore {
   /** Commands by id; each names its device. */
   readonly commands = new Map<string, CommandRecord>();
+  /** Certificates by `${userSub}|${certificateId}`. */
+  readonly certificates = new Map<string, CertificateRecord>();
+  /** userSub → version of the user's set of certificates. */
+  readonly certificateSets = new Map<string, { version: number; count: number }>();
 
   settings: PortalSettings = defaultSettings();
   readonly devices = new Map<string, DeviceRecord>();
@@ -109,11 +124,14 @@ export class MemoryStore implements DeviceStore, SettingsStore, Counters, Comman
     this.audit.push(audit);
   }
 
-  async updateCommands(change: {
-    device?: { record: DeviceRecord; expectedVersion: number };
-    commands: { command: CommandRecord; from: CommandRecord['status'] }[];
-    audit: AuditEvent[];
-  }): Promise<void> {
+  async updateCommands(change: CommandsChange): Promise<void> {
+    const delivery = change.certificateDelivery;
+    const certificate = delivery
+      ? this.certificates.get(`${delivery.userSub}|${delivery.certificateId}`)
+      : undefined;
+    if (delivery && certificate?.fingerprintSha256 !== delivery.fingerprintSha256) {
+      throw new ConcurrentUpdateError('certificate');
+    }
     if (change.device) {
       const current = this.devices.get(`${change.device.record.userSub}|${change.device.record.deviceId}`);
       if (current?.version !== change.device.expectedVersion) throw new ConcurrentUpdateError('version');
@@ -129,7 +147,89 @@ export class MemoryStore implements DeviceStore, SettingsStore, Counters, Comman
       );
     }
     for (const { command } of change.commands) this.commands.set(command.commandId, structuredClone(command));
+    if (delivery && certificate)
+      certificate.deliveries[delivery.deviceId] = structuredClone(delivery.delivery);
     this.audit.push(...change.audit);
+  }
+
+  private certificatesOf(userSub: string): CertificateRecord[] {
+    return [...this.certificates.values()]
+      .filter((c) => c.userSub === userSub)
+      .map((c) => structuredClone(c));
+  }
+
+  private commandsOf(userSub: string): CommandRecord[] {
+    return [...this.commands.values()].filter((c) => c.userSub === userSub).map((c) => structuredClone(c));
+  }
+
+  async readCertificateState(userSub: string): Promise<CertificateState> {
+    return {
+      certificates: this.certificatesOf(userSub),
+      setVersion: this.certificateSets.get(userSub)?.version ?? null,
+      devices: await this.listDevices(userSub),
+      commands: this.commandsOf(userSub),
+      lockVersion: this.limitLocks.get(userSub) ?? null,
+    };
+  }
+
+  async listCertificatesWithDevices(userSub: string) {
+    return {
+      certificates: this.certificatesOf(userSub),
+      devices: await this.listDevices(userSub),
+      commands: this.commandsOf(userSub),
+    };
+  }
+
+  async readCertificateSet(userSub: string) {
+    return {
+      certificates: this.certificatesOf(userSub),
+      setVersion: this.certificateSets.get(userSub)?.version ?? null,
+    };
+  }
+
+  async getCertificate(userSub: string, certificateId: string): Promise<CertificateRecord | null> {
+    const certificate = this.certificates.get(`${userSub}|${certificateId}`);
+    return certificate ? structuredClone(certificate) : null;
+  }
+
+  // Checks every condition before writing anything, as a transaction does.
+  async saveCertificates(change: CertificateChange): Promise<void> {
+    const { userSub } = change;
+    if ((this.certificateSets.get(userSub)?.version ?? null) !== change.set.readVersion)
+      throw new ConcurrentUpdateError('certificate set');
+    if ((this.limitLocks.get(userSub) ?? null) !== change.lockVersion)
+      throw new ConcurrentUpdateError('device-limit lock');
+    if (change.put) {
+      const current = this.certificates.get(`${userSub}|${change.put.record.certificateId}`);
+      if ((current?.version ?? null) !== change.put.expectedVersion)
+        throw new ConcurrentUpdateError('certificate');
+    }
+    if (change.remove) {
+      const current = this.certificates.get(`${userSub}|${change.remove.certificateId}`);
+      if (current?.version !== change.remove.expectedVersion) throw new ConcurrentUpdateError('certificate');
+    }
+    for (const command of change.queue) {
+      if (this.commands.has(command.commandId)) throw new ConcurrentUpdateError('command exists');
+    }
+    for (const command of change.cancel) {
+      if (this.commands.get(command.commandId)?.status !== 'QUEUED')
+        throw new ConcurrentUpdateError('command');
+    }
+    if (change.put) {
+      this.certificates.set(
+        `${userSub}|${change.put.record.certificateId}`,
+        structuredClone(change.put.record),
+      );
+    }
+    if (change.remove) this.certificates.delete(`${userSub}|${change.remove.certificateId}`);
+    this.certificateSets.set(userSub, {
+      version: (change.set.readVersion ?? 0) + 1,
+      count: change.set.count,
+    });
+    for (const command of [...change.queue, ...change.cancel]) {
+      this.commands.set(command.commandId, structuredClone(command));
+    }
+    this.audit.push(structuredClone(change.audit));
   }
 
   async appendAudit(event: AuditEvent): Promise<void> {
@@ -158,6 +258,13 @@ export class MemoryStore implements DeviceStore, SettingsStore, Counters, Comman
     ) {
       throw new ConcurrentUpdateError('device-limit lock');
     }
+    const installs = change.certificateInstalls;
+    if (
+      installs &&
+      installs.setVersion !== (this.certificateSets.get(change.device.userSub)?.version ?? null)
+    ) {
+      throw new ConcurrentUpdateError('certificate set');
+    }
     for (const hash of change.useSecrets ?? []) {
       const secret = this.secrets.get(hash);
       if (!secret || secret.usedAt || secret.expiresAt <= now) throw new ConcurrentUpdateError('secret');
@@ -172,6 +279,8 @@ export class MemoryStore implements DeviceStore, SettingsStore, Counters, Comman
       const secret = this.secrets.get(hash);
       if (secret) secret.usedAt = now;
     }
+    for (const command of installs?.commands ?? [])
+      this.commands.set(command.commandId, structuredClone(command));
     if (change.audit) this.audit.push(change.audit);
     if (change.limitLock) this.limitLocks.set(change.device.userSub, (change.limitLock.version ?? 0) + 1);
   }
