@@ -591,6 +591,59 @@ describe('device page', () => {
     }
   });
 
+  it('names the certificate of install and remove commands, which have no Cancel', async () => {
+    const { page, context, errors } = await openPage(browser, DESKTOP);
+    try {
+      const alice = {
+        certificateId: '3f2b8c1e-5d4a-4b7e-9c1f-2a6d8e0b4c71',
+        name: 'Alice S/MIME',
+        fingerprintSha256: 'AB:CD',
+      };
+      const stub: Stub = {
+        detail: () => ({
+          device: device(),
+          actions: actions(),
+          commands: [
+            command({
+              commandId: 'cmd-install',
+              action: 'INSTALL_CERTIFICATE',
+              status: 'QUEUED',
+              certificate: alice,
+              canCancel: false,
+            }),
+            command({
+              commandId: 'cmd-remove',
+              action: 'REMOVE_CERTIFICATE',
+              status: 'DONE',
+              completedAt: minutesAgo(0),
+              certificate: { ...alice, name: 'Old VPN' },
+              canCancel: false,
+            }),
+          ],
+        }),
+        seen: [],
+      };
+      await stubApi(page, stub);
+      await signIn(page, baseUrl, BOB);
+      await page.goto(`${baseUrl}/devices/${DEVICE_ID}`);
+      await heading(page, 'Work iPhone').waitFor();
+      const install = commandLine(page, 'cmd-install');
+      await install.waitFor();
+      expect(await install.locator('.command-name').textContent()).toBe('Install certificate “Alice S/MIME”');
+      expect(await install.getByRole('button').count()).toBe(0);
+      // Where to stop it instead: the Certificates page.
+      expect(await install.getByRole('link', { name: 'Certificates' }).getAttribute('href')).toBe(
+        '/certificates',
+      );
+      const remove = commandLine(page, 'cmd-remove');
+      expect(await remove.locator('.command-name').textContent()).toBe('Remove certificate “Old VPN”');
+      expect(await remove.getByRole('button').count()).toBe(0);
+      expect(unexpected(errors)).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  });
+
   it('shows the activity of all devices, newest first, with Show more', async () => {
     const { page, context, errors } = await openPage(browser, DESKTOP);
     try {

@@ -1,7 +1,7 @@
 /**
  * Contract-shaped stubs for the browser tests of issue 12 (ownership, secure-apps passcode, derived
- * credential): the backend is built elsewhere, so after a real sign-in page.route answers the device
- * routes; /api/me and Cognito stay real.
+ * credential) and 13.3 (certificates): the backend is built elsewhere, so after a real sign-in
+ * page.route answers the device and certificate routes; /api/me and Cognito stay real.
  */
 import type { Page, Request, Route } from 'playwright-core';
 import type {
@@ -171,6 +171,7 @@ export const RECENT_SIGN_IN: Answer = {
 /** Errors other than the HTTP statuses the stubs answer on purpose (CSP violations stay errors). */
 export function unexpected(errors: string[]): string[] {
   return errors.filter(
-    (e) => !/Failed to load resource: the server responded with a status of (401|403|404|409|410)/.test(e),
+    (e) =>
+      !/Failed to load resource: the server responded with a status of (400|401|403|404|409|410|413)/.test(e),
   );
 }

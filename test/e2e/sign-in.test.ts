@@ -61,12 +61,13 @@ describe('sign-in', () => {
       expect(explanation).toMatch(/Pending/);
       await page.locator('.empty-state').getByRole('button', { name: 'Register device' }).waitFor();
 
-      // The Welcome menu: register, activity, helpdesk and sign out (Alice has the register-device role).
+      // The Welcome menu: register, activity, certificates, account, helpdesk and sign out (Alice has the register-device role).
       await welcome.click();
       const items = await page.getByRole('menuitem').allInnerTexts();
       expect(items.map((t) => t.trim())).toEqual([
         'Register device',
         'Activity',
+        'Certificates',
         'Account settings',
         'Helpdesk',
         'Sign out',

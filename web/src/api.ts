@@ -4,6 +4,9 @@ import type {
   AdminSettingsRequest,
   AdminSettingsResponse,
   AdminSettingsSavedResponse,
+  CertificateListResponse,
+  CertificateUploadRequest,
+  CertificateUploadResponse,
   CommandResponse,
   CreateRegistrationRequest,
   DerivedCredentialComplete,
@@ -183,6 +186,13 @@ export const api = {
   /** 410 STATE_INVALID: a replayed, expired or foreign state. */
   completeDerivedCredential: (body: DerivedCredentialComplete) =>
     request<DerivedCredentialCompleted>('/api/derived-credential/complete', { method: 'POST', body }),
+  certificates: () => request<CertificateListResponse>('/api/certificates'),
+  /** 201 with the new certificate; 200 with `replaces` (same id, the newer file). */
+  uploadCertificate: (body: CertificateUploadRequest) =>
+    request<CertificateUploadResponse>('/api/certificates', { method: 'POST', body }),
+  /** 204; the devices that have it remove it at their next check-in. */
+  deleteCertificate: (certificateId: string) =>
+    request<undefined>(`/api/certificates/${enc(certificateId)}`, { method: 'DELETE' }),
   adminSettings: () => request<AdminSettingsResponse>('/api/admin/settings'),
   saveAdminSettings: (body: AdminSettingsRequest) =>
     request<AdminSettingsSavedResponse>('/api/admin/settings', { method: 'PUT', body }),

@@ -50,6 +50,16 @@ export function durationWords(ms: number): string {
   return `${Math.floor(ms / DAY)} days`;
 }
 
+/**
+ * "64 KB", "1.5 MB", "900 bytes" (1 KB = 1024 bytes). Rounded down: said of a limit, it never
+ * promises more than the limit takes.
+ */
+export function formatBytes(bytes: number): string {
+  if (bytes < 1024) return `${bytes} bytes`;
+  if (bytes < 1024 * 1024) return `${Math.floor(bytes / 1024)} KB`;
+  return `${Math.floor((bytes / (1024 * 1024)) * 10) / 10} MB`;
+}
+
 /** "59:58" or "1:02:03": a live countdown. */
 export function countdown(ms: number): string {
   const total = Math.max(0, Math.ceil(ms / 1000));

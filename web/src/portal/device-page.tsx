@@ -28,8 +28,8 @@ import { ActivityFeed } from './activity-feed.tsx';
 import {
   ACTION_ICON,
   ACTION_LABEL,
-  COMMAND_LABEL,
   COMMAND_STATUS_LABEL,
+  commandLabel,
   isWaiting,
   MANAGEMENT_MODE_LABEL,
 } from './device-words.ts';
@@ -283,7 +283,7 @@ export function DevicePage({ me, params }: PageProps) {
           onDone={(command) => {
             setDialog(null);
             setNotice(
-              `${COMMAND_LABEL[command.action]}: ${COMMAND_STATUS_LABEL[command.status].toLowerCase()}. The device gets it at its next check-in.`,
+              `${commandLabel(command)}: ${COMMAND_STATUS_LABEL[command.status].toLowerCase()}. The device gets it at its next check-in.`,
             );
             detail.reload();
           }}
@@ -475,7 +475,7 @@ function CommandLine({
 }) {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
-  const label = COMMAND_LABEL[c.action];
+  const label = commandLabel(c);
   async function cancel() {
     setBusy(true);
     setError(null);
@@ -526,6 +526,12 @@ function CommandLine({
           Lock screen: {c.lockScreen.message ? `“${c.lockScreen.message}”` : ''}
           {c.lockScreen.message && c.lockScreen.phoneNumber ? ' · ' : ''}
           {c.lockScreen.phoneNumber ?? ''}
+        </p>
+      ) : null}
+      {c.action === 'INSTALL_CERTIFICATE' && isWaiting(c.status) ? (
+        // Not cancelled here: certificate commands follow the certificates the user keeps.
+        <p class="command-detail muted" data-testid="certificate-command-hint">
+          To stop it, delete the certificate on the <Link href="/certificates">Certificates</Link> page.
         </p>
       ) : null}
       {c.error ? <p class="command-detail command-error">{c.error}</p> : null}

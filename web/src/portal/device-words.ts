@@ -3,6 +3,7 @@ import type {
   ActivityEvent,
   CommandAction,
   CommandStatus,
+  CommandSummary,
   DeviceAction,
   ManagementMode,
 } from '../../../functions/core/api-types.ts';
@@ -48,6 +49,12 @@ export const COMMAND_LABEL: Record<CommandAction, string> = {
   INSTALL_CERTIFICATE: 'Install certificate',
   REMOVE_CERTIFICATE: 'Remove certificate',
 };
+
+/** A command in words, naming the certificate it installs or removes: Install certificate “Alice S/MIME”. */
+export function commandLabel(command: Pick<CommandSummary, 'action' | 'certificate'>): string {
+  const base = COMMAND_LABEL[command.action];
+  return command.certificate ? `${base} “${command.certificate.name}”` : base;
+}
 
 export const COMMAND_STATUS_LABEL: Record<CommandStatus, string> = {
   QUEUED: 'Queued',

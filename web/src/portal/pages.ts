@@ -1,6 +1,6 @@
 /**
  * The portal's pages: one entry each, with its URL pattern, its title and its code (loaded when the
- * page is first opened). A new page (`/devices/:deviceId`, `/activity`, …) is one more entry here.
+ * page is first opened). A new page (`/devices/:deviceId`, `/activity`, `/certificates`, …) is one more entry here.
  */
 import type { ComponentType } from 'preact';
 import type { DeviceListResponse, DeviceSummary, MeResponse } from '../../../functions/core/api-types.ts';
@@ -43,6 +43,11 @@ export const ROUTES: readonly PageRoute[] = [
     path: '/activity',
     title: 'Activity',
     load: () => import('./activity-page.tsx').then((m) => m.ActivityPage),
+  },
+  {
+    path: '/certificates',
+    title: 'Certificates',
+    load: () => import('./certificates-page.tsx').then((m) => m.CertificatesPage),
   },
   {
     path: '/derived-credential',

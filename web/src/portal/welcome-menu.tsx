@@ -30,6 +30,7 @@ export function WelcomeMenu({ me, onRegister, onSignOut }: WelcomeMenuProps) {
   const items: Item[] = [
     ...(onRegister ? [{ label: 'Register device', icon: 'plus' as const, action: onRegister }] : []),
     { label: 'Activity', icon: 'activity', href: '/activity' },
+    { label: 'Certificates', icon: 'certificate', href: '/certificates' },
     { label: 'Account settings', icon: 'key', href: '/account' },
     { label: 'Helpdesk', icon: 'help', href: '/help' },
     ...(me?.isAdmin ? [{ label: 'Portal settings', icon: 'key' as const, href: '/admin' }] : []),
