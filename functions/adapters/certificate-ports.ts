@@ -4,7 +4,7 @@ import { emfMetrics } from './emf-metrics.ts';
 import { kmsKeyVault } from './kms-key-vault.ts';
 import { portalTable } from './portal-table.ts';
 import { snsWakeUps } from './sns-push.ts';
-import { cryptoRandom, systemClock } from './system.ts';
+import { cryptoRandom, sleepUntil, systemClock } from './system.ts';
 
 export function certificatePorts(parseFile: CertificatePorts['parseFile']): CertificatePorts {
   return {
@@ -15,6 +15,7 @@ export function certificatePorts(parseFile: CertificatePorts['parseFile']): Cert
     vault: kmsKeyVault(),
     parseFile,
     wakeUp: (device) => snsWakeUps().wakeUp(device),
+    sleep: sleepUntil,
   };
 }
 
@@ -26,5 +27,6 @@ export function certificateDeletePorts(): Omit<CertificatePorts, 'vault' | 'pars
     random: cryptoRandom,
     metrics: emfMetrics,
     wakeUp: (device) => snsWakeUps().wakeUp(device),
+    sleep: sleepUntil,
   };
 }

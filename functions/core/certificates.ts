@@ -21,7 +21,7 @@ import { type CommandRecord, effectiveCommandStatus } from './commands.ts';
 import { type DeviceRecord, deviceTitleOf } from './device.ts';
 import { devicePublicKey, sealForDevice } from './device-seal.ts';
 import { PortalError } from './errors.ts';
-import type { AuditEvent, Caller, Clock, Metrics, RandomSource } from './ports.ts';
+import type { AuditEvent, Caller, Clock, Metrics, RandomSource, Sleep } from './ports.ts';
 import { ConcurrentUpdateError } from './ports.ts';
 import { ACCOUNT_DEVICE_ID } from './update-profile.ts';
 
@@ -31,7 +31,8 @@ export const MAX_CERTIFICATES = 20;
 export const MAX_FILE_BYTES = 64 * 1024;
 /** A delivery waits this long for the device: a phone left in a drawer still gets it. */
 const DELIVERY_LIFETIME_DAYS = 90;
-const MAX_RACE_RETRIES = 5;
+/** Uploads of several files at once all touch the user's one set: more tries, spread out. */
+const MAX_RACE_RETRIES = 10;
 
 /** A private key under envelope encryption: the data key is wrapped by the portal's key (KMS). */
 export interface SealedKey {
@@ -130,6 +131,15 @@ export interface CertificatePorts {
   parseFile(file: CertificateFile, now: Date): ParsedCertificate;
   /** Wakes the device so it checks in now (SNS mobile push); never throws. */
   wakeUp(device: DeviceRecord): Promise<void>;
+  /** Waits before a retry after a lost race. */
+  sleep: Sleep;
+}
+
+/** 5–50 ms, more with each lost race, at random: writers that collided do not collide again in step. */
+function backOff(ports: Pick<CertificatePorts, 'clock' | 'random' | 'sleep'>, attempt: number): Promise<void> {
+  const jitter = (ports.random.bytes(1)[0] ?? 0) / 255;
+  const ms = 5 + jitter * Math.min(50, 5 * (attempt + 1));
+  return ports.sleep(new Date(ports.clock.now().getTime() + ms));
 }
 
 const NOT_FOUND = () =>
@@ -380,6 +390,7 @@ export async function uploadCertificate(
     } catch (error) {
       if (!(error instanceof ConcurrentUpdateError)) throw error;
       ports.metrics.count('LostRace');
+      await backOff(ports, attempt);
       continue;
     }
     await Promise.all(active.map((device) => ports.wakeUp(device)));
@@ -444,6 +455,7 @@ export async function deleteCertificate(
     } catch (error) {
       if (!(error instanceof ConcurrentUpdateError)) throw error;
       ports.metrics.count('LostRace');
+      await backOff(ports, attempt);
       continue;
     }
     await Promise.all(woken.map((device) => ports.wakeUp(device)));
