@@ -136,7 +136,10 @@ export interface CertificatePorts {
 }
 
 /** 5–50 ms, more with each lost race, at random: writers that collided do not collide again in step. */
-function backOff(ports: Pick<CertificatePorts, 'clock' | 'random' | 'sleep'>, attempt: number): Promise<void> {
+function backOff(
+  ports: Pick<CertificatePorts, 'clock' | 'random' | 'sleep'>,
+  attempt: number,
+): Promise<void> {
   const jitter = (ports.random.bytes(1)[0] ?? 0) / 255;
   const ms = 5 + jitter * Math.min(50, 5 * (attempt + 1));
   return ports.sleep(new Date(ports.clock.now().getTime() + ms));

@@ -203,9 +203,11 @@ export async function getDeviceDetail(
   deviceId: string,
   /** The settings the request already read (the shared stack's), else they are read here. */
   known?: PortalSettings,
+  /** The device read already started for this caller and id (the handler's prefetch), else read here. */
+  reading?: Promise<{ device: DeviceRecord; commands: CommandRecord[] } | null>,
 ): Promise<DeviceDetailResponse> {
   const [found, settings] = await Promise.all([
-    ports.store.getDeviceWithCommands(caller.sub, deviceId),
+    reading ?? ports.store.getDeviceWithCommands(caller.sub, deviceId),
     known ?? ports.store.getSettings(),
   ]);
   if (!found) throw NOT_FOUND();

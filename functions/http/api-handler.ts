@@ -356,12 +356,28 @@ function build(route: Route, run: (event: ApiEvent) => Promise<ApiResponse>): La
 }
 
 /** A handler for a user or admin route: the caller is signed in and holds the route's role. */
-export function userApi<TBody, TPath, TQuery>(
+export function userApi<TBody, TPath, TQuery, TPrefetched = undefined>(
   route: Route<TBody, TPath, TQuery>,
-  useCase: (request: UserRequest<TBody, TPath, TQuery>) => Promise<ApiResponse>,
+  useCase: (
+    request: UserRequest<TBody, TPath, TQuery> & { prefetched: Promise<NoInfer<TPrefetched>> | undefined },
+  ) => Promise<ApiResponse>,
+  options: {
+    /**
+     * A read of the caller's own items started alongside the settings read, so a page that needs
+     * both waits for one round trip, not two. Its result reaches the use-case only once the role
+     * and every other check of the stack have passed.
+     */
+    prefetch?: (caller: Caller, pathParameters: TPath) => Promise<TPrefetched>;
+  } = {},
 ): LambdaHandler {
   return build(route as Route, async (event) => {
     const caller = callerFromClaims(event);
+    let prefetched: Promise<TPrefetched> | undefined;
+    if (options.prefetch) {
+      prefetched = options.prefetch(caller, parsePath(event, route.pathParameters));
+      // Awaited by the use-case, or dropped when a check refuses the request: never unhandled.
+      prefetched.catch(() => undefined);
+    }
     const settings = await portalTable().getSettings();
     const isAdmin = caller.groups.includes(ADMIN_GROUP);
     const roles = effectiveRoles(settings, caller.groups);
@@ -387,6 +403,7 @@ export function userApi<TBody, TPath, TQuery>(
       query,
       settings,
       caller: { ...caller, roles, isAdmin },
+      prefetched,
     });
   });
 }

@@ -149,6 +149,67 @@ describe('the shared handler stack: authentication', () => {
   });
 });
 
+describe('the shared handler stack: a prefetch', () => {
+  const wipeRoute = { ...TEST_ROUTES.wipe, pathParameters: z.strictObject({ deviceId: uuid }) };
+
+  it('starts the read before the settings read has answered, with the caller and the path', async () => {
+    const order: string[] = [];
+    dynamo.on(GetCommand).callsFake(async () => {
+      order.push('settings read');
+      await new Promise((r) => setTimeout(r, 20));
+      order.push('settings answered');
+      return {};
+    });
+    const prefetch = vi.fn(async (caller: { sub: string }, path: { deviceId: string }) => {
+      order.push(`prefetch ${caller.sub} ${path.deviceId}`);
+      return 'the device';
+    });
+    const handler = userApi(
+      wipeRoute,
+      async ({ prefetched }) => ({ status: 200, body: { got: await prefetched } }),
+      {
+        prefetch,
+      },
+    );
+
+    const result = await handler(wipeEvent(groupClaims(['portal-admins'])), lambdaContext());
+
+    expect(jsonBody<{ got: string }>(result)).toEqual({ got: 'the device' });
+    expect(order.indexOf(`prefetch ${ALICE_SUB} ${DEVICE_ID}`)).toBeLessThan(
+      order.indexOf('settings answered'),
+    );
+  });
+
+  it('never hands what it read to a caller the role check refuses', async () => {
+    const useCase = vi.fn(async () => ({ status: 200 }));
+    const handler = userApi(wipeRoute, useCase, { prefetch: async () => 'the device' });
+
+    const result = await handler(wipeEvent(accessClaims()), lambdaContext());
+
+    expect(result.statusCode).toBe(403);
+    expect(useCase).not.toHaveBeenCalled();
+  });
+
+  it('lets a failed read of a refused request go without an unhandled rejection', async () => {
+    const unhandled = vi.fn();
+    process.on('unhandledRejection', unhandled);
+    try {
+      const handler = userApi(wipeRoute, ok, {
+        prefetch: async () => {
+          throw new Error('read failed');
+        },
+      });
+      const result = await handler(wipeEvent(accessClaims()), lambdaContext());
+      await new Promise((r) => setTimeout(r, 10));
+
+      expect(result.statusCode).toBe(403);
+      expect(unhandled).not.toHaveBeenCalled();
+    } finally {
+      process.off('unhandledRejection', unhandled);
+    }
+  });
+});
+
 describe('the shared handler stack: authorization', () => {
   it('answers 403 ROLE_REQUIRED, naming the role, when the caller does not hold the route role', async () => {
     const result = await wipe(wipeEvent(accessClaims()), lambdaContext());
