@@ -110,7 +110,8 @@ export class CognitoDirectory implements UserDirectory {
   }
 }
 
-export const userDirectory = once(
+// Pure: a bundle whose handler never calls it leaves the client out.
+export const userDirectory = /* @__PURE__ */ once(
   () =>
     new CognitoDirectory(
       new CognitoIdentityProviderClient({}),

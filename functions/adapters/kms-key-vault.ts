@@ -67,4 +67,7 @@ export class KmsKeyVault implements KeyVault {
   }
 }
 
-export const kmsKeyVault = once(() => new KmsKeyVault(new KMSClient({}), requiredEnv('CERTIFICATE_KEY_ARN')));
+// Pure: a bundle whose handler never calls it leaves the client out.
+export const kmsKeyVault = /* @__PURE__ */ once(
+  () => new KmsKeyVault(new KMSClient({}), requiredEnv('CERTIFICATE_KEY_ARN')),
+);

@@ -792,7 +792,8 @@ export class PortalTable
   }
 }
 
-export const portalTable = once(
+// Pure: a bundle whose handler never calls it leaves the client out.
+export const portalTable = /* @__PURE__ */ once(
   () =>
     new PortalTable(
       DynamoDBDocumentClient.from(new DynamoDBClient({}), {

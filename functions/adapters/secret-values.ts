@@ -47,7 +47,10 @@ export class SecretValues {
   }
 }
 
-export const secretValues = once(() => new SecretValues(new SecretsManagerClient({}), systemClock));
+// Pure: a bundle whose handler never calls it leaves the client out.
+export const secretValues = /* @__PURE__ */ once(
+  () => new SecretValues(new SecretsManagerClient({}), systemClock),
+);
 
 const digest = (value: string) => createHash('sha256').update(value, 'utf8').digest();
 

@@ -25,4 +25,7 @@ export class SesMailer implements Mailer {
   }
 }
 
-export const sesMailer = once(() => new SesMailer(new SESClient({}), requiredEnv('SES_FROM_ADDRESS')));
+// Pure: a bundle whose handler never calls it leaves the client out.
+export const sesMailer = /* @__PURE__ */ once(
+  () => new SesMailer(new SESClient({}), requiredEnv('SES_FROM_ADDRESS')),
+);

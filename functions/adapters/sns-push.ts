@@ -45,4 +45,5 @@ export class SnsWakeUps {
   }
 }
 
-export const snsWakeUps = once(() => new SnsWakeUps(new SNSClient({})));
+// Pure: a bundle whose handler never calls it leaves the client out.
+export const snsWakeUps = /* @__PURE__ */ once(() => new SnsWakeUps(new SNSClient({})));

@@ -17,4 +17,5 @@ export class SnsSms implements SmsSender {
   }
 }
 
-export const snsSms = once(() => new SnsSms(new SNSClient({})));
+// Pure: a bundle whose handler never calls it leaves the client out.
+export const snsSms = /* @__PURE__ */ once(() => new SnsSms(new SNSClient({})));

@@ -6,7 +6,12 @@
  * upload function alone, so no other bundle carries the parser.
  */
 import { createPrivateKey, type KeyObject, X509Certificate } from 'node:crypto';
-import forge from 'node-forge';
+import type Forge from 'node-forge';
+// The parts of forge a PKCS#12 needs, not its TLS, SSH and the rest (smaller bundled).
+import forge from 'node-forge/lib/forge.js';
+import 'node-forge/lib/md.all.js';
+import 'node-forge/lib/pkcs12.js';
+import 'node-forge/lib/pki.js';
 import type { CertificateFormat } from './api-types.ts';
 import { PortalError } from './errors.ts';
 
@@ -152,7 +157,7 @@ function looksLikePkcs12(bytes: Buffer): boolean {
 
 function readPkcs12(file: CertificateFile): ReadFile {
   const pfx = forge.asn1.fromDer(forge.util.createBuffer(file.bytes.toString('binary')));
-  let p12: forge.pkcs12.Pkcs12Pfx;
+  let p12: Forge.pkcs12.Pkcs12Pfx;
   try {
     // A file exported without a password has an empty one; only if that fails is a password needed.
     p12 = forge.pkcs12.pkcs12FromAsn1(pfx, true, file.password ?? '');
@@ -187,7 +192,7 @@ function readPkcs12(file: CertificateFile): ReadFile {
       for (const bag of bagsOf(p12, type)) {
         // forge models RSA keys only; for others it keeps the PrivateKeyInfo's ASN.1.
         const info = bag.key
-          ? forge.pki.wrapRsaPrivateKey(forge.pki.privateKeyToAsn1(bag.key as forge.pki.rsa.PrivateKey))
+          ? forge.pki.wrapRsaPrivateKey(forge.pki.privateKeyToAsn1(bag.key as Forge.pki.rsa.PrivateKey))
           : bag.asn1;
         if (!info) continue;
         const der = Buffer.from(forge.asn1.toDer(info).getBytes(), 'binary');
@@ -221,7 +226,7 @@ function readPkcs12(file: CertificateFile): ReadFile {
   return { format: 'PKCS12', certificates, leafIndex, privateKey };
 }
 
-function bagsOf(p12: forge.pkcs12.Pkcs12Pfx, bagType: string): forge.pkcs12.Bag[] {
+function bagsOf(p12: Forge.pkcs12.Pkcs12Pfx, bagType: string): Forge.pkcs12.Bag[] {
   return p12.getBags({ bagType })[bagType] ?? [];
 }
 
@@ -257,14 +262,14 @@ const KEY_USAGE_OID = '2.5.29.15';
 function keyUsageBits(der: Buffer): string[] {
   try {
     const certificate = forge.asn1.fromDer(forge.util.createBuffer(der.toString('binary')));
-    const tbs = (certificate.value as forge.asn1.Asn1[])[0];
-    const wrapper = (tbs?.value as forge.asn1.Asn1[] | undefined)?.find(
+    const tbs = (certificate.value as Forge.asn1.Asn1[])[0];
+    const wrapper = (tbs?.value as Forge.asn1.Asn1[] | undefined)?.find(
       (part) => part.tagClass === forge.asn1.Class.CONTEXT_SPECIFIC && part.type === 3,
     );
-    const extensions = ((wrapper?.value as forge.asn1.Asn1[] | undefined)?.[0]?.value ??
-      []) as forge.asn1.Asn1[];
+    const extensions = ((wrapper?.value as Forge.asn1.Asn1[] | undefined)?.[0]?.value ??
+      []) as Forge.asn1.Asn1[];
     for (const extension of extensions) {
-      const parts = extension.value as forge.asn1.Asn1[];
+      const parts = extension.value as Forge.asn1.Asn1[];
       if (forge.asn1.derToOid(parts[0]?.value as string) !== KEY_USAGE_OID) continue;
       const octets = parts[parts.length - 1]?.value as string;
       const bitString = forge.asn1.fromDer(octets).value as string;

@@ -52,6 +52,12 @@ const SDK_CLIENTS = {
     imports: ["import { CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-provider';"],
     construct: 'new CognitoIdentityProviderClient({})',
   },
+  kms: {
+    key: 'kms',
+    packages: ['@aws-sdk/client-kms'],
+    imports: ["import { KMSClient } from '@aws-sdk/client-kms';"],
+    construct: 'new KMSClient({})',
+  },
   secretsManager: {
     key: 'secretsManager',
     packages: ['@aws-sdk/client-secrets-manager'],
@@ -61,16 +67,18 @@ const SDK_CLIENTS = {
 } satisfies Record<string, SdkClient>;
 
 /**
- * The clients a route may use, from its permissions (table, sendEmail, sendSms or push, cognito),
+ * The clients a route may use, from its permissions (table, sendEmail, sendSms or push, cognito,
+ * certificateKey),
  * and Secrets Manager for every route: the shared stack reads the CloudFront origin secret.
  */
 export function clientsOf(route: Route): SdkClient[] {
-  const { table, sendEmail, sendSms, push, cognito } = route.permissions;
+  const { table, sendEmail, sendSms, push, cognito, certificateKey } = route.permissions;
   const clients: SdkClient[] = [SDK_CLIENTS.secretsManager];
   if (table && table.length > 0) clients.push(SDK_CLIENTS.dynamodb);
   if (sendEmail) clients.push(SDK_CLIENTS.ses);
   if (sendSms || push) clients.push(SDK_CLIENTS.sns);
   if (cognito && cognito.length > 0) clients.push(SDK_CLIENTS.cognito);
+  if (certificateKey) clients.push(SDK_CLIENTS.kms);
   return clients;
 }
 
