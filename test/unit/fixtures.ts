@@ -1,4 +1,5 @@
 /** Builders for what Lambda hands a handler: an HTTP API payload 2.0 event and a context. */
+import { readFileSync } from 'node:fs';
 import type { Context } from 'aws-lambda';
 import { vi } from 'vitest';
 import { deviceToItem } from '../../functions/adapters/items.ts';
@@ -208,3 +209,27 @@ export function pendingDevice(deviceId: string, createdAt: string, expiresAt: st
 export function deviceItem(device: DeviceRecord): Record<string, unknown> {
   return deviceToItem(device);
 }
+
+/** The files under test/fixtures/certificates (see its README). */
+export type CertificateFixture =
+  | 'alice-smime-chain.pem'
+  | 'alice-smime.der'
+  | 'alice-smime-with-key.pem'
+  | 'example-ca.der'
+  | 'alice-vpn.p12'
+  | 'alice-vpn-legacy.p12'
+  | 'alice-ec.p12'
+  | 'alice-ec-no-key.p12'
+  | 'not-a-certificate.txt';
+
+export function certificateFixture(name: CertificateFixture): Buffer {
+  return readFileSync(new URL(`../fixtures/certificates/${name}`, import.meta.url));
+}
+
+/** The password of every fixture PKCS#12 with a key. */
+export const P12_PASSWORD = 'correct-horse';
+/** The fixtures' validity: from 2026-12-02T00:03:40Z (alice-ec a second later) to 2036-11-29T00:03:40Z. */
+export const CERTIFICATES_VALID_FROM = new Date('2026-12-02T00:03:40.000Z');
+export const CERTIFICATES_VALID_TO = new Date('2036-11-29T00:03:40.000Z');
+/** A moment every fixture certificate is valid at (NOW, in 2025, is before they start). */
+export const CERTIFICATES_NOW = new Date('2027-01-15T10:00:00.000Z');
