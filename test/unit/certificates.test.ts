@@ -31,12 +31,15 @@ import { ROLES, type Role } from '../../functions/routes.ts';
 import {
   ALICE_EMAIL,
   ALICE_SUB,
+  CERTIFICATE_ID,
   CERTIFICATES_NOW,
   type CertificateFixture,
   certificateFixture,
+  certificateRecord,
   deviceRecord,
   P12_PASSWORD,
   pendingDevice,
+  SMIME_FINGERPRINT,
 } from './fixtures.ts';
 import { memoryPorts } from './memory-ports.ts';
 
@@ -129,32 +132,8 @@ const commandOf = (deviceId: string, action: CommandRecord['action']) =>
   commands(action).filter((c) => c.deviceId === deviceId);
 const certificate = (certificateId: string) => ports.store.certificates.get(`${ALICE_SUB}|${certificateId}`);
 
-const CERT_ID = 'e0000000-0000-4000-8000-000000000001';
-const FINGERPRINT = 'AA:'.repeat(31).concat('01');
-
-/** A kept certificate (metadata only: the list and delete need no file). */
-function certificateRecord(overrides: Partial<CertificateRecord> = {}): CertificateRecord {
-  return {
-    certificateId: CERT_ID,
-    userSub: ALICE_SUB,
-    name: 'Alice Example',
-    fileName: 'alice-smime.der',
-    format: 'DER',
-    subject: 'CN=Alice Example',
-    issuer: 'CN=Example Corp Test CA',
-    serialNumber: '01',
-    validFrom: '2026-12-02T00:03:40.000Z',
-    validTo: '2036-11-29T00:03:40.000Z',
-    fingerprintSha256: FINGERPRINT,
-    keyUsage: [],
-    uploadedAt: at(-60 * 24),
-    version: 1,
-    certificateDer: certificateFixture('alice-smime.der').toString('base64'),
-    chainDer: [],
-    deliveries: {},
-    ...overrides,
-  };
-}
+const CERT_ID = CERTIFICATE_ID;
+const FINGERPRINT = SMIME_FINGERPRINT;
 
 let commandNumber = 0;
 /** An INSTALL_CERTIFICATE of CERT_ID's file for `deviceId`, queued ten minutes ago. */
