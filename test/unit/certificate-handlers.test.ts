@@ -9,6 +9,7 @@ import { CreatePlatformEndpointCommand, PublishCommand } from '@aws-sdk/client-s
 import { QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { keys } from '../../functions/adapters/items.ts';
+import { portalTable } from '../../functions/adapters/portal-table.ts';
 import type {
   AgentCertificateResponse,
   CertificateListResponse,
@@ -16,10 +17,11 @@ import type {
   CertificateUploadResponse,
 } from '../../functions/core/api-types.ts';
 import { parseCertificateFile } from '../../functions/core/certificate-file.ts';
-import { sealBinding } from '../../functions/core/certificates.ts';
+import { type CertificateChange, sealBinding } from '../../functions/core/certificates.ts';
 import type { CommandRecord } from '../../functions/core/commands.ts';
 import type { DeviceRecord } from '../../functions/core/device.ts';
 import { openOnDevice } from '../../functions/core/device-seal.ts';
+import { ConcurrentUpdateError } from '../../functions/core/ports.ts';
 import { sha256Hex } from '../../functions/core/secrets.ts';
 import { handler as agentCommandResult } from '../../functions/handlers/agent-command-result.ts';
 import { handler as agentGetCertificate } from '../../functions/handlers/agent-get-certificate.ts';
@@ -575,6 +577,74 @@ describe('the result of an install (POST /api/agent/commands/{commandId}/result)
     expect(result.statusCode).toBe(200);
     expect(table.certificate(CERT_ID)?.deliveries).toEqual({});
     expect(table.commands()[0]?.status).toBe('DONE');
+  });
+});
+
+describe('the conditions of a certificate write (PortalTable.saveCertificates)', () => {
+  const NEW_ID = 'e0000000-0000-4000-8000-000000000002';
+  const change = (overrides: Partial<CertificateChange> = {}): CertificateChange => ({
+    userSub: ALICE_SUB,
+    set: { readVersion: 1, count: 2 },
+    lockVersion: null,
+    put: {
+      record: certificateRecord({ certificateId: NEW_ID, fingerprintSha256: 'BB:02' }),
+      expectedVersion: null,
+    },
+    queue: [],
+    cancel: [],
+    audit: {
+      id: 'a0000000-0000-4000-8000-0000000000a1',
+      userSub: ALICE_SUB,
+      deviceId: '-',
+      action: 'CERTIFICATE_UPLOADED',
+      result: 'SUCCESS',
+      sourceIp: '203.0.113.7',
+      userAgent: 'vitest',
+      at: CERTIFICATES_NOW.toISOString(),
+    },
+    ...overrides,
+  });
+
+  beforeEach(() => {
+    table.putCertificate(certificateRecord()).putCertificateSet(1, 1);
+  });
+
+  it('writes on the set’s version read: the certificate, and the set one version on', async () => {
+    await portalTable().saveCertificates(change());
+
+    expect(table.certificate(NEW_ID)).toMatchObject({ fingerprintSha256: 'BB:02' });
+    expect(table.item(keys.certificateSet(ALICE_SUB))).toMatchObject({ version: 2, count: 2 });
+  });
+
+  it('fails as a lost race, writing nothing, when the set moved on since it was read', async () => {
+    table.putCertificateSet(2, 2);
+
+    await expect(portalTable().saveCertificates(change())).rejects.toBeInstanceOf(ConcurrentUpdateError);
+    expect(table.certificate(NEW_ID)).toBeUndefined();
+    expect(table.item(keys.certificateSet(ALICE_SUB))).toMatchObject({ version: 2 });
+  });
+
+  it('fails as a lost race when a device was activated since (the device-limit lock moved)', async () => {
+    table.put({ ...keys.limitLock(ALICE_SUB), type: 'LIMIT', version: 1 });
+
+    await expect(portalTable().saveCertificates(change())).rejects.toBeInstanceOf(ConcurrentUpdateError);
+    expect(table.certificate(NEW_ID)).toBeUndefined();
+  });
+
+  it('fails as a lost race when an install to cancel was picked up meanwhile', async () => {
+    const picked = installCommand({ status: 'SENT', completedAt: undefined });
+    table.putCommand(picked);
+
+    await expect(
+      portalTable().saveCertificates(
+        change({
+          put: undefined,
+          cancel: [{ ...picked, status: 'CANCELLED' }],
+          set: { readVersion: 1, count: 1 },
+        }),
+      ),
+    ).rejects.toBeInstanceOf(ConcurrentUpdateError);
+    expect(table.commands()[0]?.status).toBe('SENT');
   });
 });
 
