@@ -284,7 +284,9 @@ export async function listCertificates(
 
 /** The file's bytes; a body far over the cap is refused before it is decoded. */
 function fileBytes(request: CertificateUploadRequest): Buffer {
-  const estimated = Math.floor((request.content.length * 3) / 4);
+  // Exact for base64: every 4 characters are 3 bytes, less one byte for each '=' of padding.
+  const padding = request.content.endsWith('==') ? 2 : request.content.endsWith('=') ? 1 : 0;
+  const estimated = Math.floor((request.content.length * 3) / 4) - padding;
   const bytes = estimated > MAX_FILE_BYTES + 3 ? null : Buffer.from(request.content, 'base64');
   if (!bytes || bytes.length > MAX_FILE_BYTES) {
     throw new PortalError(

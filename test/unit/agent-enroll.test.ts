@@ -5,7 +5,15 @@ import type { AgentEnrollResponse, DeviceFacts } from '../../functions/core/api-
 import type { SecretRecord } from '../../functions/core/ports.ts';
 import { parseDeviceCredential, sha256Hex } from '../../functions/core/secrets.ts';
 import { handler } from '../../functions/handlers/agent-enroll.ts';
-import { ALICE_EMAIL, ALICE_SUB, apiEvent, jsonBody, lambdaContext } from './fixtures.ts';
+import {
+  ALICE_EMAIL,
+  ALICE_SUB,
+  apiEvent,
+  CERTIFICATE_ID,
+  certificateRecord,
+  jsonBody,
+  lambdaContext,
+} from './fixtures.ts';
 import {
   auditEvents,
   cognito,
@@ -35,6 +43,7 @@ vi.hoisted(() => {
 
 const TOKEN = 'enrollment-token-android-1';
 const TOKEN_HASH = sha256Hex(TOKEN);
+const OTHER_CERTIFICATE_ID = 'e0000000-0000-4000-8000-000000000002';
 
 const FACTS: DeviceFacts = {
   platform: 'ANDROID',
@@ -156,6 +165,59 @@ describe('POST /api/agent/enroll with an enrollment token', () => {
         ConditionExpression: 'attribute_not_exists(pk)',
       }),
     ]);
+  });
+
+  it("queues an install of each of the user's certificates in the activation, on the set's version read", async () => {
+    table
+      .putCertificate(certificateRecord())
+      .putCertificate(certificateRecord({ certificateId: OTHER_CERTIFICATE_ID, name: 'alice-vpn' }))
+      .putCertificateSet(4, 2);
+
+    await enrolled({ enrollmentToken: TOKEN, device: FACTS });
+
+    const items = onlyTransaction();
+    expect(items.filter((i) => i.ConditionCheck)).toEqual([
+      {
+        ConditionCheck: {
+          TableName: 'portal-test',
+          Key: { pk: `USER#${ALICE_SUB}`, sk: 'LIMIT#CERTIFICATES' },
+          ConditionExpression: '#version = :read',
+          ExpressionAttributeNames: { '#version': 'version' },
+          ExpressionAttributeValues: { ':read': 4 },
+        },
+      },
+    ]);
+    const installs = items.flatMap((i) => (i.Put?.Item?.type === 'COMMAND' ? [i.Put] : []));
+    expect(installs.map((put) => put.ConditionExpression)).toEqual([
+      'attribute_not_exists(pk)',
+      'attribute_not_exists(pk)',
+    ]);
+    expect(installs.map((put) => put.Item?.command)).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({
+          action: 'INSTALL_CERTIFICATE',
+          deviceId: PENDING_ID,
+          status: 'QUEUED',
+          certificate: expect.objectContaining({ certificateId: CERTIFICATE_ID }),
+        }),
+        expect.objectContaining({
+          certificate: expect.objectContaining({ certificateId: OTHER_CERTIFICATE_ID }),
+        }),
+      ]),
+    );
+  });
+
+  it('checks that the user still has no certificates when it read none, and queues no install', async () => {
+    await enrolled({ enrollmentToken: TOKEN, device: FACTS });
+
+    const items = onlyTransaction();
+    expect(items.filter((i) => i.ConditionCheck).map((i) => i.ConditionCheck)).toEqual([
+      expect.objectContaining({
+        Key: { pk: `USER#${ALICE_SUB}`, sk: 'LIMIT#CERTIFICATES' },
+        ConditionExpression: 'attribute_not_exists(pk)',
+      }),
+    ]);
+    expect(items.filter((i) => i.Put?.Item?.type === 'COMMAND')).toEqual([]);
   });
 
   it('needs no rate-limit slot and no directory look-up: the token is the proof', async () => {

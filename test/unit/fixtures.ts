@@ -1,7 +1,10 @@
 /** Builders for what Lambda hands a handler: an HTTP API payload 2.0 event and a context. */
+import { X509Certificate } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import type { Context } from 'aws-lambda';
 import { vi } from 'vitest';
 import { deviceToItem } from '../../functions/adapters/items.ts';
+import type { CertificateRecord } from '../../functions/core/certificates.ts';
 import type { DeviceRecord } from '../../functions/core/device.ts';
 import type { ApiEvent } from '../../functions/http/api-handler.ts';
 
@@ -207,4 +210,57 @@ export function pendingDevice(deviceId: string, createdAt: string, expiresAt: st
 /** The table item holding a device, as the Query returns it. */
 export function deviceItem(device: DeviceRecord): Record<string, unknown> {
   return deviceToItem(device);
+}
+
+/** The files under test/fixtures/certificates (see its README). */
+export type CertificateFixture =
+  | 'alice-smime-chain.pem'
+  | 'alice-smime.der'
+  | 'alice-smime-with-key.pem'
+  | 'example-ca.der'
+  | 'alice-vpn.p12'
+  | 'alice-vpn-legacy.p12'
+  | 'alice-ec.p12'
+  | 'alice-ec-no-key.p12'
+  | 'not-a-certificate.txt';
+
+export function certificateFixture(name: CertificateFixture): Buffer {
+  return readFileSync(new URL(`../fixtures/certificates/${name}`, import.meta.url));
+}
+
+/** The password of every fixture PKCS#12 with a key. */
+export const P12_PASSWORD = 'correct-horse';
+/** The fixtures' validity: from 2026-12-02T00:03:40Z (alice-ec a second later) to 2036-11-29T00:03:40Z. */
+export const CERTIFICATES_VALID_FROM = new Date('2026-12-02T00:03:40.000Z');
+export const CERTIFICATES_VALID_TO = new Date('2036-11-29T00:03:40.000Z');
+/** A moment every fixture certificate is valid at (NOW, in 2025, is before they start). */
+export const CERTIFICATES_NOW = new Date('2027-01-15T10:00:00.000Z');
+
+export const CERTIFICATE_ID = 'e0000000-0000-4000-8000-000000000001';
+const SMIME_DER = certificateFixture('alice-smime.der');
+/** The SHA-256 fingerprint of alice-smime.der, the certificate certificateRecord() keeps. */
+export const SMIME_FINGERPRINT = new X509Certificate(SMIME_DER).fingerprint256;
+
+/** Alice's S/MIME certificate as kept (no key), uploaded a day before CERTIFICATES_NOW. */
+export function certificateRecord(overrides: Partial<CertificateRecord> = {}): CertificateRecord {
+  return {
+    certificateId: CERTIFICATE_ID,
+    userSub: ALICE_SUB,
+    name: 'Alice Example',
+    fileName: 'alice-smime.der',
+    format: 'DER',
+    subject: 'C=US, O=Example Corp, CN=Alice Example, emailAddress=alice@example.com',
+    issuer: 'C=US, O=Example Corp, CN=Example Corp Test CA',
+    serialNumber: '11416765E2A14CFEEF09A331128AD897C212C207',
+    validFrom: CERTIFICATES_VALID_FROM.toISOString(),
+    validTo: CERTIFICATES_VALID_TO.toISOString(),
+    fingerprintSha256: SMIME_FINGERPRINT,
+    keyUsage: ['Digital signature', 'Key encipherment', 'Email protection', 'Client authentication'],
+    uploadedAt: new Date(CERTIFICATES_NOW.getTime() - 24 * 3600_000).toISOString(),
+    version: 1,
+    certificateDer: SMIME_DER.toString('base64'),
+    chainDer: [],
+    deliveries: {},
+    ...overrides,
+  };
 }

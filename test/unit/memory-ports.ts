@@ -1,16 +1,21 @@
 /**
  * In-memory ports for testing the use-cases in functions/core directly: a store with the same
  * conditional-write semantics as PortalTable (version check, single-use secrets, the device-limit
- * lock, PIN tries taken by one conditional step), a directory, a recording mailer and SMS sender,
- * a settable clock, a scripted random source, a real HMAC hasher with a fixed test key, a sleep
- * that records what it was asked to wait for, and metrics that record their counts.
+ * lock, PIN tries taken by one conditional step, the certificate set's version), a directory, a
+ * recording mailer and SMS sender, a settable clock, a scripted random source, a real HMAC hasher
+ * with a fixed test key, a sleep that records what it was asked to wait for, metrics that record
+ * their counts, and a key vault that really encrypts and records what it sealed and opened.
  */
-import { createHmac } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHmac, randomBytes } from 'node:crypto';
+import { parseCertificateFile } from '../../functions/core/certificate-file.ts';
 import type {
   CertificateChange,
+  CertificatePorts,
   CertificateRecord,
   CertificateState,
   CertificateStore,
+  KeyVault,
+  SealedKey,
 } from '../../functions/core/certificates.ts';
 import type {
   CommandPorts,
@@ -399,6 +404,51 @@ export class ManualClock implements Clock {
   advanceMinutes(minutes: number): void {
     this.at += minutes * 60_000;
   }
+  set(at: Date): void {
+    this.at = at.getTime();
+  }
+}
+
+/** The context a key was sealed or opened under, the way the vault's callers pass it. */
+type VaultContext = Record<string, string>;
+
+const contextAad = (context: VaultContext) =>
+  Buffer.from(JSON.stringify(Object.entries(context).sort(([a], [b]) => a.localeCompare(b))), 'utf8');
+
+/**
+ * A KeyVault that encrypts for real (AES-256-GCM under a key of its own, bound to the context, as
+ * KMS binds the data key) and records each plaintext it sealed and each context it opened under.
+ */
+export class MemoryKeyVault implements KeyVault {
+  private readonly key = randomBytes(32);
+  readonly sealed: { plaintext: Buffer; context: VaultContext; result: SealedKey }[] = [];
+  readonly opened: VaultContext[] = [];
+
+  async seal(plaintext: Buffer, context: VaultContext): Promise<SealedKey> {
+    const iv = randomBytes(12);
+    const cipher = createCipheriv('aes-256-gcm', this.key, iv);
+    cipher.setAAD(contextAad(context));
+    const ciphertext = Buffer.concat([cipher.update(plaintext), cipher.final()]);
+    const result: SealedKey = {
+      keyId: 'memory-vault-key',
+      encryptedDataKey: Buffer.from('no data key in the memory vault').toString('base64'),
+      iv: iv.toString('base64'),
+      tag: cipher.getAuthTag().toString('base64'),
+      ciphertext: ciphertext.toString('base64'),
+    };
+    // A copy: the caller wipes its buffer once sealed.
+    this.sealed.push({ plaintext: Buffer.from(plaintext), context: { ...context }, result });
+    return result;
+  }
+
+  /** Fails (as KMS's Decrypt does) under any other context than the one sealed under. */
+  async open(sealed: SealedKey, context: VaultContext): Promise<Buffer> {
+    this.opened.push({ ...context });
+    const decipher = createDecipheriv('aes-256-gcm', this.key, Buffer.from(sealed.iv, 'base64'));
+    decipher.setAAD(contextAad(context));
+    decipher.setAuthTag(Buffer.from(sealed.tag, 'base64'));
+    return Buffer.concat([decipher.update(Buffer.from(sealed.ciphertext, 'base64')), decipher.final()]);
+  }
 }
 
 export function memoryPorts(pins: string[] = []) {
@@ -432,14 +482,20 @@ export function memoryPorts(pins: string[] = []) {
   const enrollment: EnrollmentPorts = { store, directory, clock, random, hasher, sleep, metrics };
   const agent: DevicePorts = { store, clock, random, metrics };
   const wakeUps: DeviceRecord[] = [];
-  const commands: CommandPorts = {
+  const wakeUp = async (device: DeviceRecord) => {
+    wakeUps.push(device);
+  };
+  const commands: CommandPorts = { store, clock, random, metrics, wakeUp };
+  const vault = new MemoryKeyVault();
+  /** With the real parser: the fixtures are valid only from late 2026, so set the clock first. */
+  const certificates: CertificatePorts = {
     store,
     clock,
     random,
     metrics,
-    wakeUp: async (device) => {
-      wakeUps.push(device);
-    },
+    vault,
+    parseFile: parseCertificateFile,
+    wakeUp,
   };
   return {
     clock,
@@ -456,5 +512,7 @@ export function memoryPorts(pins: string[] = []) {
     agent,
     commands,
     wakeUps,
+    vault,
+    certificates,
   };
 }

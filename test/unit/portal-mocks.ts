@@ -1,20 +1,29 @@
 /**
  * Shared mocks for the registration and enrollment handler tests: an in-memory view of the one
  * table behind the mocked DynamoDBDocumentClient (Get, Query, Put, the counter and PIN-try
- * Updates), the mocked user pool, SES and SNS, a fixed clock, and readers for what a
- * TransactWriteCommand or a single PutCommand wrote.
+ * Updates, and on request transactions checked and written as DynamoDB does), the mocked user
+ * pool, SES, SNS and KMS (a fake that wraps data keys under their encryption context), a fixed
+ * clock, and readers for what a TransactWriteCommand or a single PutCommand wrote.
  *
  * Test files that import a handler must turn the settings cache off before the adapters load:
  *   vi.hoisted(() => { process.env.PORTAL_SETTINGS_CACHE_MS = '0'; });
  */
 
-import { createHmac } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import {
   AdminGetUserCommand,
   type AttributeType,
   CognitoIdentityProviderClient,
 } from '@aws-sdk/client-cognito-identity-provider';
 import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import {
+  DecryptCommand,
+  type DecryptCommandInput,
+  GenerateDataKeyCommand,
+  type GenerateDataKeyCommandInput,
+  InvalidCiphertextException,
+  KMSClient,
+} from '@aws-sdk/client-kms';
 import { SESClient, SendEmailCommand } from '@aws-sdk/client-ses';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import {
@@ -32,7 +41,10 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { expect, vi } from 'vitest';
+import { certificateToItem, commandToItem, keys } from '../../functions/adapters/items.ts';
 import type { ApiErrorBody } from '../../functions/core/api-types.ts';
+import type { CertificateRecord } from '../../functions/core/certificates.ts';
+import type { CommandRecord } from '../../functions/core/commands.ts';
 import type { DeviceRecord, RegistrationRecord } from '../../functions/core/device.ts';
 import { MAX_PIN_TRIES, type OneTimePin } from '../../functions/core/one-time-pin.ts';
 import type { AuditEvent, RandomSource, SecretRecord } from '../../functions/core/ports.ts';
@@ -43,6 +55,7 @@ export const dynamo = mockClient(DynamoDBDocumentClient);
 export const cognito = mockClient(CognitoIdentityProviderClient);
 export const ses = mockClient(SESClient);
 export const sns = mockClient(SNSClient);
+export const kms = mockClient(KMSClient);
 
 /** What Alice's user-pool entry holds; her user name is her sub (the pool signs in by email). */
 export const ALICE_PHONE = '+15555550101';
@@ -145,7 +158,8 @@ const keyOf = (key: Record<string, unknown> | undefined) => `${String(key?.pk)}|
  * put here; PutCommand stores its item (without checking its condition); UpdateCommand on a
  * counter increments, releases or resets it (refused at its limit or when the test refuses it);
  * UpdateCommand on a device item takes a PIN try under the same condition DynamoDB checks;
- * TransactWriteCommand succeeds and writes nothing (tests assert on its input).
+ * TransactWriteCommand succeeds and writes nothing (tests assert on its input), unless the test
+ * calls applyTransactions(): then each item's condition is checked and all are written, or none.
  */
 export class FakeTable {
   private readonly items = new Map<string, Item>();
@@ -256,6 +270,99 @@ export class FakeTable {
     return { Attributes: { device: { version, secureAppsPin: { tries } } } };
   }
 
+  /**
+   * From now on a TransactWriteCommand is checked and written as DynamoDB does: every condition
+   * (Put, Update, Delete, ConditionCheck) against the items as they are, then all the writes, or
+   * TransactionCanceledException with a reason per item; two items on one key are a
+   * ValidationException. Understands the expressions the adapters send (=, <>, <, >, <=, >=,
+   * attribute_exists, attribute_not_exists, AND, OR; SET path = :value) and throws on any other.
+   */
+  applyTransactions(): this {
+    dynamo.on(TransactWriteCommand).callsFake((input: TransactWriteCommandInput) => this.transact(input));
+    return this;
+  }
+
+  private readonly cancellations: string[][] = [];
+
+  /** The next applied transaction is cancelled with these reasons, as if a parallel write came first. */
+  cancelNextTransaction(reasons: string[] = ['ConditionalCheckFailed']): this {
+    this.cancellations.push(reasons);
+    return this;
+  }
+
+  private transact(input: TransactWriteCommandInput) {
+    const cancelled = this.cancellations.shift();
+    if (cancelled) throw transactionCanceled(cancelled);
+    const items = input.TransactItems ?? [];
+    const itemKeys = items.map((item) =>
+      item.Put ? keyOf(item.Put.Item) : keyOf((item.Update ?? item.Delete ?? item.ConditionCheck)?.Key),
+    );
+    if (new Set(itemKeys).size !== itemKeys.length) {
+      throw Object.assign(new Error('Transaction request cannot include multiple operations on one item'), {
+        name: 'ValidationException',
+      });
+    }
+    const reasons = items.map((item, i) => {
+      const request = item.Put ?? item.Update ?? item.Delete ?? item.ConditionCheck;
+      const stored = this.items.get(itemKeys[i] ?? '');
+      const holds = conditionHolds(
+        stored,
+        request?.ConditionExpression,
+        request?.ExpressionAttributeNames ?? {},
+        request?.ExpressionAttributeValues ?? {},
+      );
+      return holds ? 'None' : 'ConditionalCheckFailed';
+    });
+    if (reasons.includes('ConditionalCheckFailed')) throw transactionCanceled(reasons);
+    items.forEach((item, i) => {
+      const key = itemKeys[i] ?? '';
+      if (item.Put?.Item) this.items.set(key, structuredClone(item.Put.Item));
+      if (item.Delete) this.items.delete(key);
+      if (item.Update) {
+        const update = item.Update;
+        const stored = structuredClone(this.items.get(key) ?? { ...update.Key });
+        applySet(
+          stored,
+          update.UpdateExpression ?? '',
+          update.ExpressionAttributeNames ?? {},
+          update.ExpressionAttributeValues ?? {},
+        );
+        this.items.set(key, stored);
+      }
+    });
+    return {};
+  }
+
+  /** The item under this key as the table holds it now. */
+  item(key: { pk: string; sk: string }): Item | undefined {
+    return this.items.get(keyOf(key));
+  }
+
+  putCertificate(certificate: CertificateRecord): this {
+    return this.put(certificateToItem(certificate));
+  }
+
+  /** The version of the user's certificate set (the LIMIT#CERTIFICATES item). */
+  putCertificateSet(version: number, count: number, userSub = ALICE_SUB): this {
+    return this.put({ ...keys.certificateSet(userSub), type: 'CERTIFICATE_SET', version, count });
+  }
+
+  putCommand(command: CommandRecord): this {
+    return this.put(commandToItem(command));
+  }
+
+  /** The certificate as the table holds it now. */
+  certificate(certificateId: string, userSub = ALICE_SUB): CertificateRecord | undefined {
+    return this.item(keys.certificate(userSub, certificateId))?.certificate as CertificateRecord | undefined;
+  }
+
+  /** Every command the table holds now. */
+  commands(): CommandRecord[] {
+    return [...this.items.values()]
+      .filter((i) => i.type === 'COMMAND')
+      .map((i) => i.command as CommandRecord);
+  }
+
   /** The device as the table holds it now (after PIN tries and single-item Puts). */
   device(deviceId: string, userSub = ALICE_SUB): DeviceRecord | undefined {
     return this.items.get(`USER#${userSub}|DEVICE#${deviceId}`)?.device as DeviceRecord | undefined;
@@ -290,12 +397,146 @@ export class FakeTable {
   }
 }
 
+type Names = Record<string, string>;
+type Values = Record<string, unknown>;
+
+/** The attribute names of a document path such as "#certificate.#version" or "pk". */
+function pathOf(path: string, names: Names): string[] {
+  return path.split('.').map((part) => {
+    if (!part.startsWith('#')) return part;
+    const name = names[part];
+    if (name === undefined) throw new Error(`FakeTable: ${part} is not in ExpressionAttributeNames`);
+    return name;
+  });
+}
+
+function valueAt(item: Item | undefined, path: string[]): unknown {
+  let value: unknown = item;
+  for (const part of path) {
+    if (value === null || typeof value !== 'object') return undefined;
+    value = (value as Item)[part];
+  }
+  return value;
+}
+
+function operand(token: string, item: Item | undefined, names: Names, values: Values): unknown {
+  if (token.startsWith(':')) {
+    if (!(token in values)) throw new Error(`FakeTable: ${token} is not in ExpressionAttributeValues`);
+    return values[token];
+  }
+  return valueAt(item, pathOf(token, names));
+}
+
+/** A condition as DynamoDB evaluates it, for the forms the adapters write (no parentheses). */
+export function conditionHolds(
+  item: Item | undefined,
+  expression: string | undefined,
+  names: Names,
+  values: Values,
+): boolean {
+  if (!expression) return true;
+  return expression.split(/\s+OR\s+/).some((alternative) =>
+    alternative.split(/\s+AND\s+/).every((clause) => {
+      const exists = /^attribute_(not_)?exists\(\s*([^)\s]+)\s*\)$/.exec(clause.trim());
+      if (exists) {
+        const present = valueAt(item, pathOf(exists[2] ?? '', names)) !== undefined;
+        return exists[1] ? !present : present;
+      }
+      const comparison = /^(\S+)\s*(=|<>|<=|>=|<|>)\s*(\S+)$/.exec(clause.trim());
+      if (!comparison) throw new Error(`FakeTable cannot evaluate the condition "${clause}"`);
+      const [, left = '', op, right = ''] = comparison;
+      const a = operand(left, item, names, values);
+      const b = operand(right, item, names, values);
+      if (a === undefined || b === undefined) return op === '<>';
+      const [x, y] = [a as number | string, b as number | string];
+      switch (op) {
+        case '=':
+          return JSON.stringify(a) === JSON.stringify(b);
+        case '<>':
+          return JSON.stringify(a) !== JSON.stringify(b);
+        case '<':
+          return x < y;
+        case '<=':
+          return x <= y;
+        case '>':
+          return x > y;
+        default:
+          return x >= y;
+      }
+    }),
+  );
+}
+
+/** "SET a = :x, #b.#c = :y" on the item; a nested path whose parent is missing fails as in DynamoDB. */
+function applySet(item: Item, expression: string, names: Names, values: Values): void {
+  const match = /^SET\s+(.+)$/.exec(expression.trim());
+  if (!match) throw new Error(`FakeTable cannot apply the update "${expression}"`);
+  for (const assignment of (match[1] ?? '').split(',')) {
+    const parts = /^\s*(\S+)\s*=\s*(:\w+)\s*$/.exec(assignment);
+    if (!parts) throw new Error(`FakeTable cannot apply the update "${assignment}"`);
+    const path = pathOf(parts[1] ?? '', names);
+    const parent = valueAt(item, path.slice(0, -1));
+    if (parent === null || typeof parent !== 'object') {
+      throw Object.assign(
+        new Error('The document path provided in the update expression is invalid for update'),
+        { name: 'ValidationException' },
+      );
+    }
+    (parent as Item)[path[path.length - 1] ?? ''] = structuredClone(
+      operand(parts[2] ?? '', item, names, values),
+    );
+  }
+}
+
+/**
+ * KMS as the vault meets it: GenerateDataKey hands out a fresh data key and a blob that Decrypt
+ * turns back into it only for the same key and encryption context (InvalidCiphertextException
+ * otherwise). Each answer is a new buffer: the vault wipes what it is given.
+ */
+export class FakeKms {
+  private readonly wrapped = new Map<string, { plaintext: Buffer; keyId: string; context: string }>();
+
+  constructor() {
+    kms.on(GenerateDataKeyCommand).callsFake((input: GenerateDataKeyCommandInput) => {
+      const plaintext = randomBytes(32);
+      const blob = randomBytes(48);
+      this.wrapped.set(blob.toString('base64'), {
+        plaintext,
+        keyId: String(input.KeyId),
+        context: canonicalContext(input.EncryptionContext),
+      });
+      return {
+        KeyId: String(input.KeyId),
+        Plaintext: Uint8Array.from(plaintext),
+        CiphertextBlob: Uint8Array.from(blob),
+      };
+    });
+    kms.on(DecryptCommand).callsFake((input: DecryptCommandInput) => {
+      const found = this.wrapped.get(
+        Buffer.from(input.CiphertextBlob ?? new Uint8Array()).toString('base64'),
+      );
+      if (
+        !found ||
+        found.context !== canonicalContext(input.EncryptionContext) ||
+        (input.KeyId !== undefined && input.KeyId !== found.keyId)
+      ) {
+        throw new InvalidCiphertextException({ message: 'The ciphertext is invalid', $metadata: {} });
+      }
+      return { KeyId: found.keyId, Plaintext: Uint8Array.from(found.plaintext) };
+    });
+  }
+}
+
+const canonicalContext = (context: Record<string, string> | undefined) =>
+  JSON.stringify(Object.entries(context ?? {}).sort(([a], [b]) => a.localeCompare(b)));
+
 /** Resets every mock client, fixes the clock and answers Alice from the user pool. */
 export function resetMocks(): FakeTable {
   dynamo.reset();
   cognito.reset();
   ses.reset();
   sns.reset();
+  kms.reset();
   fixClockAtNow();
   aliceInPool();
   ses.on(SendEmailCommand).resolves({ MessageId: 'ses-message-1' });

@@ -19,6 +19,8 @@ Object.assign(process.env, {
   PORTAL_ORIGIN: 'https://portal.example.com',
   ORIGIN_SECRET_ARN: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:origin-test',
   ONE_TIME_SECRET_KEY_ARN: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:one-time-key-test',
+  // The KMS key wrapping certificates' private keys (KMS is mocked where a test needs it).
+  CERTIFICATE_KEY_ARN: 'arn:aws:kms:us-east-1:123456789012:key/00000000-0000-4000-8000-00000000c0de',
   PORTAL_REQUEST_LOG: 'off',
   PORTAL_METRICS: 'off',
   // The handler logs unexpected errors; keep test output quiet (tests assert on responses).
