@@ -32,7 +32,7 @@ export const MAX_FILE_BYTES = 64 * 1024;
 /** A delivery waits this long for the device: a phone left in a drawer still gets it. */
 const DELIVERY_LIFETIME_DAYS = 90;
 /** Uploads of several files at once all touch the user's one set: more tries, spread out. */
-const MAX_RACE_RETRIES = 10;
+export const MAX_RACE_RETRIES = 10;
 
 /** A private key under envelope encryption: the data key is wrapped by the portal's key (KMS). */
 export interface SealedKey {
@@ -395,7 +395,7 @@ export async function uploadCertificate(
     } catch (error) {
       if (!(error instanceof ConcurrentUpdateError)) throw error;
       ports.metrics.count('LostRace');
-      await backOff(ports, attempt);
+      if (attempt < MAX_RACE_RETRIES - 1) await backOff(ports, attempt);
       continue;
     }
     await Promise.all(active.map((device) => ports.wakeUp(device)));
@@ -460,7 +460,7 @@ export async function deleteCertificate(
     } catch (error) {
       if (!(error instanceof ConcurrentUpdateError)) throw error;
       ports.metrics.count('LostRace');
-      await backOff(ports, attempt);
+      if (attempt < MAX_RACE_RETRIES - 1) await backOff(ports, attempt);
       continue;
     }
     await Promise.all(woken.map((device) => ports.wakeUp(device)));

@@ -16,6 +16,7 @@ import {
   listCertificates,
   MAX_CERTIFICATES,
   MAX_FILE_BYTES,
+  MAX_RACE_RETRIES,
   sealBinding,
   uploadCertificate,
 } from '../../functions/core/certificates.ts';
@@ -454,13 +455,13 @@ describe('uploadCertificate', () => {
     ).toEqual([PIXEL, IPHONE, PENDING]);
   });
 
-  it('answers 409 BUSY after five lost races in a row, waking no device', async () => {
+  it('answers 409 BUSY after ten lost races in a row, waking no device', async () => {
     ports.store.saveCertificates = async () => {
       throw new ConcurrentUpdateError('always');
     };
 
     expect(await failure(upload('alice-smime.der'))).toMatchObject({ kind: 'CONFLICT', code: 'BUSY' });
-    expect(ports.metrics.counts.LostRace).toBe(5);
+    expect(ports.metrics.counts.LostRace).toBe(MAX_RACE_RETRIES);
     expect(ports.wakeUps).toEqual([]);
   });
 });
@@ -1106,5 +1107,24 @@ describe('a device that enrolls later (enrollAgent)', () => {
         .map((c) => c.certificate?.name)
         .sort(),
     ).toEqual(['Alice Example', 'alice-vpn']);
+  });
+});
+
+describe('lost races', () => {
+  it('waits a little longer, at random, before each new try (writers that collided do not collide again in step)', async () => {
+    let lost = 0;
+    const save = ports.store.saveCertificates.bind(ports.store);
+    ports.store.saveCertificates = async (change) => {
+      if (lost++ < 3) throw new ConcurrentUpdateError('lost');
+      return save(change);
+    };
+    const before = ports.clock.now().getTime();
+
+    await upload('alice-smime.der');
+
+    const waits = ports.certificateSleep.deadlines.map((d) => d.getTime() - before);
+    expect(waits).toHaveLength(3);
+    for (const ms of waits) expect(ms).toBeGreaterThanOrEqual(5);
+    for (const ms of waits) expect(ms).toBeLessThanOrEqual(55);
   });
 });

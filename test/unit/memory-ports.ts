@@ -487,6 +487,7 @@ export function memoryPorts(pins: string[] = []) {
   };
   const commands: CommandPorts = { store, clock, random, metrics, wakeUp };
   const vault = new MemoryKeyVault();
+  const certificateSleep = recordingSleep();
   /** With the real parser: the fixtures are valid only from late 2026, so set the clock first. */
   const certificates: CertificatePorts = {
     store,
@@ -496,6 +497,8 @@ export function memoryPorts(pins: string[] = []) {
     vault,
     parseFile: parseCertificateFile,
     wakeUp,
+    // Its own: the /go tests read what the enrollment sleep was asked to wait for.
+    sleep: certificateSleep,
   };
   return {
     clock,
@@ -514,5 +517,6 @@ export function memoryPorts(pins: string[] = []) {
     wakeUps,
     vault,
     certificates,
+    certificateSleep,
   };
 }
