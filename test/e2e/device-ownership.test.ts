@@ -288,6 +288,51 @@ describe('device page: ownership and the secure apps passcode', () => {
     }
   });
 
+  it('resets the secure apps passcode after the password step on RECENT_SIGN_IN_REQUIRED', async () => {
+    const { page, context, errors } = await openPage(browser, DESKTOP);
+    try {
+      let posts = 0;
+      const stub: Stub = {
+        detail: () => ({ ...companyDetail(), actions: [available('SECURE_APPS_PASSCODE')] }),
+        answer: (method, path) => {
+          if (method !== 'POST' || path !== `/api/devices/${DEVICE_ID}/secure-apps-passcode`)
+            return undefined;
+          posts += 1;
+          if (posts === 1) return RECENT_SIGN_IN;
+          return {
+            status: 201,
+            json: { pin: '73915284', expiresAt: new Date(Date.now() + 600_000).toISOString() },
+          };
+        },
+        seen: [],
+      };
+      await stubApi(page, stub);
+      await openDevicePage(page, baseUrl);
+      await page.getByRole('button', { name: 'Reset secure apps passcode' }).click();
+      await page.getByRole('button', { name: 'Get a one-time PIN' }).click();
+
+      const again = page.getByRole('dialog', { name: 'Enter your password again' });
+      await again.waitFor();
+      expect(await again.textContent()).toContain('To reset the secure apps passcode, confirm it is you');
+      await expectAccessible(page, 'the password step of the passcode reset');
+      await again.getByLabel('Password').fill(DEMO_PASSWORD);
+      await again.getByRole('button', { name: 'Confirm and reset the secure apps passcode' }).click();
+
+      const shown = page.getByRole('dialog', { name: 'Your one-time PIN' });
+      await shown.waitFor();
+      expect(await shown.getByTestId('secure-apps-pin').textContent()).toBe('73915284');
+      const sent = stub.seen.filter((s) => s.method === 'POST' && s.path.endsWith('/secure-apps-passcode'));
+      expect(sent).toHaveLength(2);
+      // The retry carries the new sign-in's token; the user was never signed out.
+      expect(sent[1]?.authorization).toMatch(/^Bearer /);
+      expect(sent[1]?.authorization).not.toBe(sent[0]?.authorization);
+      await accountMenu(page).waitFor();
+      expect(unexpected(errors)).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  });
+
   it('asks before a reload while the PIN is on screen', async () => {
     const { page, context, errors } = await openPage(browser, DESKTOP);
     try {

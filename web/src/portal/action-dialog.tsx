@@ -1,8 +1,9 @@
 /**
  * The dialogs of the device page's actions: what will happen, the lock screen's message and number
  * (lock, lost mode), a confirmation for wipe; then the request. Wipe and retire may answer 401
- * RECENT_SIGN_IN_REQUIRED: the dialog then asks for the password, signs in again (a fresh token)
- * and sends the same request once more, without signing the user out.
+ * RECENT_SIGN_IN_REQUIRED: the dialog then asks for the password (and the authenticator app's code,
+ * if the account has one), signs in again (a fresh token) and sends the same request once more,
+ * without signing the user out (useRecentSignIn).
  */
 import { useId, useState } from 'preact/hooks';
 import type {
@@ -11,10 +12,10 @@ import type {
   DeviceAction,
   LockRequest,
 } from '../../../functions/core/api-types.ts';
-import { ApiError, api, errorMessage, RECENT_SIGN_IN_REQUIRED } from '../api.ts';
+import { api } from '../api.ts';
 import { Dialog } from '../ui/dialog.tsx';
 import { Icon } from '../ui/icons.tsx';
-import { PasswordAgainDialog, signInAgain } from './password-again.tsx';
+import { RecentSignInDialog, useRecentSignIn } from './password-again.tsx';
 
 /** The actions that queue a command (the secure-apps passcode answers a PIN: its own dialog). */
 export type DialogAction = Exclude<DeviceAction, 'SECURE_APPS_PASSCODE'> | 'LOST_MODE_OFF';
@@ -99,9 +100,6 @@ export function ActionDialog({
   const [message, setMessage] = useState('');
   const [phoneNumber, setPhoneNumber] = useState('');
   const [understood, setUnderstood] = useState(false);
-  const [step, setStep] = useState<'confirm' | 'password'>('confirm');
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
   const ids = { message: useId(), phone: useId(), understood: useId(), hint: useId() };
   const withLockScreen = action === 'LOCK' || action === 'LOST_MODE';
 
@@ -124,46 +122,24 @@ export function ActionDialog({
     }
   }
 
-  async function send() {
-    setBusy(true);
-    setError(null);
-    try {
+  const reauth = useRecentSignIn({
+    email,
+    request: async () => {
       const { command } = await call();
       onDone(command);
-    } catch (e) {
-      if (e instanceof ApiError && e.code === RECENT_SIGN_IN_REQUIRED) {
-        setStep('password');
-        if (step === 'password') setError(e.message);
-      } else {
-        setError(errorMessage(e));
-      }
-      setBusy(false);
-    }
-  }
-
-  async function confirmPassword(password: string) {
-    setBusy(true);
-    setError(null);
-    const refused = await signInAgain(email, password);
-    if (refused) {
-      setError(refused);
-      setBusy(false);
-      return;
-    }
-    await send();
-  }
+    },
+  });
+  const { busy, error } = reauth;
 
   const consequence = availability?.consequence || words.what;
 
-  if (step === 'password') {
+  if (reauth.step !== 'confirm') {
     return (
-      <PasswordAgainDialog
+      <RecentSignInDialog
         what={words.confirm.toLowerCase()}
         danger={words.danger}
         email={email}
-        busy={busy}
-        error={error}
-        onSubmit={(password) => void confirmPassword(password)}
+        reauth={reauth}
         onClose={onClose}
       />
     );
@@ -174,7 +150,7 @@ export function ActionDialog({
       <form
         onSubmit={(event) => {
           event.preventDefault();
-          void send();
+          reauth.send();
         }}
       >
         <p class="action-consequence" data-testid="action-consequence">

@@ -1,16 +1,16 @@
 /**
  * Change ownership (Employee ↔ Company): what changes, then PUT …/ownership with the device's
- * version as the page read it. 401 RECENT_SIGN_IN_REQUIRED asks for the password and sends it again;
+ * version as the page read it. 401 RECENT_SIGN_IN_REQUIRED asks for the password (and the
+ * authenticator app's code, if any) and sends it again (useRecentSignIn);
  * 409 OWNERSHIP_CHANGED (another change came first) hands the server's message to the page, which
  * reloads the device; the answer is the device re-evaluated, with its actions.
  */
-import { useState } from 'preact/hooks';
 import type { DeviceDetailResponse, Ownership } from '../../../functions/core/api-types.ts';
-import { ApiError, api, errorMessage, RECENT_SIGN_IN_REQUIRED } from '../api.ts';
+import { ApiError, api, errorMessage } from '../api.ts';
 import { OWNERSHIP_LABEL } from '../format.ts';
 import { Dialog } from '../ui/dialog.tsx';
 import { Icon } from '../ui/icons.tsx';
-import { PasswordAgainDialog, signInAgain } from './password-again.tsx';
+import { RecentSignInDialog, useRecentSignIn } from './password-again.tsx';
 
 interface Props {
   detail: DeviceDetailResponse;
@@ -39,53 +39,25 @@ export const OWNERSHIP_LOCKED = 'OWNERSHIP_LOCKED';
 export function OwnershipDialog({ detail, deviceName, email, onClose, onChanged, onRefused }: Props) {
   const { device } = detail;
   const to: Ownership = device.ownership === 'COMPANY' ? 'EMPLOYEE' : 'COMPANY';
-  const [step, setStep] = useState<'confirm' | 'password'>('confirm');
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
-
-  async function send() {
-    setBusy(true);
-    setError(null);
-    try {
+  const reauth = useRecentSignIn({
+    email,
+    request: async () => {
       onChanged(await api.changeOwnership(device.deviceId, { ownership: to, version: device.version }));
-    } catch (e) {
-      setBusy(false);
-      if (e instanceof ApiError && e.code === RECENT_SIGN_IN_REQUIRED) {
-        if (step === 'password') setError(e.message);
-        setStep('password');
-      } else if (e instanceof ApiError && (e.status === 409 || e.code === OWNERSHIP_LOCKED)) {
+    },
+    refused: (e) => {
+      if (e instanceof ApiError && (e.status === 409 || e.code === OWNERSHIP_LOCKED)) {
         onRefused(e.message);
-      } else {
-        setError(errorMessage(e));
+        return null;
       }
-    }
-  }
-
-  async function confirmPassword(password: string) {
-    setBusy(true);
-    setError(null);
-    const refused = await signInAgain(email, password);
-    if (refused) {
-      setError(refused);
-      setBusy(false);
-      return;
-    }
-    await send();
-  }
+      return errorMessage(e);
+    },
+  });
+  const { busy, error } = reauth;
 
   const confirm = `Change to ${OWNERSHIP_LABEL[to].toLowerCase()}`;
 
-  if (step === 'password') {
-    return (
-      <PasswordAgainDialog
-        what="change ownership"
-        email={email}
-        busy={busy}
-        error={error}
-        onSubmit={(password) => void confirmPassword(password)}
-        onClose={onClose}
-      />
-    );
+  if (reauth.step !== 'confirm') {
+    return <RecentSignInDialog what="change ownership" email={email} reauth={reauth} onClose={onClose} />;
   }
 
   return (
@@ -93,7 +65,7 @@ export function OwnershipDialog({ detail, deviceName, email, onClose, onChanged,
       <form
         onSubmit={(event) => {
           event.preventDefault();
-          void send();
+          reauth.send();
         }}
       >
         <p class="ownership-change" data-testid="ownership-change">

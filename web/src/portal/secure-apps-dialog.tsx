@@ -5,12 +5,12 @@
  */
 import { useEffect, useRef, useState } from 'preact/hooks';
 import type { ActionAvailability, SecureAppsPasscodeResponse } from '../../../functions/core/api-types.ts';
-import { ApiError, api, errorMessage, RECENT_SIGN_IN_REQUIRED } from '../api.ts';
+import { api } from '../api.ts';
 import { countdown, formatTimeOrDateTime } from '../format.ts';
 import { useNow } from '../hooks.ts';
 import { Dialog } from '../ui/dialog.tsx';
 import { Icon } from '../ui/icons.tsx';
-import { PasswordAgainDialog, signInAgain } from './password-again.tsx';
+import { RecentSignInDialog, useRecentSignIn } from './password-again.tsx';
 import { pinGroups, useKeepSecretOnScreen } from './secret-on-screen.ts';
 
 interface Props {
@@ -25,49 +25,21 @@ const WHAT =
   'You get a one-time PIN. In the agent app on the device you then choose Forgot passcode and set a new passcode for the secure apps. Nothing else on the device changes.';
 
 export function SecureAppsDialog({ deviceId, deviceName, availability, email, onClose }: Props) {
-  const [step, setStep] = useState<'confirm' | 'password'>('confirm');
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
   const [answer, setAnswer] = useState<SecureAppsPasscodeResponse | null>(null);
-
-  async function send() {
-    setBusy(true);
-    setError(null);
-    try {
-      setAnswer(await api.secureAppsPasscode(deviceId));
-    } catch (e) {
-      if (e instanceof ApiError && e.code === RECENT_SIGN_IN_REQUIRED) {
-        if (step === 'password') setError(e.message);
-        setStep('password');
-      } else {
-        setError(errorMessage(e));
-      }
-    }
-    setBusy(false);
-  }
-
-  async function confirmPassword(password: string) {
-    setBusy(true);
-    setError(null);
-    const refused = await signInAgain(email, password);
-    if (refused) {
-      setError(refused);
-      setBusy(false);
-      return;
-    }
-    await send();
-  }
+  const reauth = useRecentSignIn({
+    email,
+    request: async () => setAnswer(await api.secureAppsPasscode(deviceId)),
+  });
+  const { busy, error } = reauth;
 
   if (answer) return <PinView answer={answer} deviceName={deviceName} onClose={onClose} />;
 
-  if (step === 'password') {
+  if (reauth.step !== 'confirm') {
     return (
-      <PasswordAgainDialog
+      <RecentSignInDialog
         what="reset the secure apps passcode"
         email={email}
-        busy={busy}
-        error={error}
-        onSubmit={(password) => void confirmPassword(password)}
+        reauth={reauth}
         onClose={onClose}
       />
     );
@@ -84,7 +56,7 @@ export function SecureAppsDialog({ deviceId, deviceName, availability, email, on
       <form
         onSubmit={(event) => {
           event.preventDefault();
-          void send();
+          reauth.send();
         }}
       >
         <p class="action-consequence" data-testid="action-consequence">
