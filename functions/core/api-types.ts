@@ -517,13 +517,10 @@ export interface SettingsConflict {
 /** The file formats the portal reads. */
 export type CertificateFormat = 'PEM' | 'DER' | 'PKCS12';
 
-/** One certificate in GET /api/certificates. Never the private key, never the file's password. */
-export interface CertificateSummary {
-  certificateId: string;
+/** What the certificate itself says, as read from the file. */
+export interface CertificateFacts {
   /** The subject's common name (or the whole subject), what the list shows first. */
   name: string;
-  fileName: string;
-  format: CertificateFormat;
   /** RFC 2253-style, e.g. "CN=Alice Example, O=Example Corp". */
   subject: string;
   issuer: string;
@@ -534,6 +531,13 @@ export interface CertificateSummary {
   fingerprintSha256: string;
   /** Key usage bits, e.g. "Digital signature", then extended key usage, e.g. "Email protection". */
   keyUsage: string[];
+}
+
+/** One certificate in GET /api/certificates. Never the private key, never the file's password. */
+export interface CertificateSummary extends CertificateFacts {
+  certificateId: string;
+  fileName: string;
+  format: CertificateFormat;
   /** The PKCS#12 held a private key (kept encrypted; delivered to devices only). */
   hasPrivateKey: boolean;
   /** Further certificates of the chain the file carried. */

@@ -12,7 +12,7 @@ import forge from 'node-forge/lib/forge.js';
 import 'node-forge/lib/md.all.js';
 import 'node-forge/lib/pkcs12.js';
 import 'node-forge/lib/pki.js';
-import type { CertificateFormat } from './api-types.ts';
+import type { CertificateFacts, CertificateFormat } from './api-types.ts';
 import { PortalError } from './errors.ts';
 
 /** The largest file taken: a certificate with its chain, or a PKCS#12 with key and chain, is a few KB. */
@@ -20,7 +20,7 @@ export const CERTIFICATE_MAX_FILE_BYTES = 64 * 1024;
 /** A certificate that starts within this much of now is taken: device and server clocks differ a little. */
 export const NOT_BEFORE_SKEW_MS = 5 * 60_000;
 
-export interface ParsedCertificate {
+export interface ParsedCertificate extends CertificateFacts {
   format: CertificateFormat;
   /** The user's certificate (the one matching the key, else the first that is no CA, else the first). */
   certificateDer: Buffer;
@@ -28,14 +28,6 @@ export interface ParsedCertificate {
   chainDer: Buffer[];
   /** PKCS#8 DER of the PKCS#12's private key; the caller encrypts it before it is kept anywhere. */
   privateKeyPkcs8: Buffer | null;
-  name: string;
-  subject: string;
-  issuer: string;
-  serialNumber: string;
-  validFrom: string;
-  validTo: string;
-  fingerprintSha256: string;
-  keyUsage: string[];
 }
 
 export interface CertificateFile {

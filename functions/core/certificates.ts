@@ -10,6 +10,7 @@ import type { Role } from '../routes.ts';
 import type {
   AgentCertificateResponse,
   CertificateDelivery,
+  CertificateFacts,
   CertificateFormat,
   CertificateListResponse,
   CertificateSummary,
@@ -57,19 +58,11 @@ export interface StoredDelivery {
 }
 
 /** A certificate as stored (pk USER#{sub}, sk CERT#{certificateId}). */
-export interface CertificateRecord {
+export interface CertificateRecord extends CertificateFacts {
   certificateId: string;
   userSub: string;
-  name: string;
   fileName: string;
   format: CertificateFormat;
-  subject: string;
-  issuer: string;
-  serialNumber: string;
-  validFrom: string;
-  validTo: string;
-  fingerprintSha256: string;
-  keyUsage: string[];
   uploadedAt: string;
   replacedAt?: string;
   version: number;
@@ -235,6 +228,12 @@ function deliveryOn(
   return kept ? { ...base, status: kept.status, at: kept.at, error: kept.error ?? null } : null;
 }
 
+/** Only the certificate's own facts: neither the parsed file's bytes nor the record's key come along. */
+function factsOf(source: CertificateFacts): CertificateFacts {
+  const { name, subject, issuer, serialNumber, validFrom, validTo, fingerprintSha256, keyUsage } = source;
+  return { name, subject, issuer, serialNumber, validFrom, validTo, fingerprintSha256, keyUsage };
+}
+
 export function toCertificateSummary(
   certificate: CertificateRecord,
   devices: readonly DeviceRecord[],
@@ -243,16 +242,9 @@ export function toCertificateSummary(
 ): CertificateSummary {
   return {
     certificateId: certificate.certificateId,
-    name: certificate.name,
+    ...factsOf(certificate),
     fileName: certificate.fileName,
     format: certificate.format,
-    subject: certificate.subject,
-    issuer: certificate.issuer,
-    serialNumber: certificate.serialNumber,
-    validFrom: certificate.validFrom,
-    validTo: certificate.validTo,
-    fingerprintSha256: certificate.fingerprintSha256,
-    keyUsage: certificate.keyUsage,
     hasPrivateKey: certificate.privateKey !== undefined,
     chainLength: certificate.chainDer.length,
     uploadedAt: certificate.uploadedAt,
@@ -346,16 +338,9 @@ export async function uploadCertificate(
     const record: CertificateRecord = {
       certificateId,
       userSub: caller.sub,
-      name: parsed.name,
+      ...factsOf(parsed),
       fileName: request.fileName,
       format: parsed.format,
-      subject: parsed.subject,
-      issuer: parsed.issuer,
-      serialNumber: parsed.serialNumber,
-      validFrom: parsed.validFrom,
-      validTo: parsed.validTo,
-      fingerprintSha256: parsed.fingerprintSha256,
-      keyUsage: parsed.keyUsage,
       uploadedAt: existing?.uploadedAt ?? at,
       ...(existing ? { replacedAt: at } : {}),
       version: (existing?.version ?? 0) + 1,

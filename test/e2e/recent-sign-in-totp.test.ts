@@ -9,11 +9,7 @@
  */
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import type {
-  AgentEnrollResponse,
-  DeviceDetailResponse,
-  RegistrationResponse,
-} from '../../functions/core/api-types.ts';
+import type { DeviceDetailResponse } from '../../functions/core/api-types.ts';
 import { ROLES } from '../../functions/routes.ts';
 import {
   api,
@@ -25,6 +21,7 @@ import {
   type Tokens,
 } from '../integration/helpers.ts';
 import { newUser, putSettings, resetSettings, type TestUser } from '../integration/local-table.ts';
+import { enrolledDevice } from '../integration/online-device.ts';
 import { totp } from '../totp.ts';
 import { expectAccessible } from './axe.ts';
 import { accountMenu, DEMO_PASSWORD, launchBrowser, openPage } from './browser.ts';
@@ -66,24 +63,8 @@ async function turnOnTotp(accessToken: string): Promise<string> {
 }
 
 /** A company-owned Android device of the user, enrolled through the agent API. */
-async function enrolledDevice(user: TestUser, name: string): Promise<string> {
-  const created = await api<RegistrationResponse>('/api/registrations', {
-    method: 'POST',
-    token: user.accessToken,
-    body: { platform: 'ANDROID', method: 'PIN', delivery: [], ownership: 'COMPANY', name },
-  });
-  expect(created.status, JSON.stringify(created.body)).toBe(201);
-  const enrolled = await api<AgentEnrollResponse>('/api/agent/enroll', {
-    method: 'POST',
-    body: {
-      username: user.email,
-      pin: created.body.pin,
-      managementMode: 'FULLY_MANAGED',
-      device: { platform: 'ANDROID', deviceType: 'Pixel 9', manufacturer: 'Google', osVersion: 'Android 15' },
-    },
-  });
-  expect(enrolled.status, JSON.stringify(enrolled.body)).toBe(201);
-  return enrolled.body.deviceId;
+async function companyDevice(user: TestUser, name: string): Promise<string> {
+  return (await enrolledDevice(user, { name, ownership: 'COMPANY' })).deviceId;
 }
 
 function wrongCode(secret: string): string {
@@ -155,7 +136,7 @@ describe('recent sign-in with an authenticator app', () => {
   }
 
   it('asks for the code in the same dialog after the password, and the wipe goes through with the new sign-in', async () => {
-    const deviceId = await enrolledDevice(user, 'Work phone');
+    const deviceId = await companyDevice(user, 'Work phone');
     const { page, context, errors } = await openPage(browser, DESKTOP);
     try {
       const { wipes, oldToken } = await openSignedInLongAgo(page, deviceId, 'Work phone');
@@ -193,7 +174,7 @@ describe('recent sign-in with an authenticator app', () => {
   });
 
   it('a wrong code says so and keeps the dialog; the right one then goes through', async () => {
-    const deviceId = await enrolledDevice(user, 'Spare phone');
+    const deviceId = await companyDevice(user, 'Spare phone');
     const { page, context, errors } = await openPage(browser, DESKTOP);
     try {
       const { wipes } = await openSignedInLongAgo(page, deviceId, 'Spare phone');
@@ -222,7 +203,7 @@ describe('recent sign-in with an authenticator app', () => {
   });
 
   it('has no axe violation on the code step', async () => {
-    const deviceId = await enrolledDevice(user, 'Old phone');
+    const deviceId = await companyDevice(user, 'Old phone');
     const { page, context, errors } = await openPage(browser, DESKTOP);
     try {
       const { wipes } = await openSignedInLongAgo(page, deviceId, 'Old phone');

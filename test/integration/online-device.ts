@@ -86,14 +86,15 @@ export async function stop(child: ChildProcess): Promise<void> {
   await once(child, 'close');
 }
 
-/** A device enrolled through the API with a registration PIN (no simulator): Active at once. */
+/** An Android device enrolled through the API with a registration PIN (no simulator): Active at once. */
 export async function enrolledDevice(
   user: TestUser,
+  registration: { name?: string; ownership?: 'EMPLOYEE' | 'COMPANY' } = {},
 ): Promise<{ deviceId: string; deviceCredential: string }> {
   const created = await api<RegistrationResponse & ApiErrorBody>('/api/registrations', {
     method: 'POST',
     token: user.accessToken,
-    body: { platform: 'ANDROID', method: 'PIN', delivery: [] },
+    body: { platform: 'ANDROID', method: 'PIN', delivery: [], ...registration },
   });
   expect(created.status, JSON.stringify(created.body)).toBe(201);
   const enrolled = await api<AgentEnrollResponse & ApiErrorBody>('/api/agent/enroll', {

@@ -8,6 +8,7 @@ import { ApiError, api, errorMessage } from '../api.ts';
 import { countdown } from '../format.ts';
 import { useCooldown } from '../hooks.ts';
 import { EmailField } from '../ui/email-field.tsx';
+import { ErrorNotice } from '../ui/error-notice.tsx';
 import { Icon } from '../ui/icons.tsx';
 
 export const QR_DAMAGED = 'This QR code is damaged or old: generate a new one in the portal.';
@@ -269,12 +270,7 @@ export function GoPage() {
                   ))}
                 </fieldset>
               ) : null}
-              {error ? (
-                <p class="notice notice-error" role="alert">
-                  <Icon name="alert" size={18} />
-                  <span>{error}</span>
-                </p>
-              ) : null}
+              <ErrorNotice message={error} />
               <button
                 type="submit"
                 class="button button-primary button-block button-large"

@@ -14,6 +14,7 @@ import type {
 } from '../../../functions/core/api-types.ts';
 import { api } from '../api.ts';
 import { Dialog } from '../ui/dialog.tsx';
+import { ErrorNotice } from '../ui/error-notice.tsx';
 import { Icon } from '../ui/icons.tsx';
 import { RecentSignInDialog, useRecentSignIn } from './password-again.tsx';
 
@@ -208,12 +209,7 @@ export function ActionDialog({
             I understand that everything on this device will be erased
           </label>
         ) : null}
-        {error ? (
-          <p class="notice notice-error" role="alert">
-            <Icon name="alert" size={18} />
-            <span>{error}</span>
-          </p>
-        ) : null}
+        <ErrorNotice message={error} />
         <div class="dialog-actions">
           <button type="button" class="button" onClick={onClose} disabled={busy} autofocus={!withLockScreen}>
             Cancel

@@ -3,7 +3,7 @@ import type { DeviceSummary } from '../../../functions/core/api-types.ts';
 import { api, errorMessage } from '../api.ts';
 import { deviceTitle } from '../format.ts';
 import { Dialog } from '../ui/dialog.tsx';
-import { Icon } from '../ui/icons.tsx';
+import { ErrorNotice } from '../ui/error-notice.tsx';
 
 interface CancelDialogProps {
   device: DeviceSummary;
@@ -33,12 +33,7 @@ export function CancelDialog({ device, onClose, onCancelled }: CancelDialogProps
         The PIN, QR code and invitation for this {deviceTitle(device)} stop working at once. It stays in your
         list as Cancelled, and you can register the device again at any time.
       </p>
-      {error ? (
-        <p class="notice notice-error" role="alert">
-          <Icon name="alert" size={18} />
-          <span>{error}</span>
-        </p>
-      ) : null}
+      <ErrorNotice message={error} />
       <div class="dialog-actions">
         <button type="button" class="button" onClick={onClose} disabled={busy} autofocus>
           Keep registration

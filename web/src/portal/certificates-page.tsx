@@ -17,6 +17,7 @@ import { useNow } from '../hooks.ts';
 import { useResource } from '../resource.ts';
 import { Link } from '../router.tsx';
 import { Dialog } from '../ui/dialog.tsx';
+import { ErrorNotice } from '../ui/error-notice.tsx';
 import { Icon, type IconName } from '../ui/icons.tsx';
 import { When } from '../ui/when.tsx';
 import { CertificateForm } from './certificate-form.tsx';
@@ -426,12 +427,7 @@ function DeleteDialog({
       ) : (
         <p>It is deleted from the portal. None of your devices has it.</p>
       )}
-      {error ? (
-        <p class="notice notice-error" role="alert">
-          <Icon name="alert" size={18} />
-          <span>{error}</span>
-        </p>
-      ) : null}
+      <ErrorNotice message={error} />
       <div class="dialog-actions">
         <button type="button" class="button" onClick={onClose} disabled={busy} autofocus>
           Keep certificate

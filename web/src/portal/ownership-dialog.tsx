@@ -9,7 +9,7 @@ import type { DeviceDetailResponse, Ownership } from '../../../functions/core/ap
 import { ApiError, api, errorMessage } from '../api.ts';
 import { OWNERSHIP_LABEL } from '../format.ts';
 import { Dialog } from '../ui/dialog.tsx';
-import { Icon } from '../ui/icons.tsx';
+import { ErrorNotice } from '../ui/error-notice.tsx';
 import { RecentSignInDialog, useRecentSignIn } from './password-again.tsx';
 
 interface Props {
@@ -78,12 +78,7 @@ export function OwnershipDialog({ detail, deviceName, email, onClose, onChanged,
           ))}
           <li>The actions offered for this device are worked out again after the change.</li>
         </ul>
-        {error ? (
-          <p class="notice notice-error" role="alert">
-            <Icon name="alert" size={18} />
-            <span>{error}</span>
-          </p>
-        ) : null}
+        <ErrorNotice message={error} />
         <div class="dialog-actions">
           <button type="button" class="button" onClick={onClose} disabled={busy} autofocus>
             Cancel

@@ -10,7 +10,7 @@ import { useEffect, useId, useRef, useState } from 'preact/hooks';
 import { ApiError, errorMessage, RECENT_SIGN_IN_REQUIRED } from '../api.ts';
 import { answerMfa, type MfaChallenge, SignInError, signIn } from '../auth.ts';
 import { Dialog } from '../ui/dialog.tsx';
-import { Icon } from '../ui/icons.tsx';
+import { ErrorNotice } from '../ui/error-notice.tsx';
 import { MfaCodeForm, MfaCodeLead } from './mfa-code.tsx';
 
 /** The dialog's own step (what it asks first), the password, the authenticator app's code. */
@@ -276,12 +276,7 @@ function PasswordForm({ what, danger, email, busy, error, onSubmit, onClose }: P
           onInput={(e) => setPassword(e.currentTarget.value)}
         />
       </div>
-      {error ? (
-        <p class="notice notice-error" role="alert">
-          <Icon name="alert" size={18} />
-          <span>{error}</span>
-        </p>
-      ) : null}
+      <ErrorNotice message={error} />
       <div class="dialog-actions">
         <button type="button" class="button" onClick={onClose} disabled={busy}>
           Cancel

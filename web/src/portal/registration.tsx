@@ -18,6 +18,7 @@ import { ApiError, api, errorMessage } from '../api.ts';
 import { countdown, deviceTitle, formatTimeOrDateTime } from '../format.ts';
 import { useCooldown, useLazy, useNow } from '../hooks.ts';
 import { Dialog } from '../ui/dialog.tsx';
+import { ErrorNotice } from '../ui/error-notice.tsx';
 import { Icon, type IconName } from '../ui/icons.tsx';
 import type { PhoneCheck, PhoneValue } from '../ui/phone-field.tsx';
 import { DerivedCredential } from './derived-credential-button.tsx';
@@ -408,12 +409,7 @@ function RegistrationForm({ me, activeDevices, working, onStart, onFailed, onDon
         {errors.delivery ? <p class="field-error">{errors.delivery}</p> : null}
       </fieldset>
 
-      {serverError ? (
-        <p class="notice notice-error" role="alert">
-          <Icon name="alert" size={18} />
-          <span>{serverError}</span>
-        </p>
-      ) : null}
+      <ErrorNotice message={serverError} />
       {waiting ? (
         <p class="field-hint cooldown" role="timer" aria-live="off" data-testid="retry-countdown">
           You can try again in {countdown(cooldown.secondsLeft * 1000)}.

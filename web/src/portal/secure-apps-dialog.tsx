@@ -9,6 +9,7 @@ import { api } from '../api.ts';
 import { countdown, formatTimeOrDateTime } from '../format.ts';
 import { useNow } from '../hooks.ts';
 import { Dialog } from '../ui/dialog.tsx';
+import { ErrorNotice } from '../ui/error-notice.tsx';
 import { Icon } from '../ui/icons.tsx';
 import { RecentSignInDialog, useRecentSignIn } from './password-again.tsx';
 import { pinGroups, useKeepSecretOnScreen } from './secret-on-screen.ts';
@@ -62,12 +63,7 @@ export function SecureAppsDialog({ deviceId, deviceName, availability, email, on
         <p class="action-consequence" data-testid="action-consequence">
           {availability?.consequence || WHAT}
         </p>
-        {error ? (
-          <p class="notice notice-error" role="alert">
-            <Icon name="alert" size={18} />
-            <span>{error}</span>
-          </p>
-        ) : null}
+        <ErrorNotice message={error} />
         <div class="dialog-actions">
           <button type="button" class="button" onClick={onClose} disabled={busy} autofocus>
             Cancel
