@@ -68,12 +68,14 @@ const ACTIONS: Record<string, { summary: (detail: string) => string; actor: Acti
   },
 };
 
-/** "LOCK 0f1e…" → "Lock". */
+/** "LOCK 0f1e…" → "Lock"; "INSTALL_CERTIFICATE 0f1e… “Alice”" → "Install certificate “Alice”". */
 function commandWords(detail: string): string {
   const action = detail.split(' ')[0] ?? '';
-  return Object.hasOwn(COMMAND_WORDS, action)
+  const words = Object.hasOwn(COMMAND_WORDS, action)
     ? COMMAND_WORDS[action as keyof typeof COMMAND_WORDS]
     : 'A command';
+  const name = /^\S+ \S+ (“[^”]*”)/.exec(detail)?.[1];
+  return name ? `${words} ${name}` : words;
 }
 
 function errorOf(detail: string): string {

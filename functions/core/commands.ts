@@ -132,6 +132,15 @@ export function isCertificateCommand(action: CommandAction): action is Certifica
   return action === 'INSTALL_CERTIFICATE' || action === 'REMOVE_CERTIFICATE';
 }
 
+/**
+ * The audit detail of a command: "LOCK <id>", and for a certificate its name in quotes, so the
+ * activity feed says which one ("Install certificate “Alice S/MIME” done"). An error follows ": ".
+ */
+export function commandDetail(command: Pick<CommandRecord, 'action' | 'commandId' | 'certificate'>): string {
+  const name = command.certificate?.name.replace(/[“”:]/g, ' ').replace(/\s+/g, ' ').trim();
+  return `${command.action} ${command.commandId}${name ? ` “${name}”` : ''}`;
+}
+
 /** The device action a command belongs to; null for certificate deliveries. */
 export function deviceActionOf(action: CommandAction): Exclude<DeviceAction, 'SECURE_APPS_PASSCODE'> | null {
   if (isCertificateCommand(action)) return null;
@@ -321,7 +330,7 @@ export async function requestAction(
           userSub: caller.sub,
           deviceId,
           action: 'COMMAND_QUEUED',
-          detail: `${commandAction} ${command.commandId}`,
+          detail: commandDetail(command),
         }),
       );
     } catch (error) {
@@ -391,7 +400,7 @@ export async function cancelCommand(
           userSub: caller.sub,
           deviceId,
           action: 'COMMAND_CANCELLED',
-          detail: `${command.action} ${commandId}`,
+          detail: commandDetail(command),
         }),
       ],
     });
@@ -504,7 +513,7 @@ export async function recordResult(
             deviceId: device.deviceId,
             action: done ? 'COMMAND_DONE' : 'COMMAND_FAILED',
             result: done ? 'SUCCESS' : 'FAILURE',
-            detail: `${command.action} ${commandId}${result.error ? `: ${result.error.slice(0, 200)}` : ''}`,
+            detail: `${commandDetail(command)}${result.error ? `: ${result.error.slice(0, 200)}` : ''}`,
           }),
         ],
       });

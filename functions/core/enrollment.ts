@@ -18,7 +18,7 @@ import type {
 } from './api-types.ts';
 import { auditEvent, type RequestOrigin } from './audit.ts';
 import { type CertificateStore, installCommand } from './certificates.ts';
-import { CHECK_IN_INTERVAL_S, type CommandStore, handOver } from './commands.ts';
+import { CHECK_IN_INTERVAL_S, type CommandStore, commandDetail, handOver } from './commands.ts';
 import { type DeviceRecord, effectiveStatus } from './device.ts';
 import { PortalError } from './errors.ts';
 import { pinMatches, pinState } from './one-time-pin.ts';
@@ -780,7 +780,7 @@ export async function checkIn(
             userSub: device.userSub,
             deviceId: device.deviceId,
             action: 'COMMAND_SENT',
-            detail: `${command.action} ${command.commandId}`,
+            detail: commandDetail(command),
           }),
         ),
       });

@@ -570,7 +570,7 @@ describe('certificates page', () => {
           ],
         }),
       ];
-      await page.clock.fastForward(15_500);
+      await page.clock.fastForward(3_500);
       await expect.poll(() => line.getAttribute('data-status')).toBe('INSTALLED');
       expect(await line.textContent()).toContain('On Pixel: installed');
 

@@ -24,7 +24,7 @@ import { CertificateForm } from './certificate-form.tsx';
 import type { PageProps } from './pages.ts';
 
 /** While a certificate is on its way to a device, ask this often so that "installed" shows soon. */
-const WATCH_MS = 15_000;
+const WATCH_MS = 3_000;
 
 const loadCertificates = () => api.certificates();
 
