@@ -3,17 +3,14 @@
  * lost mode, locate, retire and wipe queued on the device page, carried out by the running
  * simulator after a wake-up, and shown Done on the page without a reload.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import type { RegistrationResponse } from '../../functions/core/api-types.ts';
 import { ROLES } from '../../functions/routes.ts';
-import { REPO_ROOT } from '../../infra/local/server.ts';
-import { api } from '../integration/helpers.ts';
 import { newUser, putSettings, resetSettings, type TestUser } from '../integration/local-table.ts';
+import { type OnlineDevice, onlineDevice, stop } from '../integration/online-device.ts';
 import { expectAccessible } from './axe.ts';
 import { launchBrowser, openPage, signIn } from './browser.ts';
 
@@ -30,52 +27,20 @@ async function offlineTiles(page: Page): Promise<void> {
     (route) => route.fulfill({ status: 200, contentType: 'image/png', body: TINY_PNG }),
   );
 }
-const simulators: ChildProcess[] = [];
+const simulators: OnlineDevice[] = [];
 
 /** A company-owned Android device, enrolled by a simulator that stays online (--push). */
-async function onlineDevice(
-  user: TestUser,
-  name: string,
-): Promise<{ deviceId: string; output: () => string }> {
-  const created = await api<RegistrationResponse>('/api/registrations', {
-    method: 'POST',
-    token: user.accessToken,
-    body: { platform: 'ANDROID', method: 'PIN', delivery: [], ownership: 'COMPANY', name },
-  });
-  expect(created.status).toBe(201);
-  let output = '';
-  const child = spawn(
-    process.execPath,
-    [
-      '--import',
-      'tsx',
-      'infra/local/device-simulator.ts',
-      'enroll',
-      '--push',
-      '--portal',
-      inject('baseUrl'),
-      '--user',
-      user.email,
-      '--pin',
-      created.body.pin ?? '',
-      '--mode',
-      'FULLY_MANAGED',
-      '--interval',
-      '600',
-      '--state',
-      join(dir, `${name}.json`),
-    ],
-    { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
+async function companyDevice(user: TestUser, name: string): Promise<OnlineDevice> {
+  // The simulator's own default position (Dam Square), which the map test reads.
+  const device = await onlineDevice(
+    dir,
+    user,
+    name.replace(/\W+/g, '-'),
+    { name, ownership: 'COMPANY' },
+    { location: null },
   );
-  simulators.push(child);
-  child.stdout?.on('data', (chunk: Buffer) => {
-    output += chunk.toString();
-  });
-  child.stderr?.on('data', (chunk: Buffer) => {
-    output += chunk.toString();
-  });
-  await expect.poll(() => output, { timeout: 20_000 }).toMatch(/Checked in/i);
-  return { deviceId: created.body.device.deviceId, output: () => output };
+  simulators.push(device);
+  return device;
 }
 
 /** Sends an action from the device page and waits, without a reload, until the page says Done. */
@@ -110,14 +75,14 @@ describe('device actions carried out by the running simulator', () => {
   });
 
   afterAll(async () => {
-    for (const child of simulators) child.kill('SIGINT');
+    for (const device of simulators) await stop(device.child);
     await browser?.close();
     await resetSettings();
     rmSync(dir, { recursive: true, force: true });
   });
 
   it('turns lost mode on, locates the device, turns lost mode off and retires it', async () => {
-    const device = await onlineDevice(user, 'Fleet phone');
+    const device = await companyDevice(user, 'Fleet phone');
     const { page, context, errors } = await openPage(browser, { viewport: { width: 1280, height: 900 } });
     try {
       await offlineTiles(page);
@@ -167,7 +132,7 @@ describe('device actions carried out by the running simulator', () => {
   });
 
   it('wipes a company-owned device after the tick, and the page shows it Wiped', async () => {
-    await onlineDevice(user, 'Loaner phone');
+    await companyDevice(user, 'Loaner phone');
     const { page, context } = await openPage(browser, { viewport: { width: 1280, height: 900 } });
     try {
       await signIn(page, baseUrl, user.email);

@@ -33,15 +33,30 @@ export interface OnlineDevice {
   output(): string;
 }
 
+/** What the portal registers the device as (its name on the page, its ownership). */
+export interface RegistrationOptions {
+  name?: string;
+  ownership?: 'EMPLOYEE' | 'COMPANY';
+}
+
+/** Where LOCATE says the simulator is, unless a test asks for the simulator's own default. */
+export const TEST_LOCATION = '40.6892,-74.0445';
+
 /** An Android registration with a PIN, enrolled by the simulator with --push: it then stays online. */
-export async function onlineDevice(dir: string, user: TestUser, name: string): Promise<OnlineDevice> {
+export async function onlineDevice(
+  dir: string,
+  user: TestUser,
+  stateName: string,
+  registrationOptions: RegistrationOptions = {},
+  { location = TEST_LOCATION }: { location?: string | null } = {},
+): Promise<OnlineDevice> {
   const registration = await api<RegistrationResponse & ApiErrorBody>('/api/registrations', {
     method: 'POST',
     token: user.accessToken,
-    body: { platform: 'ANDROID', method: 'PIN', delivery: [] },
+    body: { platform: 'ANDROID', method: 'PIN', delivery: [], ...registrationOptions },
   });
   expect(registration.status, JSON.stringify(registration.body)).toBe(201);
-  const stateFile = join(dir, `${name}.json`);
+  const stateFile = join(dir, `${stateName}.json`);
   const child = spawn(
     process.execPath,
     [
@@ -63,8 +78,7 @@ export async function onlineDevice(dir: string, user: TestUser, name: string): P
       // No scheduled check-in during the test: only a wake-up can bring the command.
       '--interval',
       '3600',
-      '--location',
-      '40.6892,-74.0445',
+      ...(location ? ['--location', location] : []),
     ],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
@@ -89,7 +103,7 @@ export async function stop(child: ChildProcess): Promise<void> {
 /** An Android device enrolled through the API with a registration PIN (no simulator): Active at once. */
 export async function enrolledDevice(
   user: TestUser,
-  registration: { name?: string; ownership?: 'EMPLOYEE' | 'COMPANY' } = {},
+  registration: RegistrationOptions = {},
 ): Promise<{ deviceId: string; deviceCredential: string }> {
   const created = await api<RegistrationResponse & ApiErrorBody>('/api/registrations', {
     method: 'POST',
