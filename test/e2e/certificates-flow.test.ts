@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { newUser, putSettings, resetSettings, type TestUser } from '../integration/local-table.ts';
-import { type OnlineDevice, onlineDevice, stop } from '../integration/online-device.ts';
+import { type OnlineDevice, onlineDevice, stop } from '../integration/simulator.ts';
 import { expectAccessible } from './axe.ts';
 import { accountMenu, launchBrowser, openPage, signIn } from './browser.ts';
 

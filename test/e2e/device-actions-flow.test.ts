@@ -10,7 +10,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { ROLES } from '../../functions/routes.ts';
 import { newUser, putSettings, resetSettings, type TestUser } from '../integration/local-table.ts';
-import { type OnlineDevice, onlineDevice, stop } from '../integration/online-device.ts';
+import { type OnlineDevice, onlineDevice, stop } from '../integration/simulator.ts';
 import { expectAccessible } from './axe.ts';
 import { launchBrowser, openPage, signIn } from './browser.ts';
 

@@ -21,7 +21,7 @@ import {
   type Tokens,
 } from '../integration/helpers.ts';
 import { newUser, putSettings, resetSettings, type TestUser } from '../integration/local-table.ts';
-import { enrolledDevice } from '../integration/online-device.ts';
+import { enrolledDevice } from '../integration/simulator.ts';
 import { totp } from '../totp.ts';
 import { expectAccessible } from './axe.ts';
 import { accountMenu, DEMO_PASSWORD, launchBrowser, openPage } from './browser.ts';

@@ -3,12 +3,10 @@
  * the private key sealed by the local KMS, delivered to a running device simulator and removed from
  * it on delete, and the races a per-user set of certificates must survive, with parallel requests.
  */
-import { execFile } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { keys } from '../../functions/adapters/items.ts';
 import type {
@@ -22,7 +20,7 @@ import { MAX_CERTIFICATES } from '../../functions/core/certificates.ts';
 import { base64Of, makeCertificatePem } from '../certificate-maker.ts';
 import { api, portalUrl } from './helpers.ts';
 import { newUser, putSettings, rawItem, resetSettings, type TestUser, userItems } from './local-table.ts';
-import { enrolledDevice, onlineDevice, stop, until } from './online-device.ts';
+import { enrolledDevice, onlineDevice, simulate, stop, until } from './simulator.ts';
 
 const FIXTURES = join(import.meta.dirname, '../fixtures/certificates');
 const fixture = (name: string) => readFileSync(join(FIXTURES, name));
@@ -225,14 +223,7 @@ describe('delivery to devices', () => {
       expect(simulatorState(device.stateFile).certificates).toEqual([
         expect.objectContaining({ certificateId, fingerprintSha256, withPrivateKey: true }),
       ]);
-      const { stdout } = await promisify(execFile)(process.execPath, [
-        '--import',
-        'tsx',
-        'infra/local/device-simulator.ts',
-        'certificates',
-        '--state',
-        device.stateFile,
-      ]);
+      const { stdout } = await simulate(['certificates', '--state', device.stateFile]);
       expect(stdout).toContain('alice-vpn');
       expect(stdout).toContain(fingerprintSha256);
 

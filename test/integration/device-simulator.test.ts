@@ -19,29 +19,7 @@ import type {
   AgentCommandResultRequest,
 } from '../../functions/core/api-types.ts';
 import { portalUrl } from './helpers.ts';
-
-const SIMULATOR = ['--import', 'tsx', 'infra/local/device-simulator.ts'];
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function simulate(args: string[]): Promise<Run> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [...SIMULATOR, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      stdout += chunk.toString();
-    });
-    child.stderr.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString();
-    });
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+import { type Run, SIMULATOR, simulate } from './simulator.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'device-simulator-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -4,7 +4,6 @@
  * portal for a one-time PIN (POST /api/devices/{id}/secure-apps-passcode), and `secure-apps-reset`
  * with it succeeds once; the same PIN a second time is refused in one line.
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,29 +16,7 @@ import type {
 import { ROLES } from '../../functions/routes.ts';
 import { api, portalUrl } from './helpers.ts';
 import { newUser, putSettings, resetSettings } from './local-table.ts';
-
-const SIMULATOR = ['--import', 'tsx', 'infra/local/device-simulator.ts'];
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function simulate(args: string[]): Promise<Run> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [...SIMULATOR, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      stdout += chunk.toString();
-    });
-    child.stderr.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString();
-    });
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+import { simulate } from './simulator.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'secure-apps-simulator-'));
 beforeAll(async () => {

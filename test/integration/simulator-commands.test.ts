@@ -14,7 +14,7 @@ import type {
 } from '../../functions/core/api-types.ts';
 import { api } from './helpers.ts';
 import { newUser, putSettings, resetSettings, type TestUser } from './local-table.ts';
-import { onlineDevice, stop, until } from './online-device.ts';
+import { onlineDevice, stop, until } from './simulator.ts';
 
 interface Outbox {
   push: { endpointArn: string; token: string; message: string; deliveredTo: string | null }[];

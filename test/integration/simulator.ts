@@ -1,6 +1,7 @@
 /**
- * A device simulator that stays online (enroll --push), for the tests in which the portal wakes a
- * device and it carries out what it is handed: actions (simulator-commands) and certificates.
+ * The device simulator in tests: one run of it as a process (`simulate`), one that stays online
+ * (enroll --push) for the tests in which the portal wakes a device and it carries out what it is
+ * handed, and a device enrolled through the API alone.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
@@ -14,6 +15,30 @@ import type {
 } from '../../functions/core/api-types.ts';
 import { api, portalUrl } from './helpers.ts';
 import type { TestUser } from './local-table.ts';
+
+export const SIMULATOR = ['--import', 'tsx', 'infra/local/device-simulator.ts'];
+
+export interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** One run of `npm run device -- …args`, to its end. */
+export function simulate(args: string[]): Promise<Run> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [...SIMULATOR, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+    });
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
 
 /** Polls until `probe` answers something other than undefined. */
 export async function until<T>(probe: () => Promise<T | undefined>, what: string, ms = 20_000): Promise<T> {
@@ -60,9 +85,7 @@ export async function onlineDevice(
   const child = spawn(
     process.execPath,
     [
-      '--import',
-      'tsx',
-      'infra/local/device-simulator.ts',
+      ...SIMULATOR,
       'enroll',
       '--portal',
       portalUrl(),
