@@ -538,6 +538,11 @@ export interface CertificateSummary extends CertificateFacts {
   certificateId: string;
   fileName: string;
   format: CertificateFormat;
+  /**
+   * Where it stands now: EXPIRES_SOON within 30 days of validTo (time to ask for a new one and
+   * Replace), EXPIRED after it (devices stop accepting it); with the whole days left.
+   */
+  expiry: { state: 'VALID' | 'EXPIRES_SOON' | 'EXPIRED'; daysLeft: number };
   /** The PKCS#12 held a private key (kept encrypted; delivered to devices only). */
   hasPrivateKey: boolean;
   /** Further certificates of the chain the file carried. */

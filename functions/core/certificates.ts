@@ -228,6 +228,16 @@ function deliveryOn(
   return kept ? { ...base, status: kept.status, at: kept.at, error: kept.error ?? null } : null;
 }
 
+/** Expiring soon: the list says so this long before validTo. */
+export const EXPIRES_SOON_DAYS = 30;
+
+function expiryOf(certificate: Pick<CertificateFacts, 'validTo'>, now: Date): CertificateSummary['expiry'] {
+  const msLeft = Date.parse(certificate.validTo) - now.getTime();
+  const daysLeft = Math.max(0, Math.floor(msLeft / 86_400_000));
+  const state = msLeft <= 0 ? 'EXPIRED' : daysLeft < EXPIRES_SOON_DAYS ? 'EXPIRES_SOON' : 'VALID';
+  return { state, daysLeft };
+}
+
 /** Only the certificate's own facts: neither the parsed file's bytes nor the record's key come along. */
 function factsOf(source: CertificateFacts): CertificateFacts {
   const { name, subject, issuer, serialNumber, validFrom, validTo, fingerprintSha256, keyUsage } = source;
@@ -245,6 +255,7 @@ export function toCertificateSummary(
     ...factsOf(certificate),
     fileName: certificate.fileName,
     format: certificate.format,
+    expiry: expiryOf(certificate, now),
     hasPrivateKey: certificate.privateKey !== undefined,
     chainLength: certificate.chainDer.length,
     uploadedAt: certificate.uploadedAt,

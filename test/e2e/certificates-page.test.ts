@@ -61,6 +61,7 @@ function certificate(overrides: Partial<CertificateSummary> = {}): CertificateSu
     validTo: '2027-01-15T12:00:00.000Z',
     fingerprintSha256: FINGERPRINT,
     keyUsage: ['Digital signature', 'Key encipherment', 'Email protection'],
+    expiry: { state: 'VALID', daysLeft: 45 },
     hasPrivateKey: true,
     chainLength: 1,
     uploadedAt: minutesAgo(60 * 24 * 3),
@@ -544,6 +545,30 @@ describe('certificates page', () => {
       await page.reload();
       await card(page, NEW_ID).waitFor();
       expect(await alice.count()).toBe(0);
+      expect(unexpected(errors)).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('says, as the server does, when a certificate expires soon or has expired', async () => {
+    const { page, context, errors } = await openPage(browser, DESKTOP);
+    try {
+      const soon = certificate({ expiry: { state: 'EXPIRES_SOON', daysLeft: 12 } });
+      const expired = certificate({
+        certificateId: 'c0000000-0000-4000-8000-0000000000e1',
+        name: 'Old Wi-Fi',
+        fingerprintSha256: FINGERPRINT.replace(/^../, '00'),
+        expiry: { state: 'EXPIRED', daysLeft: 0 },
+      });
+      await open(page, certificateStub([soon, expired]));
+      await expect
+        .poll(() => card(page, ALICE_ID).getByTestId('expiry').textContent())
+        .toBe('Expires in 12 days: replace it with a new one');
+      await expect
+        .poll(() => card(page, expired.certificateId).getByTestId('expiry').textContent())
+        .toBe('Expired: devices no longer accept it');
+      await expectAccessible(page, 'certificates that expire soon and have expired');
       expect(unexpected(errors)).toEqual([]);
     } finally {
       await context.close();

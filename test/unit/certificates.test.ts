@@ -665,6 +665,20 @@ describe('listCertificates', () => {
     storeCertificate(certificateRecord());
   });
 
+  it.each([
+    ['VALID', 31 * 24 * 60, 31],
+    ['EXPIRES_SOON', 29 * 24 * 60, 29],
+    ['EXPIRES_SOON', 60, 0],
+    ['EXPIRED', -1, 0],
+  ] as const)(
+    'says the certificate is %s with %i minutes left (%i whole days)',
+    async (state, minutes, daysLeft) => {
+      storeCertificate(certificateRecord({ validTo: at(minutes) }));
+
+      expect((await list())[0]?.expiry).toEqual({ state, daysLeft });
+    },
+  );
+
   it('says what the portal takes: 20 certificates, files of 64 KiB', async () => {
     expect((await listCertificates(ports.certificates, caller())).limits).toEqual({
       maxCertificates: 20,

@@ -253,6 +253,17 @@ function CertificateCard({
             {c.fileName} · {FORMAT_LABEL[c.format]}
           </p>
         </div>
+        {c.expiry.state !== 'VALID' ? (
+          <span
+            class={`certificate-tag certificate-tag-${c.expiry.state === 'EXPIRED' ? 'expired' : 'soon'}`}
+            data-testid="expiry"
+          >
+            <Icon name="alert" size={14} />
+            {c.expiry.state === 'EXPIRED'
+              ? 'Expired: devices no longer accept it'
+              : `Expires in ${c.expiry.daysLeft} ${c.expiry.daysLeft === 1 ? 'day' : 'days'}: replace it with a new one`}
+          </span>
+        ) : null}
         {c.hasPrivateKey ? (
           <span class="certificate-tag" data-testid="private-key">
             <Icon name="key" size={14} />
