@@ -595,7 +595,9 @@ describe('certificates page', () => {
           ],
         }),
       ];
-      await page.clock.fastForward(3_500);
+      // runFor, not fastForward: the page's own effects run on the faked clock too, and the poll
+      // they schedule must fire within these 3.5 s (fastForward fires only what was due already).
+      await page.clock.runFor(3_500);
       await expect.poll(() => line.getAttribute('data-status')).toBe('INSTALLED');
       expect(await line.textContent()).toContain('On Pixel: installed');
 
