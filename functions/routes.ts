@@ -504,7 +504,7 @@ export const UploadCertificate = defineRoute({
   access: 'user',
   role: 'self-service',
   body: certificateUploadBody,
-  // A file over the cap (CERTIFICATE_MAX_FILE_BYTES) is refused by the use-case with its size.
+  // A file over the cap (MAX_FILE_BYTES) is refused by the use-case with its size.
   maxBodyBytes: 1024 * 1024,
   query: noQuery,
   permissions: { table: [GET, QUERY, PUT, UPDATE, CONDITION_CHECK], certificateKey: true, push: true },

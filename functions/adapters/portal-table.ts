@@ -263,24 +263,14 @@ export class PortalTable
       });
     }
     if (change.limitLock) {
-      const read = change.limitLock.version;
-      others.push({
-        Update: {
-          TableName: this.tableName,
-          Key: keys.limitLock(device.userSub),
-          UpdateExpression: 'SET #version = :next, #type = :type',
-          ConditionExpression: read === null ? 'attribute_not_exists(pk)' : '#version = :read',
-          ExpressionAttributeNames: { '#version': 'version', '#type': 'type' },
-          ExpressionAttributeValues: {
-            ':next': (read ?? 0) + 1,
-            ':type': 'LIMIT',
-            ...(read === null ? {} : { ':read': read }),
-          },
-        },
-      });
+      others.push(
+        this.versionBump(keys.limitLock(device.userSub), change.limitLock.version, { type: 'LIMIT' }),
+      );
     }
     if (change.certificateInstalls) {
-      others.push(this.certificateSetCheck(device.userSub, change.certificateInstalls.setVersion));
+      others.push(
+        this.versionCheck(keys.certificateSet(device.userSub), change.certificateInstalls.setVersion),
+      );
       for (const command of change.certificateInstalls.commands) others.push(this.newCommandPut(command));
     }
     if (change.audit) others.push({ Put: { TableName: this.tableName, Item: auditToItem(change.audit) } });
@@ -306,27 +296,14 @@ export class PortalTable
     userSub: string,
     deviceId: string,
   ): Promise<{ device: DeviceRecord; commands: CommandRecord[] } | null> {
+    // Check-in and the device page read what an action just wrote (queryPrefix reads consistently).
     let device: DeviceRecord | null = null;
     const commands: CommandRecord[] = [];
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const page = await this.client.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-          ExpressionAttributeValues: { ':pk': keys.user(userSub), ':prefix': keys.device(deviceId) },
-          ExclusiveStartKey: startKey,
-          // Check-in and the device page read what an action just wrote.
-          ConsistentRead: true,
-        }),
-      );
-      for (const item of page.Items ?? []) {
-        device ??= deviceFromItem(item);
-        const command = commandFromItem(item);
-        if (command) commands.push(command);
-      }
-      startKey = page.LastEvaluatedKey;
-    } while (startKey);
+    for (const item of await this.queryPrefix(userSub, keys.device(deviceId))) {
+      device ??= deviceFromItem(item);
+      const command = commandFromItem(item);
+      if (command) commands.push(command);
+    }
     return device ? { device, commands } : null;
   }
 
@@ -435,15 +412,42 @@ export class PortalTable
     };
   }
 
-  /** The user's set of certificates is still at the version read (an enrollment's installs depend on it). */
-  private certificateSetCheck(userSub: string, version: number | null): TransactItem {
+  /**
+   * A lock item (a version) moves from the version read to the next, or the write fails: of two
+   * writes that read the same version, one wins (the device-limit lock, the set of certificates).
+   */
+  private versionBump(
+    key: { pk: string; sk: string },
+    read: number | null,
+    fields: Record<string, string | number>,
+  ): TransactItem {
+    const names = Object.fromEntries(Object.keys(fields).map((name) => [`#${name}`, name]));
+    const values = Object.fromEntries(Object.entries(fields).map(([name, value]) => [`:${name}`, value]));
+    return {
+      Update: {
+        TableName: this.tableName,
+        Key: key,
+        UpdateExpression: `SET ${['#version = :next', ...Object.keys(fields).map((name) => `#${name} = :${name}`)].join(', ')}`,
+        ConditionExpression: read === null ? 'attribute_not_exists(pk)' : '#version = :read',
+        ExpressionAttributeNames: { '#version': 'version', ...names },
+        ExpressionAttributeValues: {
+          ':next': (read ?? 0) + 1,
+          ...values,
+          ...(read === null ? {} : { ':read': read }),
+        },
+      },
+    };
+  }
+
+  /** A lock item is still at the version read (nothing it guards changed meanwhile). */
+  private versionCheck(key: { pk: string; sk: string }, read: number | null): TransactItem {
     return {
       ConditionCheck: {
         TableName: this.tableName,
-        Key: keys.certificateSet(userSub),
-        ConditionExpression: version === null ? 'attribute_not_exists(pk)' : '#version = :read',
-        ExpressionAttributeNames: version === null ? undefined : { '#version': 'version' },
-        ExpressionAttributeValues: version === null ? undefined : { ':read': version },
+        Key: key,
+        ConditionExpression: read === null ? 'attribute_not_exists(pk)' : '#version = :read',
+        ExpressionAttributeNames: read === null ? undefined : { '#version': 'version' },
+        ExpressionAttributeValues: read === null ? undefined : { ':read': read },
       },
     };
   }
@@ -567,32 +571,14 @@ export class PortalTable
         },
       });
     }
-    const read = change.set.readVersion;
-    items.push({
-      Update: {
-        TableName: this.tableName,
-        Key: keys.certificateSet(userSub),
-        UpdateExpression: 'SET #version = :next, #count = :count, #type = :type',
-        ConditionExpression: read === null ? 'attribute_not_exists(pk)' : '#version = :read',
-        ExpressionAttributeNames: { '#version': 'version', '#count': 'count', '#type': 'type' },
-        ExpressionAttributeValues: {
-          ':next': (read ?? 0) + 1,
-          ':count': change.set.count,
-          ':type': 'CERTIFICATE_SET',
-          ...(read === null ? {} : { ':read': read }),
-        },
-      },
-    });
+    items.push(
+      this.versionBump(keys.certificateSet(userSub), change.set.readVersion, {
+        count: change.set.count,
+        type: 'CERTIFICATE_SET',
+      }),
+    );
     // No device became Active meanwhile (it would miss this change otherwise).
-    items.push({
-      ConditionCheck: {
-        TableName: this.tableName,
-        Key: keys.limitLock(userSub),
-        ConditionExpression: change.lockVersion === null ? 'attribute_not_exists(pk)' : '#version = :read',
-        ExpressionAttributeNames: change.lockVersion === null ? undefined : { '#version': 'version' },
-        ExpressionAttributeValues: change.lockVersion === null ? undefined : { ':read': change.lockVersion },
-      },
-    });
+    items.push(this.versionCheck(keys.limitLock(userSub), change.lockVersion));
     for (const command of change.queue) items.push(this.newCommandPut(command));
     for (const command of change.cancel) {
       items.push({

@@ -13,10 +13,11 @@ import 'node-forge/lib/md.all.js';
 import 'node-forge/lib/pkcs12.js';
 import 'node-forge/lib/pki.js';
 import type { CertificateFacts, CertificateFormat } from './api-types.ts';
+import { fileTooLarge, MAX_FILE_BYTES } from './certificates.ts';
 import { PortalError } from './errors.ts';
 
-/** The largest file taken: a certificate with its chain, or a PKCS#12 with key and chain, is a few KB. */
-export const CERTIFICATE_MAX_FILE_BYTES = 64 * 1024;
+/** The cap certificates.ts sets, here too for a caller that parses bytes it did not check. */
+export const CERTIFICATE_MAX_FILE_BYTES = MAX_FILE_BYTES;
 /** A certificate that starts within this much of now is taken: device and server clocks differ a little. */
 export const NOT_BEFORE_SKEW_MS = 5 * 60_000;
 
@@ -49,13 +50,7 @@ const NOT_A_CERTIFICATE = (fileName: string) =>
  * valid yet would sit unused and confuse whoever looks at the device.
  */
 export function parseCertificateFile(file: CertificateFile, now: Date): ParsedCertificate {
-  if (file.bytes.length > CERTIFICATE_MAX_FILE_BYTES) {
-    throw new PortalError(
-      'PAYLOAD_TOO_LARGE',
-      'FILE_TOO_LARGE',
-      `"${file.fileName}" is ${kilobytes(file.bytes.length)}; certificate files can be at most ${kilobytes(CERTIFICATE_MAX_FILE_BYTES)}. Export the certificate without extra data, or with a shorter chain.`,
-    );
-  }
+  if (file.bytes.length > CERTIFICATE_MAX_FILE_BYTES) throw fileTooLarge(file.fileName, file.bytes.length);
   const read = readFile(file);
   const leaf = read.certificates[read.leafIndex];
   if (!leaf) throw NOT_A_CERTIFICATE(file.fileName);
@@ -290,10 +285,6 @@ const EXTENDED_KEY_USAGE: Record<string, string> = {
 function extendedKeyUsage(certificate: X509Certificate): string[] {
   // Node names it keyUsage, but it is the ExtendedKeyUsage extension's OIDs.
   return (certificate.keyUsage ?? []).map((oid) => EXTENDED_KEY_USAGE[oid] ?? oid);
-}
-
-function kilobytes(bytes: number): string {
-  return `${Math.ceil(bytes / 1024)} KB`;
 }
 
 function day(date: Date): string {

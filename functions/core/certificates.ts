@@ -28,7 +28,7 @@ import { ACCOUNT_DEVICE_ID } from './update-profile.ts';
 
 /** The most certificates a user keeps: enough for S/MIME, Wi-Fi, VPN and their CAs. */
 export const MAX_CERTIFICATES = 20;
-/** The file cap; equal to certificate-file.ts's, which this module does not import (no parser here). */
+/** The largest file taken: a certificate with its chain, or a PKCS#12 with key and chain, is a few KB. */
 export const MAX_FILE_BYTES = 64 * 1024;
 /** A delivery waits this long for the device: a phone left in a drawer still gets it. */
 const DELIVERY_LIFETIME_DAYS = 90;
@@ -218,7 +218,7 @@ function deliveryOn(
           ...base,
           status: 'FAILED',
           at: latest.expiresAt,
-          error: 'The device did not check in for 90 days. Upload the certificate again once it is back.',
+          error: `The device did not check in for ${DELIVERY_LIFETIME_DAYS} days. Upload the certificate again once it is back.`,
         };
       default:
         break;
@@ -285,20 +285,23 @@ export async function listCertificates(
   };
 }
 
-/** The file's bytes; a body far over the cap is refused before it is decoded. */
+/** 413 for a certificate file over MAX_FILE_BYTES, naming its size (the parser says the same). */
+export function fileTooLarge(fileName: string, bytes: number): PortalError {
+  return new PortalError(
+    'PAYLOAD_TOO_LARGE',
+    'FILE_TOO_LARGE',
+    `"${fileName}" is ${Math.ceil(bytes / 1024)} KB; certificate files can be at most ${MAX_FILE_BYTES / 1024} KB. Export the certificate without extra data, or with a shorter chain.`,
+  );
+}
+
+/** The file's bytes; one over the cap is refused before it is decoded. */
 function fileBytes(request: CertificateUploadRequest): Buffer {
-  // Exact for base64: every 4 characters are 3 bytes, less one byte for each '=' of padding.
+  // Exact for base64 (the schema admits no other characters): every 4 characters are 3 bytes,
+  // less one byte for each '=' of padding.
   const padding = request.content.endsWith('==') ? 2 : request.content.endsWith('=') ? 1 : 0;
-  const estimated = Math.floor((request.content.length * 3) / 4) - padding;
-  const bytes = estimated > MAX_FILE_BYTES + 3 ? null : Buffer.from(request.content, 'base64');
-  if (!bytes || bytes.length > MAX_FILE_BYTES) {
-    throw new PortalError(
-      'PAYLOAD_TOO_LARGE',
-      'FILE_TOO_LARGE',
-      `"${request.fileName}" is ${Math.ceil((bytes?.length ?? estimated) / 1024)} KB; certificate files can be at most ${MAX_FILE_BYTES / 1024} KB. Export the certificate without extra data, or with a shorter chain.`,
-    );
-  }
-  return bytes;
+  const size = Math.floor((request.content.length * 3) / 4) - padding;
+  if (size > MAX_FILE_BYTES) throw fileTooLarge(request.fileName, size);
+  return Buffer.from(request.content, 'base64');
 }
 
 /**
