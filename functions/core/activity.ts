@@ -3,7 +3,7 @@
  * one, a page at a time with an opaque cursor that can only ever continue the caller's own feed.
  */
 import type { ActivityEvent, ActivityResponse } from './api-types.ts';
-import { COMMAND_WORDS } from './commands.ts';
+import { COMMAND_WORDS } from './command-words.ts';
 import { PortalError } from './errors.ts';
 import type { AuditEvent } from './ports.ts';
 

@@ -3,7 +3,7 @@
  * and save a partial change on that version (optimistic locking), audited with what changed.
  */
 import type { AdminSettingsResponse, AdminSettingsSavedResponse } from './api-types.ts';
-import { auditEvent, type RequestOrigin } from './audit.ts';
+import { ACCOUNT_DEVICE_ID, auditEvent, type RequestOrigin } from './audit.ts';
 import { PortalError } from './errors.ts';
 import { type AuditEvent, type Clock, ConcurrentUpdateError, type RandomSource } from './ports.ts';
 import {
@@ -33,7 +33,6 @@ export interface AdminSettingsPorts {
 }
 
 /** The audit trail of a settings change sits in the administrator's own partition, on no device. */
-export const NO_DEVICE = '-';
 
 export async function getAdminSettings(
   ports: Pick<AdminSettingsPorts, 'store'>,
@@ -94,7 +93,7 @@ export async function saveAdminSettings(
   if (changed.length === 0) return { settings: current, version: current.version, changed };
   const audit = auditEvent(ports, request, {
     userSub: caller.sub,
-    deviceId: NO_DEVICE,
+    deviceId: ACCOUNT_DEVICE_ID,
     action: 'SETTINGS_CHANGED',
     detail: changed.join(', ').slice(0, 1000),
   });

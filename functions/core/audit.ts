@@ -1,5 +1,8 @@
 import type { AuditEvent, Clock, RandomSource } from './ports.ts';
 
+/** The deviceId of an event about the account, not a device (profile, settings, certificates). */
+export const ACCOUNT_DEVICE_ID = '-';
+
 /** Where the request came from, for links and the audit trail. */
 export interface RequestOrigin {
   /** https://host the request reached, used when no external host is set. */

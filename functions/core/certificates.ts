@@ -16,7 +16,7 @@ import type {
   CertificateSummary,
   CertificateUploadRequest,
 } from './api-types.ts';
-import { auditEvent, type RequestOrigin } from './audit.ts';
+import { ACCOUNT_DEVICE_ID, auditEvent, type RequestOrigin } from './audit.ts';
 import type { CertificateFile, ParsedCertificate } from './certificate-file.ts';
 import { type CommandRecord, effectiveCommandStatus } from './commands.ts';
 import { type DeviceRecord, deviceTitleOf } from './device.ts';
@@ -24,7 +24,6 @@ import { devicePublicKey, sealForDevice } from './device-seal.ts';
 import { PortalError } from './errors.ts';
 import type { AuditEvent, Caller, Clock, Metrics, RandomSource, Sleep } from './ports.ts';
 import { ConcurrentUpdateError } from './ports.ts';
-import { ACCOUNT_DEVICE_ID } from './update-profile.ts';
 
 /** The most certificates a user keeps: enough for S/MIME, Wi-Fi, VPN and their CAs. */
 export const MAX_CERTIFICATES = 20;

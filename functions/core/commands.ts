@@ -113,18 +113,6 @@ const COMMAND_OF: Record<Exclude<DeviceAction, 'LOST_MODE' | 'SECURE_APPS_PASSCO
   RETIRE: 'RETIRE',
 };
 
-export const COMMAND_WORDS: Record<CommandAction, string> = {
-  LOCK: 'Lock',
-  LOST_MODE_ON: 'Lost mode on',
-  LOST_MODE_OFF: 'Lost mode off',
-  UNLOCK: 'Unlock',
-  LOCATE: 'Locate',
-  WIPE: 'Wipe',
-  RETIRE: 'Retire',
-  INSTALL_CERTIFICATE: 'Install certificate',
-  REMOVE_CERTIFICATE: 'Remove certificate',
-};
-
 /** The certificate deliveries, which follow the Certificates page rather than a device action. */
 export type CertificateCommandAction = 'INSTALL_CERTIFICATE' | 'REMOVE_CERTIFICATE';
 

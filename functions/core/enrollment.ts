@@ -8,11 +8,11 @@
  */
 import type {
   AgentCheckinResponse,
+  AgentEnrollRequest,
   AgentEnrollResponse,
   DeviceFacts,
   EnrollVerifyRequest,
   EnrollVerifyResponse,
-  ManagementMode,
   Platform,
   RegistrationChoice,
 } from './api-types.ts';
@@ -592,15 +592,7 @@ function cleanFacts(facts: Partial<DeviceFacts>): Partial<DeviceFacts> {
 /** POST /api/agent/enroll: the device becomes Active and gets its credential (rule 5). */
 export async function enrollAgent(
   ports: EnrollmentPorts,
-  request: {
-    enrollmentToken?: string;
-    username?: string;
-    pin?: string;
-    device: DeviceFacts;
-    managementMode?: ManagementMode;
-    pushToken?: string;
-    secureAppsContainer?: boolean;
-  },
+  request: AgentEnrollRequest,
   origin: RequestOrigin,
 ): Promise<AgentEnrollResponse> {
   const startedAt = ports.clock.now();

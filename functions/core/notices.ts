@@ -4,7 +4,8 @@
  * cannot be sent never fails or undoes the action; the failure is recorded in the activity feed.
  */
 import { auditEvent, type RequestOrigin } from './audit.ts';
-import { type ActionNotice, COMMAND_WORDS } from './commands.ts';
+import { COMMAND_WORDS } from './command-words.ts';
+import type { ActionNotice } from './commands.ts';
 import { deviceTitleOf } from './device.ts';
 import type { AuditEvent, Clock, Mailer, OutgoingEmail, RandomSource, SettingsStore } from './ports.ts';
 

@@ -5,7 +5,7 @@
  */
 import type { Role } from '../routes.ts';
 import type { MeResponse } from './api-types.ts';
-import { auditEvent, type RequestOrigin } from './audit.ts';
+import { ACCOUNT_DEVICE_ID, auditEvent, type RequestOrigin } from './audit.ts';
 import { type GetProfilePorts, getProfile } from './get-profile.ts';
 import { normalizeMobile } from './phone.ts';
 import type { Caller, Clock, DeviceStore, ProfileChange, RandomSource } from './ports.ts';
@@ -24,9 +24,6 @@ export interface UpdateProfilePorts extends GetProfilePorts {
   clock: Clock;
   random: RandomSource;
 }
-
-/** The audit trail's device id for events about the account, not a device. */
-export const ACCOUNT_DEVICE_ID = '-';
 
 export async function updateProfile(
   ports: UpdateProfilePorts,

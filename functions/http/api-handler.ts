@@ -373,8 +373,10 @@ export function userApi<TBody, TPath, TQuery, TPrefetched = undefined>(
   return build(route as Route, async (event) => {
     const caller = callerFromClaims(event);
     let prefetched: Promise<TPrefetched> | undefined;
-    if (options.prefetch) {
-      prefetched = options.prefetch(caller, parsePath(event, route.pathParameters));
+    // A route that prefetches reads its path first (an id of the wrong shape is a 404 either way).
+    const prefetchPath = options.prefetch ? parsePath(event, route.pathParameters) : undefined;
+    if (options.prefetch && prefetchPath !== undefined) {
+      prefetched = options.prefetch(caller, prefetchPath);
       // Awaited by the use-case, or dropped when a check refuses the request: never unhandled.
       prefetched.catch(() => undefined);
     }
@@ -393,7 +395,7 @@ export function userApi<TBody, TPath, TQuery, TPrefetched = undefined>(
     }
     if (route.recentSignIn) requireRecentSignIn(caller);
     await requireMfa(route, settings, caller);
-    const pathParameters = parsePath(event, route.pathParameters);
+    const pathParameters = prefetchPath ?? parsePath(event, route.pathParameters);
     const query = parseQuery(event, route.query);
     const body = parseBody(event, route.body, route.maxBodyBytes);
     return useCase({

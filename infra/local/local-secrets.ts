@@ -20,6 +20,17 @@ const FILES: Record<string, string> = {
   [LOCAL_SECRET_ARNS.oneTimeSecretKey]: 'one-time-secret-key',
 };
 
+/** 256 random bits in `dir/file` (base64url, mode 0600), made on first use and kept across restarts. */
+function keyFile(dir: string, file: string): string {
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const path = join(dir, file);
+  if (!existsSync(path)) {
+    writeFileSync(path, randomBytes(32).toString('base64url'), { mode: 0o600 });
+    chmodSync(path, 0o600);
+  }
+  return readFileSync(path, 'utf8').trim();
+}
+
 export class LocalSecrets {
   private readonly values = new Map<string, string>();
 
@@ -29,12 +40,7 @@ export class LocalSecrets {
   }
 
   private load(file: string): string {
-    const path = join(this.dir, file);
-    if (!existsSync(path)) {
-      writeFileSync(path, randomBytes(32).toString('base64url'), { mode: 0o600 });
-      chmodSync(path, 0o600);
-    }
-    return readFileSync(path, 'utf8').trim();
+    return keyFile(this.dir, file);
   }
 
   get originSecret(): string {
@@ -102,13 +108,8 @@ export class LocalKms {
   private readonly key: Buffer;
 
   constructor(dir: string) {
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
-    const path = join(dir, 'certificate-key');
-    if (!existsSync(path)) {
-      writeFileSync(path, randomBytes(32).toString('base64'), { mode: 0o600 });
-      chmodSync(path, 0o600);
-    }
-    this.key = Buffer.from(readFileSync(path, 'utf8').trim(), 'base64');
+    // Node's base64url decoder also reads the '+' and '/' of a key file written as plain base64.
+    this.key = Buffer.from(keyFile(dir, 'certificate-key'), 'base64url');
   }
 
   private static context(value: unknown): Buffer {

@@ -8,6 +8,7 @@ import { createPrivateKey, generateKeyPairSync, type KeyObject, X509Certificate 
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import type { CertificateUploadRequest, DeviceFacts } from '../../functions/core/api-types.ts';
 import type { RequestOrigin } from '../../functions/core/audit.ts';
+import { ACCOUNT_DEVICE_ID } from '../../functions/core/audit.ts';
 import { parseCertificateFile } from '../../functions/core/certificate-file.ts';
 import {
   type CertificateRecord,
@@ -27,7 +28,6 @@ import { checkIn, enrollAgent, verifyAtGo } from '../../functions/core/enrollmen
 import { PortalError } from '../../functions/core/errors.ts';
 import { ConcurrentUpdateError } from '../../functions/core/ports.ts';
 import { createRegistration } from '../../functions/core/registration.ts';
-import { ACCOUNT_DEVICE_ID } from '../../functions/core/update-profile.ts';
 import { ROLES, type Role } from '../../functions/routes.ts';
 import {
   ALICE_EMAIL,

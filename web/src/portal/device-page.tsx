@@ -1,5 +1,5 @@
 import './device-page.css';
-import type { JSX } from 'preact';
+import { Fragment, type JSX } from 'preact';
 import { useCallback, useEffect, useState } from 'preact/hooks';
 import type {
   ActionAvailability,
@@ -424,13 +424,17 @@ function CommandList({
   const waiting = commands.filter((c) => isWaiting(c.status));
   const recent = commands.filter((c) => !isWaiting(c.status));
   if (commands.length === 0) return <p class="muted">No commands have been sent to this device.</p>;
+  const groups = [
+    { title: 'Waiting for the device', label: 'Waiting for the device', list: waiting },
+    { title: 'Recent', label: 'Recent commands', list: recent },
+  ].filter((group) => group.list.length > 0);
   return (
     <>
-      {waiting.length > 0 ? (
-        <>
-          <h3 class="subsection-title">Waiting for the device</h3>
-          <ul class="command-list" aria-label="Waiting for the device">
-            {waiting.map((c) => (
+      {groups.map((group) => (
+        <Fragment key={group.title}>
+          <h3 class="subsection-title">{group.title}</h3>
+          <ul class="command-list" aria-label={group.label}>
+            {group.list.map((c) => (
               <CommandLine
                 key={c.commandId}
                 deviceId={deviceId}
@@ -440,24 +444,8 @@ function CommandList({
               />
             ))}
           </ul>
-        </>
-      ) : null}
-      {recent.length > 0 ? (
-        <>
-          <h3 class="subsection-title">Recent</h3>
-          <ul class="command-list" aria-label="Recent commands">
-            {recent.map((c) => (
-              <CommandLine
-                key={c.commandId}
-                deviceId={deviceId}
-                command={c}
-                now={now}
-                onChanged={onChanged}
-              />
-            ))}
-          </ul>
-        </>
-      ) : null}
+        </Fragment>
+      ))}
     </>
   );
 }

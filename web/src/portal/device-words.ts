@@ -1,12 +1,12 @@
 /** Words for the device page and the activity feed: actions, commands, management modes. */
 import type {
   ActivityEvent,
-  CommandAction,
   CommandStatus,
   CommandSummary,
   DeviceAction,
   ManagementMode,
 } from '../../../functions/core/api-types.ts';
+import { COMMAND_WORDS } from '../../../functions/core/command-words.ts';
 import type { IconName } from '../ui/icons.tsx';
 
 export const MANAGEMENT_MODE_LABEL: Record<ManagementMode, string> = {
@@ -38,17 +38,8 @@ export const ACTION_ICON: Record<DeviceAction, IconName> = {
   SECURE_APPS_PASSCODE: 'key',
 };
 
-export const COMMAND_LABEL: Record<CommandAction, string> = {
-  LOCK: 'Lock',
-  LOST_MODE_ON: 'Lost mode on',
-  LOST_MODE_OFF: 'Lost mode off',
-  UNLOCK: 'Unlock',
-  LOCATE: 'Locate',
-  WIPE: 'Wipe',
-  RETIRE: 'Retire',
-  INSTALL_CERTIFICATE: 'Install certificate',
-  REMOVE_CERTIFICATE: 'Remove certificate',
-};
+/** The server's own words for commands (the activity feed uses the same table). */
+export const COMMAND_LABEL = COMMAND_WORDS;
 
 /** A command in words, naming the certificate it installs or removes: Install certificate “Alice S/MIME”. */
 export function commandLabel(command: Pick<CommandSummary, 'action' | 'certificate'>): string {
