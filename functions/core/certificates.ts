@@ -319,88 +319,92 @@ export async function uploadCertificate(
   );
   const certificateId = request.replaces ?? ports.random.uuid();
   let privateKey: SealedKey | undefined;
-  if (parsed.privateKeyPkcs8) {
-    privateKey = await ports.vault.seal(parsed.privateKeyPkcs8, keyContext(caller.sub, certificateId));
-    parsed.privateKeyPkcs8.fill(0);
-  }
-  for (let attempt = 0; attempt < MAX_RACE_RETRIES; attempt++) {
-    const state = await ports.store.readCertificateState(caller.sub);
-    const now = ports.clock.now();
-    const existing = request.replaces
-      ? state.certificates.find((c) => c.certificateId === request.replaces)
-      : undefined;
-    if (request.replaces && !existing) throw NOT_FOUND();
-    const duplicate = state.certificates.find((c) => c.fingerprintSha256 === parsed.fingerprintSha256);
-    if (duplicate) {
-      throw new PortalError(
-        'CONFLICT',
-        'DUPLICATE_CERTIFICATE',
-        duplicate.certificateId === request.replaces
-          ? `This is the file "${duplicate.name}" already has: choose the newer file to replace it with.`
-          : `This certificate is already in your list as "${duplicate.name}" (uploaded ${duplicate.uploadedAt.slice(0, 10)}). To upload a newer file for it, use Replace there.`,
-      );
-    }
-    if (!existing && state.certificates.length >= MAX_CERTIFICATES) {
-      throw new PortalError(
-        'CONFLICT',
-        'TOO_MANY_CERTIFICATES',
-        `You have ${state.certificates.length} certificates, the most the portal keeps. Delete one you no longer use, or replace it with this file.`,
-      );
-    }
-    const at = now.toISOString();
-    const record: CertificateRecord = {
-      certificateId,
-      userSub: caller.sub,
-      ...factsOf(parsed),
-      fileName: request.fileName,
-      format: parsed.format,
-      uploadedAt: existing?.uploadedAt ?? at,
-      ...(existing ? { replacedAt: at } : {}),
-      version: (existing?.version ?? 0) + 1,
-      certificateDer: parsed.certificateDer.toString('base64'),
-      chainDer: parsed.chainDer.map((der) => der.toString('base64')),
-      ...(privateKey ? { privateKey } : {}),
-      deliveries: {},
-    };
-    const active = state.devices.filter((d) => d.status === 'ACTIVE');
-    // A replaced file's installs that no device has picked up yet are superseded by the new ones.
-    const cancel = existing
-      ? state.commands
-          .filter(
-            (c) =>
-              c.action === 'INSTALL_CERTIFICATE' &&
-              c.certificate?.certificateId === certificateId &&
-              effectiveCommandStatus(c, now) === 'QUEUED',
-          )
-          .map((c) => ({ ...c, status: 'CANCELLED' as const, completedAt: at }))
-      : [];
-    const queue = active.map((device) => installCommand(ports, device, record, now));
-    try {
-      await ports.store.saveCertificates({
+  try {
+    for (let attempt = 0; attempt < MAX_RACE_RETRIES; attempt++) {
+      const state = await ports.store.readCertificateState(caller.sub);
+      const now = ports.clock.now();
+      const existing = request.replaces
+        ? state.certificates.find((c) => c.certificateId === request.replaces)
+        : undefined;
+      if (request.replaces && !existing) throw NOT_FOUND();
+      const duplicate = state.certificates.find((c) => c.fingerprintSha256 === parsed.fingerprintSha256);
+      if (duplicate) {
+        throw new PortalError(
+          'CONFLICT',
+          'DUPLICATE_CERTIFICATE',
+          duplicate.certificateId === request.replaces
+            ? `This is the file "${duplicate.name}" already has: choose the newer file to replace it with.`
+            : `This certificate is already in your list as "${duplicate.name}" (uploaded ${duplicate.uploadedAt.slice(0, 10)}). To upload a newer file for it, use Replace there.`,
+        );
+      }
+      if (!existing && state.certificates.length >= MAX_CERTIFICATES) {
+        throw new PortalError(
+          'CONFLICT',
+          'TOO_MANY_CERTIFICATES',
+          `You have ${state.certificates.length} certificates, the most the portal keeps. Delete one you no longer use, or replace it with this file.`,
+        );
+      }
+      // Sealed once the file is known to be taken, and once only: a retry reuses the sealed key.
+      if (parsed.privateKeyPkcs8 && !privateKey) {
+        privateKey = await ports.vault.seal(parsed.privateKeyPkcs8, keyContext(caller.sub, certificateId));
+      }
+      const at = now.toISOString();
+      const record: CertificateRecord = {
+        certificateId,
         userSub: caller.sub,
-        set: { readVersion: state.setVersion, count: state.certificates.length + (existing ? 0 : 1) },
-        lockVersion: state.lockVersion,
-        put: { record, expectedVersion: existing?.version ?? null },
-        queue,
-        cancel,
-        audit: auditEvent(ports, origin, {
+        ...factsOf(parsed),
+        fileName: request.fileName,
+        format: parsed.format,
+        uploadedAt: existing?.uploadedAt ?? at,
+        ...(existing ? { replacedAt: at } : {}),
+        version: (existing?.version ?? 0) + 1,
+        certificateDer: parsed.certificateDer.toString('base64'),
+        chainDer: parsed.chainDer.map((der) => der.toString('base64')),
+        ...(privateKey ? { privateKey } : {}),
+        deliveries: {},
+      };
+      const active = state.devices.filter((d) => d.status === 'ACTIVE');
+      // A replaced file's installs that no device has picked up yet are superseded by the new ones.
+      const cancel = existing
+        ? state.commands
+            .filter(
+              (c) =>
+                c.action === 'INSTALL_CERTIFICATE' &&
+                c.certificate?.certificateId === certificateId &&
+                effectiveCommandStatus(c, now) === 'QUEUED',
+            )
+            .map((c) => ({ ...c, status: 'CANCELLED' as const, completedAt: at }))
+        : [];
+      const queue = active.map((device) => installCommand(ports, device, record, now));
+      try {
+        await ports.store.saveCertificates({
           userSub: caller.sub,
-          deviceId: ACCOUNT_DEVICE_ID,
-          action: existing ? 'CERTIFICATE_REPLACED' : 'CERTIFICATE_UPLOADED',
-          detail: `${record.name} (${record.fingerprintSha256.slice(0, 11)}…), to ${active.length} device(s)`,
-        }),
-      });
-    } catch (error) {
-      if (!(error instanceof ConcurrentUpdateError)) throw error;
-      ports.metrics.count('LostRace');
-      if (attempt < MAX_RACE_RETRIES - 1) await backOff(ports, attempt);
-      continue;
+          set: { readVersion: state.setVersion, count: state.certificates.length + (existing ? 0 : 1) },
+          lockVersion: state.lockVersion,
+          put: { record, expectedVersion: existing?.version ?? null },
+          queue,
+          cancel,
+          audit: auditEvent(ports, origin, {
+            userSub: caller.sub,
+            deviceId: ACCOUNT_DEVICE_ID,
+            action: existing ? 'CERTIFICATE_REPLACED' : 'CERTIFICATE_UPLOADED',
+            detail: `${record.name} (${record.fingerprintSha256.slice(0, 11)}…), to ${active.length} device(s)`,
+          }),
+        });
+      } catch (error) {
+        if (!(error instanceof ConcurrentUpdateError)) throw error;
+        ports.metrics.count('LostRace');
+        if (attempt < MAX_RACE_RETRIES - 1) await backOff(ports, attempt);
+        continue;
+      }
+      await Promise.all(active.map((device) => ports.wakeUp(device)));
+      return {
+        certificate: toCertificateSummary(record, active, [...state.commands, ...queue], now),
+        replaced: existing !== undefined,
+      };
     }
-    await Promise.all(active.map((device) => ports.wakeUp(device)));
-    return {
-      certificate: toCertificateSummary(record, active, [...state.commands, ...queue], now),
-      replaced: existing !== undefined,
-    };
+  } finally {
+    parsed.privateKeyPkcs8?.fill(0);
   }
   throw BUSY();
 }

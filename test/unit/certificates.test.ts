@@ -325,6 +325,27 @@ describe('uploadCertificate', () => {
     expect(commands()).toHaveLength(before);
   });
 
+  it('asks the vault for nothing when a PKCS#12 is refused as a duplicate', async () => {
+    await upload('alice-vpn.p12');
+    const before = ports.vault.sealed.length;
+
+    expect(await failure(upload('alice-vpn-legacy.p12'))).toMatchObject({ code: 'DUPLICATE_CERTIFICATE' });
+    expect(ports.vault.sealed).toHaveLength(before);
+  });
+
+  it('seals the key once although the write lost a race and was tried again', async () => {
+    let lost = 0;
+    const save = ports.store.saveCertificates.bind(ports.store);
+    ports.store.saveCertificates = async (change) => {
+      if (lost++ < 2) throw new ConcurrentUpdateError('lost');
+      return save(change);
+    };
+
+    await upload('alice-vpn.p12');
+
+    expect(ports.vault.sealed).toHaveLength(1);
+  });
+
   it(`refuses certificate number ${MAX_CERTIFICATES + 1} as 409 TOO_MANY_CERTIFICATES`, async () => {
     for (let i = 0; i < MAX_CERTIFICATES; i++) {
       storeCertificate(
