@@ -595,13 +595,14 @@ describe('certificates page', () => {
           ],
         }),
       ];
-      // runFor, not fastForward: the page's own effects run on the faked clock too, and the poll
-      // they schedule must fire within these 3.5 s (fastForward fires only what was due already).
+      // runFor, not fastForward: everything the page schedules runs on the faked clock, and the
+      // poll must fire within these 3.5 s (fastForward fires only what was due already).
       await page.clock.runFor(3_500);
       await expect.poll(() => line.getAttribute('data-status')).toBe('INSTALLED');
       expect(await line.textContent()).toContain('On Pixel: installed');
 
-      // Nothing on its way any more: no more asking.
+      // Nothing on its way any more: no more asking. The answer itself stops the polling, before
+      // the page's effects have run (they wait for an animation frame on the faked clock).
       const lists = () =>
         stub.seen.filter((s) => s.method === 'GET' && s.path === '/api/certificates').length;
       const before = lists();

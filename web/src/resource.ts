@@ -5,9 +5,16 @@
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import { ApiError, errorMessage } from './api.ts';
 
-export interface ResourceOptions {
-  /** Refresh this often while the tab is visible; null or absent: load once (and on `reload`). */
-  intervalMs?: number | null;
+/** How long to wait before the next refresh; null: none. */
+export type PollInterval = number | null;
+
+export interface ResourceOptions<T> {
+  /**
+   * Refresh this often while the tab is visible; null or absent: load once (and on `reload`).
+   * A function decides from the data just loaded (the server's states; undefined before the first
+   * answer), so the next refresh is scheduled with the answer that came in, not the one before it.
+   */
+  intervalMs?: PollInterval | ((data: T | undefined) => PollInterval);
   /** Refresh when the tab becomes visible again even without polling (polling always does). */
   refreshOnVisible?: boolean;
   /** The longest wait between retries after errors (the wait doubles from `intervalMs`). */
@@ -40,7 +47,7 @@ function hidden(): boolean {
  * error: after `intervalMs`, then twice that, up to `maxBackoffMs` (or the server's Retry-After
  * when longer). Nothing is fetched while the tab is hidden.
  */
-export function useResource<T>(load: () => Promise<T>, options: ResourceOptions = {}): Resource<T> {
+export function useResource<T>(load: () => Promise<T>, options: ResourceOptions<T> = {}): Resource<T> {
   const {
     intervalMs = null,
     refreshOnVisible = false,
@@ -62,6 +69,13 @@ export function useResource<T>(load: () => Promise<T>, options: ResourceOptions 
   const inFlight = useRef(false);
   const optionsRef = useRef({ intervalMs, maxBackoffMs });
   optionsRef.current = { intervalMs, maxBackoffMs };
+  /** The interval for this data: what the options say now, not what they said at the last render. */
+  const intervalFor = useCallback((data: T | undefined): PollInterval => {
+    const every = optionsRef.current.intervalMs;
+    return typeof every === 'function' ? every(data) : every;
+  }, []);
+  const dataRef = useRef<T | undefined>(undefined);
+  dataRef.current = state.data;
   const runRef = useRef<() => void>(() => undefined);
 
   const schedule = useCallback((delay: number | null) => {
@@ -87,21 +101,22 @@ export function useResource<T>(load: () => Promise<T>, options: ResourceOptions 
         inFlight.current = false;
         failures.current = 0;
         setState({ data, error: null, loading: false });
-        schedule(optionsRef.current.intervalMs);
+        schedule(intervalFor(data));
       },
       (error: unknown) => {
         if (mine !== generation.current) return;
         inFlight.current = false;
         failures.current += 1;
         setState((s) => ({ data: s.data, error: errorMessage(error), loading: false }));
-        const { intervalMs: every, maxBackoffMs: max } = optionsRef.current;
+        const every = intervalFor(dataRef.current);
+        const max = optionsRef.current.maxBackoffMs;
         if (every === null) return;
         const backoff = Math.min(max, every * 2 ** failures.current);
         const retryAfter = error instanceof ApiError && error.retryAfter ? error.retryAfter * 1000 : 0;
         schedule(Math.max(backoff, retryAfter));
       },
     );
-  }, [schedule]);
+  }, [schedule, intervalFor]);
   runRef.current = run;
 
   // Load on mount and for each new key; stop everything on unmount.
@@ -121,23 +136,24 @@ export function useResource<T>(load: () => Promise<T>, options: ResourceOptions 
   }, [run, key]);
 
   // Polling switched on or off (or its interval changed): restart the timer from now.
+  const interval = intervalFor(state.data);
   useEffect(() => {
-    if (intervalMs === null) {
+    if (interval === null) {
       schedule(null);
       return;
     }
     // A load in flight, or a retry after an error, schedules the next one itself.
-    if (failures.current === 0 && !inFlight.current) schedule(intervalMs);
-  }, [intervalMs, schedule]);
+    if (failures.current === 0 && !inFlight.current) schedule(interval);
+  }, [interval, schedule]);
 
   useEffect(() => {
     const onVisibility = () => {
       if (hidden()) return;
-      if (due.current || refreshOnVisible || optionsRef.current.intervalMs !== null) run();
+      if (due.current || refreshOnVisible || intervalFor(dataRef.current) !== null) run();
     };
     document.addEventListener('visibilitychange', onVisibility);
     return () => document.removeEventListener('visibilitychange', onVisibility);
-  }, [refreshOnVisible, run]);
+  }, [refreshOnVisible, run, intervalFor]);
 
   const replace = useCallback(
     (data: T) => {
@@ -146,9 +162,9 @@ export function useResource<T>(load: () => Promise<T>, options: ResourceOptions 
       inFlight.current = false;
       failures.current = 0;
       setState({ data, error: null, loading: false });
-      schedule(optionsRef.current.intervalMs);
+      schedule(intervalFor(data));
     },
-    [schedule],
+    [schedule, intervalFor],
   );
 
   return { ...state, reload: run, replace };

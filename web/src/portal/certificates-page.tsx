@@ -4,7 +4,7 @@
  * Add, Replace and Delete. Everything shown is the server's: the page derives no validity itself.
  */
 import './certificates-page.css';
-import { useCallback, useEffect, useState } from 'preact/hooks';
+import { useCallback, useState } from 'preact/hooks';
 import type {
   CertificateDelivery,
   CertificateFormat,
@@ -40,6 +40,11 @@ function onTheWay(delivery: CertificateDelivery): boolean {
   return delivery.status === 'WAITING' || delivery.status === 'SENT';
 }
 
+/** The server's delivery states decide; the page only asks again while one is on its way. */
+function watchWhileDelivering(data: CertificateListResponse | undefined): number | null {
+  return data?.certificates.some((c) => c.deliveries.some(onTheWay)) ? WATCH_MS : null;
+}
+
 /** The list with the server's answer in it: a new certificate first (newest first), a replaced one in its place. */
 function withCertificate(
   data: CertificateListResponse,
@@ -55,16 +60,9 @@ function withCertificate(
 }
 
 export function CertificatesPage(_props: PageProps) {
-  const [watching, setWatching] = useState(false);
-  const list = useResource(loadCertificates, {
-    intervalMs: watching ? WATCH_MS : null,
-    refreshOnVisible: true,
-  });
+  const list = useResource(loadCertificates, { intervalMs: watchWhileDelivering, refreshOnVisible: true });
   const data = list.data;
   const certificates = data?.certificates ?? null;
-  const delivering = !!certificates?.some((c) => c.deliveries.some(onTheWay));
-  // The server's delivery states decide; the page only asks again while one is on its way.
-  useEffect(() => setWatching(delivering), [delivering]);
   const now = useNow(15_000);
   const [dialog, setDialog] = useState<OpenDialog>(null);
   const [dialogBusy, setDialogBusy] = useState(false);

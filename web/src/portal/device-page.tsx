@@ -39,6 +39,11 @@ import type { PageProps } from './pages.ts';
 const FAST_MS = 2_000;
 const SLOW_MS = 30_000;
 
+/** The server's command states decide; the page only asks more often while one waits. */
+function fastWhileWaiting(detail: DeviceDetailResponse | undefined): number {
+  return detail?.commands.some((c) => isWaiting(c.status)) ? FAST_MS : SLOW_MS;
+}
+
 const loadMap = () => import('./device-map.tsx');
 /** Seldom used: loaded when opened. */
 const loadOwnershipDialog = () => import('./ownership-dialog.tsx');
@@ -48,11 +53,7 @@ const loadSecureAppsDialog = () => import('./secure-apps-dialog.tsx');
 export function DevicePage({ me, params }: PageProps) {
   const deviceId = params.deviceId ?? '';
   const load = useCallback(() => api.device(deviceId), [deviceId]);
-  const [polledFast, setPolledFast] = useState(false);
-  const detail = useResource(load, { intervalMs: polledFast ? FAST_MS : SLOW_MS, key: deviceId });
-  const waiting = !!detail.data?.commands.some((c) => isWaiting(c.status));
-  // The server's command states decide; the page only asks more often while one waits.
-  useEffect(() => setPolledFast(waiting), [waiting]);
+  const detail = useResource(load, { intervalMs: fastWhileWaiting, key: deviceId });
   const now = useNow(15_000);
   const [dialog, setDialog] = useState<DialogAction | 'SECURE_APPS_PASSCODE' | 'OWNERSHIP' | null>(null);
   const [notice, setNotice] = useState<string | null>(null);

@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
-import type { DeviceSummary } from '../../../functions/core/api-types.ts';
+import type { DeviceListResponse, DeviceSummary } from '../../../functions/core/api-types.ts';
 import { api, onMfaRequired } from '../api.ts';
 import { signOut } from '../auth.ts';
 import { useLazy } from '../hooks.ts';
@@ -24,6 +24,11 @@ const POLL_MS = 15_000;
 const loadMe = () => api.me();
 const loadDevices = () => api.devices();
 
+/** The server's status decides; the web app only asks more often while a registration is pending. */
+function pollWhilePending(list: DeviceListResponse | undefined): number | null {
+  return list?.devices.some((d) => d.status === 'PENDING') ? POLL_MS : null;
+}
+
 /** Page code already loaded, so that Back shows it at once. */
 const loadedPages = new Map<PageRoute, PageComponent>();
 
@@ -33,15 +38,7 @@ export function Portal() {
   const match = matchRoute(ROUTES, path);
   const route = match?.route ?? NOT_FOUND;
   const me = useResource(loadMe);
-  const [hasPending, setHasPending] = useState(false);
-  const devices = useResource(loadDevices, {
-    intervalMs: hasPending ? POLL_MS : null,
-    refreshOnVisible: true,
-  });
-  useEffect(() => {
-    // The server's status decides; the web app only asks more often while one is pending.
-    setHasPending(!!devices.data?.devices.some((d) => d.status === 'PENDING'));
-  }, [devices.data]);
+  const devices = useResource(loadDevices, { intervalMs: pollWhilePending, refreshOnVisible: true });
 
   const [dialog, setDialog] = useState<OpenDialog>(null);
   const needsRegistration = dialog?.kind === 'register' || dialog?.kind === 'resend';
