@@ -16,7 +16,7 @@
  * command it is handed carried out and reported (infra/local/device-agent.ts).
  */
 import { createPrivateKey, generateKeyPairSync, X509Certificate } from 'node:crypto';
-import { chmodSync, existsSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import type {
   AgentCertificateResponse,
@@ -243,9 +243,12 @@ async function reach(url: string, init?: RequestInit): Promise<Response> {
   }
 }
 
+/** Written whole and renamed into place, so that whoever reads the file never sees half of it. */
 function saveState(state: SimulatorState): void {
-  writeFileSync(values.state, `${JSON.stringify(state, null, 2)}\n`, { mode: 0o600 });
-  chmodSync(values.state, 0o600);
+  const next = `${values.state}.${process.pid}.tmp`;
+  writeFileSync(next, `${JSON.stringify(state, null, 2)}\n`, { mode: 0o600 });
+  chmodSync(next, 0o600);
+  renameSync(next, values.state);
 }
 
 async function call<T>(
@@ -400,6 +403,8 @@ async function checkInOnce(
     if (command.action === 'INSTALL_CERTIFICATE' || command.action === 'REMOVE_CERTIFICATE') {
       const done = await certificateCommand(portal, auth, current, command, failNext);
       current = done.state;
+      // Installed (or removed) before it says so, as a device would: the report comes last.
+      saveState(current);
       await call<unknown>(
         portal,
         `/api/agent/commands/${encodeURIComponent(command.commandId)}/result`,
@@ -407,7 +412,6 @@ async function checkInOnce(
         auth,
       );
       console.log(`  Reported ${done.result.status}${done.result.error ? ` (${done.result.error})` : ''}.`);
-      saveState(current);
       continue;
     }
     const outcome = carryOut(command, {
