@@ -118,6 +118,7 @@ export interface Route<TBody = unknown, TPath = unknown, TQuery = unknown> {
 }
 
 /** Keeps a route's schema types, so its handler's request is typed from its own entry. */
+/* @__NO_SIDE_EFFECTS__ */
 function defineRoute<TBody = undefined, TPath = Record<string, never>, TQuery = Record<string, never>>(
   route: Route<TBody, TPath, TQuery>,
 ): Route<TBody, TPath, TQuery> {
