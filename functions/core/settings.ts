@@ -237,13 +237,26 @@ export const settingsSchema = z.strictObject({
   mfaRequired: z.enum(MFA_REQUIREMENTS),
 });
 
+/**
+ * Zones already checked: building an Intl.DateTimeFormat costs about 80 µs, and the settings are
+ * checked on every read. Bounded, since an administrator's PUT can name any string.
+ */
+const checkedZones = new Map<string, boolean>();
+const MAX_CHECKED_ZONES = 64;
+
 function isTimeZone(zone: string): boolean {
+  const known = checkedZones.get(zone);
+  if (known !== undefined) return known;
+  let valid: boolean;
   try {
     new Intl.DateTimeFormat('en', { timeZone: zone });
-    return true;
+    valid = true;
   } catch {
-    return false;
+    valid = false;
   }
+  if (checkedZones.size >= MAX_CHECKED_ZONES) checkedZones.clear();
+  checkedZones.set(zone, valid);
+  return valid;
 }
 
 type Json = Record<string, unknown>;

@@ -130,6 +130,14 @@ describe('applySettingsChange', () => {
     expect(result).toEqual({ ok: false, issues: [{ path: field, message: expect.any(String) }] });
   });
 
+  it('gives the same answer for a time zone the second time it is checked (the check is cached)', () => {
+    const twice = (zone: string) =>
+      [1, 2].map(() => applySettingsChange(defaultSettings(), { defaultTimeZone: zone }).ok);
+
+    expect(twice('Mars/Olympus_Mons')).toEqual([false, false]);
+    expect(twice('Asia/Kolkata')).toEqual([true, true]);
+  });
+
   it('refuses a wrong nested field with its full path', () => {
     const result = applySettingsChange(defaultSettings(), { helpdesk: { email: 'x'.repeat(300) } });
 
