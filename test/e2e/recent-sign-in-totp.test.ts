@@ -202,6 +202,57 @@ describe('recent sign-in with an authenticator app', () => {
     }
   });
 
+  it('a timed-out code step goes back to the password, says why, and the new sign-in goes through', async () => {
+    const deviceId = await companyDevice(user, 'Tablet');
+    const { page, context, errors } = await openPage(browser, DESKTOP);
+    try {
+      const { wipes } = await openSignedInLongAgo(page, deviceId, 'Tablet');
+      const { code } = await upToTheCode(page);
+      // Cognito's answer once the challenge's session has run out (3 minutes in AWS), once.
+      let expired = 0;
+      await page.route(
+        (url) => url.pathname.startsWith('/_local/cognito'),
+        async (route) => {
+          const target = route.request().headers()['x-amz-target'] ?? '';
+          if (expired > 0 || !target.endsWith('.RespondToAuthChallenge')) return route.continue();
+          expired += 1;
+          return route.fulfill({
+            status: 400,
+            contentType: 'application/x-amz-json-1.1',
+            json: {
+              __type: 'NotAuthorizedException',
+              message: 'Invalid session for the user, session is expired.',
+            },
+          });
+        },
+      );
+
+      await code.getByLabel('Authentication code').fill(totp(secret));
+      await code.getByRole('button', { name: 'Confirm and wipe device' }).click();
+      const again = page.getByRole('dialog', { name: 'Enter your password again' });
+      await again
+        .getByRole('alert')
+        .filter({ hasText: 'This step timed out; sign in again with your password.' })
+        .waitFor();
+      expect(expired).toBe(1);
+      expect(wipes).toHaveLength(1);
+
+      // The password again starts a new challenge; its code completes the sign-in and the wipe.
+      await again.getByLabel('Password').fill(DEMO_PASSWORD);
+      await again.getByRole('button', { name: 'Confirm and wipe device' }).click();
+      const fresh = page.getByRole('dialog', { name: 'Enter your code' });
+      await fresh.getByLabel('Authentication code').fill(totp(secret));
+      await fresh.getByRole('button', { name: 'Confirm and wipe device' }).click();
+      await fresh.waitFor({ state: 'detached' });
+      await page.getByTestId('action-notice').waitFor();
+      expect(wipes.map((w) => w.status)).toEqual([401, 202]);
+      // Besides the first wipe's 401, the browser logs the faked 400 from Cognito: nothing else.
+      expect(unexpected(errors)).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  });
+
   it('has no axe violation on the code step', async () => {
     const deviceId = await companyDevice(user, 'Old phone');
     const { page, context, errors } = await openPage(browser, DESKTOP);
