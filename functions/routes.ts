@@ -25,6 +25,7 @@ import {
   noQuery,
   ownershipBody,
   profileQuery,
+  renameBody,
   resendRegistrationBody,
   secureAppsVerifyBody,
   updateMeBody,
@@ -440,6 +441,18 @@ export const ChangeOwnership = defineRoute({
   permissions: { table: [GET, QUERY, PUT] },
 });
 
+export const RenameDevice = defineRoute({
+  name: 'RenameDevice',
+  method: 'PUT',
+  path: '/api/devices/{deviceId}/name',
+  access: 'user',
+  // The user's own label for their device: no role, like the name given at registration.
+  body: renameBody,
+  pathParameters: devicePath,
+  query: noQuery,
+  permissions: { table: [GET, QUERY, PUT] },
+});
+
 export const ResetSecureAppsPasscode = defineRoute({
   name: 'ResetSecureAppsPasscode',
   method: 'POST',
@@ -579,6 +592,7 @@ export const routes: readonly Route[] = [
   ListDeviceActivity,
   AgentCommandResult,
   ChangeOwnership,
+  RenameDevice,
   ResetSecureAppsPasscode,
   AgentVerifySecureAppsPasscode,
   StartDerivedCredential,

@@ -50,6 +50,7 @@ const ACTIONS: Record<string, { summary: (detail: string) => string; actor: Acti
       `Ownership changed${d ? ` (${d.replace('EMPLOYEE', 'Employee').replace('COMPANY', 'Company')})` : ''}`,
     actor: 'USER',
   },
+  DEVICE_RENAMED: { summary: (d) => `Renamed${d ? `: ${d}` : ''}`, actor: 'USER' },
   SECURE_APPS_PIN_ISSUED: { summary: () => 'One-time PIN for the secure-apps passcode shown', actor: 'USER' },
   SECURE_APPS_PIN_REJECTED: {
     summary: () => 'A wrong one-time PIN for the secure-apps passcode was entered on the device',

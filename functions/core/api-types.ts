@@ -441,6 +441,15 @@ export interface OwnershipRequest {
   version: number;
 }
 
+/**
+ * PUT /api/devices/{deviceId}/name: the user's own name for the device (up to 40 characters,
+ * trimmed; empty gives it back its model's name). The last rename wins; a check-in at the same
+ * moment never makes it fail.
+ */
+export interface RenameRequest {
+  name: string;
+}
+
 /** POST /api/devices/{deviceId}/secure-apps-passcode (201): shown once, never again. */
 export interface SecureAppsPasscodeResponse {
   pin: string;

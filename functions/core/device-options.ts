@@ -10,11 +10,12 @@ import type {
   DerivedCredentialStart,
   DeviceDetailResponse,
   OwnershipRequest,
+  RenameRequest,
   SecureAppsPasscodeResponse,
 } from './api-types.ts';
 import { auditEvent, type RequestOrigin } from './audit.ts';
 import { type CommandStore, getDeviceDetail, ownershipChangeFor } from './commands.ts';
-import { type DeviceRecord, effectiveStatus } from './device.ts';
+import { type DeviceRecord, deviceTitleOf, effectiveStatus } from './device.ts';
 import { actionBlocker } from './device-actions.ts';
 import { linkOrigin } from './enrollment.ts';
 import { PortalError } from './errors.ts';
@@ -105,6 +106,42 @@ export async function changeOwnership(
     }
   }
   return getDeviceDetail(ports, caller, deviceId, settings);
+}
+
+/**
+ * PUT /api/devices/{deviceId}/name: the user's own label, so the last rename wins; a write that
+ * loses to a check-in or another change of the device reads it again and goes again.
+ */
+export async function renameDevice(
+  ports: DeviceOptionPorts,
+  caller: Caller & { roles: Role[] },
+  deviceId: string,
+  request: RenameRequest,
+  origin: RequestOrigin,
+): Promise<DeviceDetailResponse> {
+  const name = request.name.trim() || null;
+  const settings = await ports.store.getSettings();
+  for (let attempt = 0; attempt < MAX_RACE_RETRIES; attempt++) {
+    const device = await requireDevice(ports, caller, deviceId);
+    if ((device.name ?? null) === name) return getDeviceDetail(ports, caller, deviceId, settings);
+    const titled = (label: string | null) => `“${deviceTitleOf({ ...device, name: label })}”`;
+    try {
+      await ports.store.saveDevice({
+        device: { ...device, name },
+        expectedVersion: device.version,
+        audit: auditEvent(ports, origin, {
+          userSub: caller.sub,
+          deviceId,
+          action: 'DEVICE_RENAMED',
+          detail: `${titled(device.name ?? null)} → ${titled(name)}`,
+        }),
+      });
+      return getDeviceDetail(ports, caller, deviceId, settings);
+    } catch (error) {
+      if (!(error instanceof ConcurrentUpdateError)) throw error;
+    }
+  }
+  throw new PortalError('CONFLICT', 'BUSY', 'The device changed several times meanwhile. Try again.');
 }
 
 /**

@@ -119,6 +119,9 @@ export const ownershipBody = z.strictObject({
   version: z.int().check(z.gte(0), z.lte(1_000_000_000)),
 });
 
+/** The user's own name for a device; empty gives it back its model's name. */
+export const renameBody = z.strictObject({ name: registrationName });
+
 export const secureAppsVerifyBody = z.strictObject({
   username: userName,
   pin: digits,

@@ -74,6 +74,20 @@ const changeOwnership = (
     body: { ownership, version },
   });
 
+const rename = (device: Enrolled, name: string, token = device.user.accessToken) =>
+  api<DeviceDetailResponse & ApiErrorBody>(`/api/devices/${device.deviceId}/name`, {
+    method: 'PUT',
+    token,
+    body: { name },
+  });
+
+const checkIn = (device: Enrolled) =>
+  api<{ deviceId: string }>('/api/agent/checkin', {
+    method: 'POST',
+    headers: { authorization: `Device ${device.credential}` },
+    body: { device: {} },
+  });
+
 const newSecureAppsPin = (device: Enrolled) =>
   api<SecureAppsPasscodeResponse & ApiErrorBody>(`/api/devices/${device.deviceId}/secure-apps-passcode`, {
     method: 'POST',
@@ -154,6 +168,32 @@ describe('change ownership (12.1)', () => {
     const answer = await changeOwnership(device, 'COMPANY', page.body.device.version);
     expect(answer.status).toBe(403);
     expect(answer.body.error.code).toBe('OWNERSHIP_LOCKED');
+  });
+});
+
+describe('rename a device', () => {
+  it('keeps the new name: the device page, the list and the activity feed show it', async () => {
+    const device = await enrolled();
+    const renamed = await rename(device, 'Field phone');
+    expect(renamed.status, JSON.stringify(renamed.body)).toBe(200);
+    expect(renamed.body.device.name).toBe('Field phone');
+    expect((await detail(device)).body.device.name).toBe('Field phone');
+    const list = await api<DeviceListResponse>('/api/devices', { token: device.user.accessToken });
+    expect(list.body.devices.find((d) => d.deviceId === device.deviceId)?.name).toBe('Field phone');
+    const feed = await api<{ events: { summary: string }[] }>(`/api/devices/${device.deviceId}/activity`, {
+      token: device.user.accessToken,
+    });
+    expect(feed.body.events[0]?.summary).toBe('Renamed: “Pixel 9” → “Field phone”');
+  });
+
+  it('succeeds while the device checks in at the same moment: 8 rounds of a rename raced against a check-in', async () => {
+    const device = await enrolled();
+    for (let round = 0; round < 8; round++) {
+      const [renamed, checkedIn] = await Promise.all([rename(device, `Phone ${round}`), checkIn(device)]);
+      expect(renamed.status, JSON.stringify(renamed.body)).toBe(200);
+      expect(checkedIn.status).toBe(200);
+      expect((await storedDevice(device.user.sub, device.deviceId))?.name).toBe(`Phone ${round}`);
+    }
   });
 });
 
@@ -316,7 +356,9 @@ describe("object-level authorization (12.5): bob and alice's devices", () => {
         method: 'POST',
         token: bob.accessToken,
       }),
+      await rename(device, 'Bob was here', bob.accessToken),
     ];
-    expect(answers.map((a) => a.status)).toEqual([404, 404, 404]);
+    expect(answers.map((a) => a.status)).toEqual([404, 404, 404, 404]);
+    expect((await storedDevice(device.user.sub, device.deviceId))?.name).not.toBe('Bob was here');
   });
 });

@@ -14,6 +14,7 @@ import { sha256Hex } from '../../functions/core/secrets.ts';
 import { handler as agentVerify } from '../../functions/handlers/agent-verify-secure-apps-passcode.ts';
 import { handler as changeOwnership } from '../../functions/handlers/change-ownership.ts';
 import { handler as completeDerived } from '../../functions/handlers/complete-derived-credential.ts';
+import { handler as renameDevice } from '../../functions/handlers/rename-device.ts';
 import { handler as resetPasscode } from '../../functions/handlers/reset-secure-apps-passcode.ts';
 import { handler as startDerived } from '../../functions/handlers/start-derived-credential.ts';
 import {
@@ -120,6 +121,16 @@ const putOwnership = (body: unknown, claims: JwtClaims = admin()) =>
     body,
   });
 
+const putName = (body: unknown, claims: JwtClaims = groupClaims([])) =>
+  call(renameDevice, {
+    method: 'PUT',
+    route: '/api/devices/{deviceId}/name',
+    path: `/api/devices/${DEVICE_ID}/name`,
+    pathParameters: { deviceId: DEVICE_ID },
+    claims,
+    body,
+  });
+
 const postPasscode = () =>
   call(resetPasscode, {
     method: 'POST',
@@ -162,6 +173,39 @@ beforeEach(() => {
 
 afterEach(() => {
   vi.useRealTimers();
+});
+
+describe('PUT /api/devices/{deviceId}/name', () => {
+  it('answers 200 with the device page, writing the name on the version read, with its audit', async () => {
+    // No role and no recent sign-in: a sign-in 10 minutes old with no portal group renames.
+    const result = await putName(
+      { name: 'Field tablet' },
+      groupClaims([], { auth_time: String(NOW_S - 600) }),
+    );
+
+    expect(result.statusCode).toBe(200);
+    const items = onlyTransaction();
+    expect(writtenDevice(items).name).toBe('Field tablet');
+    expect(items.find((i) => i.Put?.Item?.type === 'DEVICE')?.Put).toMatchObject(versionCondition(5));
+    expect(items.some((i) => (i.Put?.Item?.event as { action?: string })?.action === 'DEVICE_RENAMED')).toBe(
+      true,
+    );
+  });
+
+  it('answers 400 naming the field for a name over 40 characters, writing nothing', async () => {
+    const result = await putName({ name: 'x'.repeat(41) });
+
+    expect(errorOf(result)).toMatchObject({ status: 400, code: 'VALIDATION_FAILED' });
+    expect(errorOf(result).message).toContain('Keep the name to 40 characters');
+    expect(dynamo).not.toHaveReceivedCommand(TransactWriteCommand);
+  });
+
+  it('answers 400 for a field it does not know (the body is strict)', async () => {
+    const result = await putName({ name: 'Field tablet', ownership: 'COMPANY' });
+
+    expect(errorOf(result)).toMatchObject({ status: 400, code: 'VALIDATION_FAILED' });
+    expect(dynamo).not.toHaveReceivedCommand(TransactWriteCommand);
+  });
 });
 
 describe('PUT /api/devices/{deviceId}/ownership', () => {

@@ -14,6 +14,7 @@ import {
   completeDerivedCredential,
   DERIVED_CREDENTIAL_STATE_MINUTES,
   type DeviceOptionPorts,
+  renameDevice,
   resetSecureAppsPasscode,
   startDerivedCredential,
   verifySecureAppsPasscode,
@@ -200,6 +201,87 @@ describe('changeOwnership', () => {
       ),
     ).toEqual({ kind: 'FORBIDDEN', code: 'OWNERSHIP_LOCKED' });
     expect(stored().ownership).toBe('COMPANY');
+  });
+});
+
+describe('renameDevice', () => {
+  it('answers the device page with the new name, trimmed, and keeps it', async () => {
+    put(activeDevice({ name: 'Work phone' }));
+
+    const page = await renameDevice(ports, caller(), DEVICE_ID, { name: '  Field tablet ' }, ORIGIN);
+
+    expect(page.device.name).toBe('Field tablet');
+    expect(stored()).toMatchObject({ name: 'Field tablet', version: 6 });
+  });
+
+  it('writes a DEVICE_RENAMED audit event naming the old and the new name', async () => {
+    put(activeDevice({ name: 'Work phone' }));
+
+    await renameDevice(ports, caller(), DEVICE_ID, { name: 'Field tablet' }, ORIGIN);
+
+    expect(m.store.audit).toEqual([
+      expect.objectContaining({
+        userSub: ALICE_SUB,
+        deviceId: DEVICE_ID,
+        action: 'DEVICE_RENAMED',
+        result: 'SUCCESS',
+        detail: '“Work phone” → “Field tablet”',
+      }),
+    ]);
+  });
+
+  it("gives back the model's name for an empty name, and says so in the audit event", async () => {
+    put(activeDevice({ name: 'Work phone', facts: { ...activeDevice().facts, deviceType: 'Pixel 9' } }));
+
+    const page = await renameDevice(ports, caller(), DEVICE_ID, { name: '   ' }, ORIGIN);
+
+    expect(page.device.name).toBeNull();
+    expect(stored().name).toBeNull();
+    expect(m.store.audit[0]?.detail).toBe('“Work phone” → “Pixel 9”');
+  });
+
+  it('writes nothing when the name is the one it has', async () => {
+    put(activeDevice({ name: 'Work phone' }));
+
+    await renameDevice(ports, caller(), DEVICE_ID, { name: 'Work phone' }, ORIGIN);
+
+    expect(stored().version).toBe(5);
+    expect(m.store.audit).toEqual([]);
+  });
+
+  it('renames a pending registration too', async () => {
+    put(pendingDevice({ name: null }));
+
+    await renameDevice(ports, caller(), PENDING_ID, { name: 'New iPad' }, ORIGIN);
+
+    expect(stored(PENDING_ID).name).toBe('New iPad');
+  });
+
+  it('reads the device again and goes again when a check-in wins the race to the write', async () => {
+    put(activeDevice({ name: 'Work phone' }));
+    const save = vi.spyOn(m.store, 'saveDevice');
+    save.mockImplementationOnce(async () => {
+      // The check-in's write lands first: a new version, the name untouched.
+      put({ ...stored(), version: 6, lastCheckInAt: NOW.toISOString() });
+      throw new ConcurrentUpdateError('version');
+    });
+
+    const page = await renameDevice(ports, caller(), DEVICE_ID, { name: 'Field tablet' }, ORIGIN);
+
+    expect(page.device.name).toBe('Field tablet');
+    expect(save).toHaveBeenCalledTimes(2);
+    expect(save.mock.calls[1]?.[0].expectedVersion).toBe(6);
+  });
+
+  it("answers 404 DEVICE_NOT_FOUND for another user's device, writing nothing", async () => {
+    put(activeDevice({ userSub: BOB_SUB }));
+
+    expect(await refusal(renameDevice(ports, caller(), DEVICE_ID, { name: 'Mine now' }, ORIGIN))).toEqual({
+      kind: 'NOT_FOUND',
+      code: 'DEVICE_NOT_FOUND',
+    });
+    expect(stored(DEVICE_ID, BOB_SUB).name).not.toBe('Mine now');
+    expect(m.store.audit).toEqual([]);
   });
 });
 
