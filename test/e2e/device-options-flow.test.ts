@@ -104,6 +104,46 @@ describe('ownership, secure-apps passcode and derived credential with the real p
     }
   });
 
+  it("renames the device on its page, the list and the activity show it, and an empty name gives back the model's", async () => {
+    await enrolledBySimulator(user, 'Spare phone');
+    const { page, context, errors } = await openPage(browser, DESKTOP);
+    try {
+      await signIn(page, baseUrl, user.email);
+      await page.getByRole('link', { name: 'Spare phone' }).click();
+      await page.getByRole('heading', { name: 'Spare phone', level: 1 }).waitFor();
+      const deviceId = (await page.locator('.device-page').getAttribute('data-device-id')) ?? '';
+
+      await page.getByRole('button', { name: 'Rename', exact: true }).click();
+      const dialog = page.getByRole('dialog', { name: 'Rename device' });
+      const field = dialog.getByLabel('Name');
+      expect(await field.inputValue()).toBe('Spare phone');
+      await expectAccessible(page, 'the rename dialog');
+      await field.fill('Field phone');
+      await dialog.getByRole('button', { name: 'Save name' }).click();
+      await dialog.waitFor({ state: 'detached' });
+      await page.getByRole('heading', { name: 'Field phone', level: 1 }).waitFor();
+      expect(await page.getByTestId('action-notice').textContent()).toBe('Renamed to “Field phone”.');
+      await page
+        .getByRole('list', { name: 'Activity on Field phone' })
+        .getByText('Renamed: “Spare phone” → “Field phone”')
+        .waitFor();
+
+      await page.getByRole('link', { name: 'Back to My devices' }).click();
+      await page.getByRole('link', { name: 'Field phone' }).click();
+      await page.getByRole('button', { name: 'Rename', exact: true }).click();
+      await dialog.getByLabel('Name').fill('');
+      await dialog.getByRole('button', { name: 'Save name' }).click();
+      await dialog.waitFor({ state: 'detached' });
+      const model = (
+        await api<{ device: { deviceType: string } }>(`/api/devices/${deviceId}`, { token: user.accessToken })
+      ).body.device.deviceType;
+      await page.getByRole('heading', { name: model, level: 1 }).waitFor();
+      expect(errors).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  });
+
   it('shows a one-time PIN once, and the device simulator resets the passcode with it, once', async () => {
     const state = await enrolledBySimulator(user, 'Secure phone');
     const { page, context } = await openPage(browser, DESKTOP);

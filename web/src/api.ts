@@ -21,6 +21,7 @@ import type {
   MeResponse,
   OwnershipRequest,
   RegistrationResponse,
+  RenameRequest,
   ResendRegistrationRequest,
   SecureAppsPasscodeResponse,
   UpdateMeRequest,
@@ -173,6 +174,9 @@ export const api = {
   activity: (cursor?: string | null) =>
     request<ActivityResponse>(`/api/activity${cursor ? `?cursor=${enc(cursor)}` : ''}`),
   /** 409 OWNERSHIP_CHANGED (another change came first), 403 OWNERSHIP_LOCKED, 401 RECENT_SIGN_IN_REQUIRED. */
+  /** 200: the device page with the new name; 400 says what to fix in the name. */
+  renameDevice: (deviceId: string, body: RenameRequest) =>
+    request<DeviceDetailResponse>(`/api/devices/${enc(deviceId)}/name`, { method: 'PUT', body }),
   changeOwnership: (deviceId: string, body: OwnershipRequest) =>
     request<DeviceDetailResponse>(`/api/devices/${enc(deviceId)}/ownership`, { method: 'PUT', body }),
   /** 201: the one-time PIN for Forgot passcode in the agent app, shown once. */

@@ -34,6 +34,7 @@ import {
   MANAGEMENT_MODE_LABEL,
 } from './device-words.ts';
 import type { PageProps } from './pages.ts';
+import { RenameDialog } from './rename-dialog.tsx';
 
 /** While a command waits (QUEUED, SENT), ask often so its result shows within seconds. */
 const FAST_MS = 2_000;
@@ -55,7 +56,9 @@ export function DevicePage({ me, params }: PageProps) {
   const load = useCallback(() => api.device(deviceId), [deviceId]);
   const detail = useResource(load, { intervalMs: fastWhileWaiting, key: deviceId });
   const now = useNow(15_000);
-  const [dialog, setDialog] = useState<DialogAction | 'SECURE_APPS_PASSCODE' | 'OWNERSHIP' | null>(null);
+  const [dialog, setDialog] = useState<DialogAction | 'SECURE_APPS_PASSCODE' | 'OWNERSHIP' | 'RENAME' | null>(
+    null,
+  );
   const [notice, setNotice] = useState<string | null>(null);
   const [refusal, setRefusal] = useState<string | null>(null);
   const ownershipModule = useLazy(dialog === 'OWNERSHIP' ? loadOwnershipDialog : null);
@@ -101,7 +104,12 @@ export function DevicePage({ me, params }: PageProps) {
   const lostModeEntry = availability('LOST_MODE');
   // Absent from a server older than issue 12: the ownership is shown, without the control.
   const ownershipChange: DeviceDetailResponse['ownershipChange'] | undefined = data.ownershipChange;
-  const refreshKey = commands.map((c) => `${c.commandId}:${c.status}`).join(',');
+  // What the user changes here shows in the feed at once: a command's state, a new name or ownership.
+  const refreshKey = [
+    device.name ?? '',
+    device.ownership,
+    ...commands.map((c) => `${c.commandId}:${c.status}`),
+  ].join(',');
 
   return (
     <section aria-labelledby="device-heading" class="device-page" data-device-id={device.deviceId}>
@@ -122,6 +130,9 @@ export function DevicePage({ me, params }: PageProps) {
         <span class={`badge badge-${device.status.toLowerCase()}`} data-testid="device-status">
           {STATUS_LABEL[device.status]}
         </span>
+        <button type="button" class="button button-small" onClick={() => setDialog('RENAME')}>
+          Rename
+        </button>
       </header>
 
       {detail.error ? (
@@ -241,6 +252,16 @@ export function DevicePage({ me, params }: PageProps) {
             <span>This part of the portal could not be loaded. Check your connection and try again.</span>
           </p>
         </Dialog>
+      ) : dialog === 'RENAME' ? (
+        <RenameDialog
+          detail={data}
+          onClose={() => setDialog(null)}
+          onRenamed={(answer) => {
+            setDialog(null);
+            detail.replace(answer);
+            setNotice(`Renamed to “${answer.device.name || deviceTitle(answer.device)}”.`);
+          }}
+        />
       ) : dialog === 'OWNERSHIP' ? (
         OwnershipDialog ? (
           <OwnershipDialog

@@ -39,6 +39,13 @@ export function Portal() {
   const route = match?.route ?? NOT_FOUND;
   const me = useResource(loadMe);
   const devices = useResource(loadDevices, { intervalMs: pollWhilePending, refreshOnVisible: true });
+  // Back on My devices from another page: the list as the server has it now (a device renamed,
+  // its ownership changed or wiped there), not as it was when the portal opened.
+  const previousPath = useRef(route.path);
+  useEffect(() => {
+    if (route.path === '/' && previousPath.current !== '/') devices.reload();
+    previousPath.current = route.path;
+  }, [route.path, devices.reload]);
 
   const [dialog, setDialog] = useState<OpenDialog>(null);
   const needsRegistration = dialog?.kind === 'register' || dialog?.kind === 'resend';
