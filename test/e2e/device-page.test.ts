@@ -17,7 +17,7 @@ import type {
 } from '../../functions/core/api-types.ts';
 import { expectAccessible } from './axe.ts';
 import { accountMenu, BOB, DEMO_PASSWORD, launchBrowser, openPage, signIn } from './browser.ts';
-import { activeDevice, available, minutesAgo, type Seen } from './device-stubs.ts';
+import { activeDevice, available, minutesAgo, type Seen, unexpected } from './device-stubs.ts';
 
 const DESKTOP = { viewport: { width: 1280, height: 900 } };
 const DEVICE_ID = 'dev-e2e-actions';
@@ -164,13 +164,6 @@ function heading(page: Page, name: string) {
 
 function commandLine(page: Page, commandId: string) {
   return page.locator(`[data-testid="command"][data-command-id="${commandId}"]`);
-}
-
-/** Errors other than the HTTP statuses the stubs answer on purpose (CSP violations stay errors). */
-function unexpected(errors: string[]): string[] {
-  return errors.filter(
-    (e) => !/Failed to load resource: the server responded with a status of (401|404|409)/.test(e),
-  );
 }
 
 describe('device page', () => {
@@ -500,6 +493,42 @@ describe('device page', () => {
       await off.waitFor({ state: 'detached' });
       await panel.waitFor({ state: 'detached' });
       expect(stub.seen.some((s) => s.method === 'DELETE' && s.path.endsWith('/lost-mode'))).toBe(true);
+      expect(unexpected(errors)).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  });
+
+  it("rename: shows the server's 400 by the name field, sends the name as typed, and has no axe violation (dark)", async () => {
+    const { page, context, errors } = await openPage(browser, { ...DESKTOP, colorScheme: 'dark' });
+    try {
+      const message = 'body.name: Keep the name to 40 characters, e.g. "Work iPhone".';
+      const stub: Stub = {
+        detail: () => ({ device: device(), actions: actions(), commands: [] }),
+        action: (method, route) =>
+          method === 'PUT' && route === 'name'
+            ? { status: 400, json: { error: { code: 'VALIDATION_FAILED', message } } }
+            : { status: 404, json: { error: { code: 'NOT_FOUND', message: 'No such route.' } } },
+        seen: [],
+      };
+      await stubApi(page, stub);
+      await signIn(page, baseUrl, BOB);
+      await page.goto(`${baseUrl}/devices/${DEVICE_ID}`);
+      await heading(page, 'Work iPhone').waitFor();
+      await page.getByRole('button', { name: 'Rename', exact: true }).click();
+      const dialog = page.getByRole('dialog', { name: 'Rename device' });
+      const field = dialog.getByLabel('Name');
+      await field.fill('  Travel iPhone ');
+      await dialog.getByRole('button', { name: 'Save name' }).click();
+      await dialog.getByRole('alert').filter({ hasText: message }).waitFor();
+      expect(await field.getAttribute('aria-invalid')).toBe('true');
+      expect(stub.seen.filter((s) => s.method === 'PUT').map((s) => [s.path, s.body])).toEqual([
+        [`/api/devices/${DEVICE_ID}/name`, { name: '  Travel iPhone ' }],
+      ]);
+      await expectAccessible(page, 'the rename dialog with a field error (dark)');
+      await dialog.getByRole('button', { name: 'Cancel' }).click();
+      await dialog.waitFor({ state: 'detached' });
+      await heading(page, 'Work iPhone').waitFor();
       expect(unexpected(errors)).toEqual([]);
     } finally {
       await context.close();
