@@ -33,7 +33,7 @@ import type {
 } from './ports.ts';
 import { ConcurrentUpdateError } from './ports.ts';
 import { hashesEqual, newToken, sha256Hex } from './secrets.ts';
-import { derivedCredentialOffered } from './settings.ts';
+import { derivedCredentialOffered, type PortalSettings } from './settings.ts';
 
 export interface DeviceOptionPorts {
   store: DeviceStore & CommandStore & SettingsStore & Counters;
@@ -110,7 +110,8 @@ export async function changeOwnership(
 
 /**
  * PUT /api/devices/{deviceId}/name: the user's own label, so the last rename wins; a write that
- * loses to a check-in or another change of the device reads it again and goes again.
+ * loses to a check-in or another change of the device reads it again and goes again. The settings
+ * are the ones the shared stack read for this request.
  */
 export async function renameDevice(
   ports: DeviceOptionPorts,
@@ -118,9 +119,9 @@ export async function renameDevice(
   deviceId: string,
   request: RenameRequest,
   origin: RequestOrigin,
+  settings: PortalSettings,
 ): Promise<DeviceDetailResponse> {
   const name = request.name.trim() || null;
-  const settings = await ports.store.getSettings();
   for (let attempt = 0; attempt < MAX_RACE_RETRIES; attempt++) {
     const device = await requireDevice(ports, caller, deviceId);
     if ((device.name ?? null) === name) return getDeviceDetail(ports, caller, deviceId, settings);

@@ -11,5 +11,6 @@ export const handler = userApi(RenameDevice, async (request) => ({
     request.pathParameters.deviceId,
     request.body,
     request,
+    request.settings,
   ),
 }));

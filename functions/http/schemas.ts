@@ -6,6 +6,7 @@
 
 import * as z from 'zod/mini';
 import en from 'zod/v4/locales/en.js';
+import { DEVICE_NAME_MAX_LENGTH } from '../core/device-name.ts';
 
 // zod/mini ships without messages; English ones say what to fix ("expected string, received number").
 z.config(en());
@@ -25,7 +26,13 @@ export const country = z.string().check(z.regex(/^[A-Z]{2}$/, 'Choose the countr
 /** The user's own name for a registration, e.g. "Work iPhone". */
 export const registrationName = z
   .string()
-  .check(z.trim(), z.maxLength(40, 'Keep the name to 40 characters, e.g. "Work iPhone".'));
+  .check(
+    z.trim(),
+    z.maxLength(
+      DEVICE_NAME_MAX_LENGTH,
+      `Keep the name to ${DEVICE_NAME_MAX_LENGTH} characters, e.g. "Work iPhone".`,
+    ),
+  );
 export const e164 = z
   .string()
   .check(z.regex(/^\+[1-9]\d{6,14}$/, 'use international format with country code, e.g. +15551234567'));

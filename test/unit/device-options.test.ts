@@ -208,7 +208,14 @@ describe('renameDevice', () => {
   it('answers the device page with the new name, trimmed, and keeps it', async () => {
     put(activeDevice({ name: 'Work phone' }));
 
-    const page = await renameDevice(ports, caller(), DEVICE_ID, { name: '  Field tablet ' }, ORIGIN);
+    const page = await renameDevice(
+      ports,
+      caller(),
+      DEVICE_ID,
+      { name: '  Field tablet ' },
+      ORIGIN,
+      m.store.settings,
+    );
 
     expect(page.device.name).toBe('Field tablet');
     expect(stored()).toMatchObject({ name: 'Field tablet', version: 6 });
@@ -217,7 +224,7 @@ describe('renameDevice', () => {
   it('writes a DEVICE_RENAMED audit event naming the old and the new name', async () => {
     put(activeDevice({ name: 'Work phone' }));
 
-    await renameDevice(ports, caller(), DEVICE_ID, { name: 'Field tablet' }, ORIGIN);
+    await renameDevice(ports, caller(), DEVICE_ID, { name: 'Field tablet' }, ORIGIN, m.store.settings);
 
     expect(m.store.audit).toEqual([
       expect.objectContaining({
@@ -233,7 +240,7 @@ describe('renameDevice', () => {
   it("gives back the model's name for an empty name, and says so in the audit event", async () => {
     put(activeDevice({ name: 'Work phone', facts: { ...activeDevice().facts, deviceType: 'Pixel 9' } }));
 
-    const page = await renameDevice(ports, caller(), DEVICE_ID, { name: '   ' }, ORIGIN);
+    const page = await renameDevice(ports, caller(), DEVICE_ID, { name: '   ' }, ORIGIN, m.store.settings);
 
     expect(page.device.name).toBeNull();
     expect(stored().name).toBeNull();
@@ -243,7 +250,7 @@ describe('renameDevice', () => {
   it('writes nothing when the name is the one it has', async () => {
     put(activeDevice({ name: 'Work phone' }));
 
-    await renameDevice(ports, caller(), DEVICE_ID, { name: 'Work phone' }, ORIGIN);
+    await renameDevice(ports, caller(), DEVICE_ID, { name: 'Work phone' }, ORIGIN, m.store.settings);
 
     expect(stored().version).toBe(5);
     expect(m.store.audit).toEqual([]);
@@ -252,7 +259,7 @@ describe('renameDevice', () => {
   it('renames a pending registration too', async () => {
     put(pendingDevice({ name: null }));
 
-    await renameDevice(ports, caller(), PENDING_ID, { name: 'New iPad' }, ORIGIN);
+    await renameDevice(ports, caller(), PENDING_ID, { name: 'New iPad' }, ORIGIN, m.store.settings);
 
     expect(stored(PENDING_ID).name).toBe('New iPad');
   });
@@ -266,7 +273,14 @@ describe('renameDevice', () => {
       throw new ConcurrentUpdateError('version');
     });
 
-    const page = await renameDevice(ports, caller(), DEVICE_ID, { name: 'Field tablet' }, ORIGIN);
+    const page = await renameDevice(
+      ports,
+      caller(),
+      DEVICE_ID,
+      { name: 'Field tablet' },
+      ORIGIN,
+      m.store.settings,
+    );
 
     expect(page.device.name).toBe('Field tablet');
     expect(save).toHaveBeenCalledTimes(2);
@@ -276,7 +290,9 @@ describe('renameDevice', () => {
   it("answers 404 DEVICE_NOT_FOUND for another user's device, writing nothing", async () => {
     put(activeDevice({ userSub: BOB_SUB }));
 
-    expect(await refusal(renameDevice(ports, caller(), DEVICE_ID, { name: 'Mine now' }, ORIGIN))).toEqual({
+    expect(
+      await refusal(renameDevice(ports, caller(), DEVICE_ID, { name: 'Mine now' }, ORIGIN, m.store.settings)),
+    ).toEqual({
       kind: 'NOT_FOUND',
       code: 'DEVICE_NOT_FOUND',
     });

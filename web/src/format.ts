@@ -95,6 +95,11 @@ export function deviceTitle(device: DeviceSummary): string {
   return device.deviceType || PLATFORM_LABEL[device.platform];
 }
 
+/** How a device is called: the user's own name for it, else its model's (`deviceTitle`). */
+export function deviceName(device: DeviceSummary): string {
+  return device.name || deviceTitle(device);
+}
+
 /** "iOS 17.4.1": the OS name unless the version already carries it. */
 export function osLabel(device: DeviceSummary): string | null {
   if (!device.osVersion) return null;

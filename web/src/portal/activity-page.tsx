@@ -1,5 +1,5 @@
 import { api } from '../api.ts';
-import { deviceTitle } from '../format.ts';
+import { deviceName } from '../format.ts';
 import { Link } from '../router.tsx';
 import { ActivityFeed } from './activity-feed.tsx';
 import type { PageProps } from './pages.ts';
@@ -11,7 +11,7 @@ export function ActivityPage({ devices }: PageProps) {
   const list = devices.data?.devices ?? [];
   const deviceLabel = (deviceId: string) => {
     const device = list.find((d) => d.deviceId === deviceId);
-    return device ? device.name || deviceTitle(device) : 'A removed device';
+    return device ? deviceName(device) : 'A removed device';
   };
   return (
     <section aria-labelledby="activity-heading">

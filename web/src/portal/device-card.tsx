@@ -7,7 +7,7 @@ import type {
 } from '../../../functions/core/api-types.ts';
 import { api, errorMessage } from '../api.ts';
 import {
-  deviceTitle,
+  deviceName,
   durationWords,
   formatDate,
   formatDateTime,
@@ -41,7 +41,7 @@ export const METHOD_LABEL: Record<RegistrationMethod, string> = {
 export function DeviceCard({ device, now, onResend, onCancel, onRemoved }: DeviceCardProps) {
   // The server's status, as it is: the browser's clock never turns a live registration into an expired one.
   const status = device.status;
-  const title = device.name || deviceTitle(device);
+  const title = deviceName(device);
   const [removing, setRemoving] = useState<'idle' | 'busy' | string>('idle');
   const waiting = status === 'PENDING' || status === 'EXPIRED';
   const details: [string, string | JSX.Element][] = [];

@@ -10,7 +10,7 @@ import type {
 } from '../../../functions/core/api-types.ts';
 import { api, errorMessage } from '../api.ts';
 import {
-  deviceTitle,
+  deviceName,
   formatDateTime,
   OWNERSHIP_LABEL,
   osLabel,
@@ -70,7 +70,7 @@ export function DevicePage({ me, params }: PageProps) {
     (dialog === 'SECURE_APPS_PASSCODE' && secureAppsModule instanceof Error);
 
   const data = detail.data;
-  const shownName = data ? data.device.name || deviceTitle(data.device) : null;
+  const shownName = data ? deviceName(data.device) : null;
   useEffect(() => {
     if (shownName) document.title = `${shownName} · Device Portal`;
   }, [shownName]);
@@ -99,7 +99,7 @@ export function DevicePage({ me, params }: PageProps) {
   }
 
   const { device, actions, commands } = data;
-  const title = device.name || deviceTitle(device);
+  const title = deviceName(device);
   const availability = (action: DeviceAction | 'LOST_MODE_OFF') => actions.find((a) => a.action === action);
   const lostModeEntry = availability('LOST_MODE');
   // Absent from a server older than issue 12: the ownership is shown, without the control.
@@ -259,7 +259,7 @@ export function DevicePage({ me, params }: PageProps) {
           onRenamed={(answer) => {
             setDialog(null);
             detail.replace(answer);
-            setNotice(`Renamed to “${answer.device.name || deviceTitle(answer.device)}”.`);
+            setNotice(`Renamed to “${deviceName(answer.device)}”.`);
           }}
         />
       ) : dialog === 'OWNERSHIP' ? (

@@ -14,6 +14,7 @@ import type {
   RegistrationMethod,
   RegistrationResponse,
 } from '../../../functions/core/api-types.ts';
+import { DEVICE_NAME_MAX_LENGTH } from '../../../functions/core/device-name.ts';
 import { ApiError, api, errorMessage } from '../api.ts';
 import { countdown, deviceTitle, formatTimeOrDateTime } from '../format.ts';
 import { useCooldown, useLazy, useNow } from '../hooks.ts';
@@ -318,7 +319,7 @@ function RegistrationForm({ me, activeDevices, working, onStart, onFailed, onDon
         <input
           id="reg-name"
           type="text"
-          maxLength={40}
+          maxLength={DEVICE_NAME_MAX_LENGTH}
           autoComplete="off"
           placeholder="e.g. Work iPhone"
           aria-describedby="reg-name-hint"

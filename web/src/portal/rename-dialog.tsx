@@ -4,13 +4,11 @@
  */
 import { useId, useState } from 'preact/hooks';
 import type { DeviceDetailResponse } from '../../../functions/core/api-types.ts';
+import { DEVICE_NAME_MAX_LENGTH } from '../../../functions/core/device-name.ts';
 import { ApiError, api, errorMessage } from '../api.ts';
 import { deviceTitle } from '../format.ts';
 import { Dialog } from '../ui/dialog.tsx';
 import { ErrorNotice } from '../ui/error-notice.tsx';
-
-/** The server's limit (functions/http/schemas.ts registrationName); the field stops there too. */
-const MAX_NAME = 40;
 
 interface Props {
   detail: DeviceDetailResponse;
@@ -53,7 +51,7 @@ export function RenameDialog({ detail, onClose, onRenamed }: Props) {
           <input
             id={ids.name}
             type="text"
-            maxLength={MAX_NAME}
+            maxLength={DEVICE_NAME_MAX_LENGTH}
             autoComplete="off"
             autofocus
             value={name}
@@ -68,7 +66,7 @@ export function RenameDialog({ detail, onClose, onRenamed }: Props) {
             </span>
           ) : null}
           <span id={ids.hint} class="field-hint">
-            Up to {MAX_NAME} characters, e.g. “Work phone”. Leave it empty to call it {model}.
+            Up to {DEVICE_NAME_MAX_LENGTH} characters, e.g. “Work phone”. Leave it empty to call it {model}.
           </span>
         </div>
         <ErrorNotice message={error} />
